@@ -1,0 +1,94 @@
+/*
+ * core.h - internals every layer shares: growable buffers, varints, the
+ * value codec and the libsodium wrapper (sealing). Not public API.
+ */
+#ifndef SLI_CORE_H
+#define SLI_CORE_H
+
+#include "sluice.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer. Owns data; free with sli_buf_free. */
+typedef struct sli_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+} sli_buf;
+
+void sli_buf_init(sli_buf *b);
+void sli_buf_free(sli_buf *b);
+/* Makes room for extra more bytes. SL_ENOMEM on failure. */
+int sli_buf_reserve(sli_buf *b, size_t extra);
+int sli_buf_append(sli_buf *b, const void *p, size_t n);
+int sli_buf_put_varint(sli_buf *b, uint64_t v);
+int sli_buf_put_u8(sli_buf *b, uint8_t v);
+/* Little-endian fixed-width. */
+int sli_buf_put_u32(sli_buf *b, uint32_t v);
+int sli_buf_put_u64(sli_buf *b, uint64_t v);
+
+/* Varint (LEB128) into p (at least 10 bytes). Returns bytes written. */
+size_t sli_varint_put(uint8_t *p, uint64_t v);
+/* Reads a varint from [*p, end): advances *p. SL_ETRUNC if the input ends,
+ * SL_EOVERFLOW if it encodes more than 64 bits. Never reads past end. */
+int sli_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out);
+
+static inline uint64_t sli_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t sli_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+void sli_le32_put(uint8_t *p, uint32_t v);
+void sli_le64_put(uint8_t *p, uint64_t v);
+uint32_t sli_le32_get(const uint8_t *p);
+uint64_t sli_le64_get(const uint8_t *p);
+
+/*
+ * Value codec (used by frames and stored state):
+ *   tag byte: 0 null | 1 int (zigzag varint) | 2 double (8 bytes LE IEEE)
+ *             | 3 bytes (varint length, then the bytes)
+ */
+/* Appends v's encoding to b. SL_EINVAL for a bad type or too long bytes. */
+int sli_value_put(sli_buf *b, const sl_value *v);
+/* Upper bound of v's encoded size. */
+size_t sli_value_size(const sl_value *v);
+/* Encodes v into p (room for sli_value_size(v)); returns bytes written. */
+size_t sli_value_write(uint8_t *p, const sl_value *v);
+/* Decodes one value from [*p, end), zero-copy (bytes point into the input).
+ * Advances *p. SL_ETRUNC / SL_EOVERFLOW / SL_EPROTO on malformed input;
+ * never reads past end. */
+int sli_value_get(const uint8_t **p, const uint8_t *end, sl_value *out);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t sli_now_ns(void);
+
+/* ---- sealing (libsodium XChaCha20-Poly1305 IETF AEAD) ---- */
+#define SLI_SEAL_NONCE    24
+#define SLI_SEAL_TAG      16
+#define SLI_SEAL_OVERHEAD (SLI_SEAL_NONCE + SLI_SEAL_TAG)
+
+/* Encrypts plain (plen) with ad as associated data into out, which needs
+ * plen + SLI_SEAL_OVERHEAD bytes: nonce | ciphertext | tag. Thread-safe. */
+int sli_seal(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
+    const uint8_t *plain, size_t plen, uint8_t *out);
+/* Opens sealed (slen) into out (slen - SLI_SEAL_OVERHEAD bytes).
+ * SL_ECRYPTO when the key, ad or any byte is wrong; SL_ETRUNC if short. */
+int sli_open(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
+    const uint8_t *sealed, size_t slen, uint8_t *out);
+
+/* The process-wide default hashing key (a fixed constant, stable across
+ * restarts, unless
+ * SLUICE_HASH_KEY is set, see docs). */
+const uint8_t *sli_default_hash_key(void);
+
+/* Sets the calling thread's error detail (see sl_errdetail); returns code
+ * so callers can write `return sli_err(SL_EIO, "open %s: %s", ...)`. */
+int sli_err(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#endif

@@ -1,0 +1,84 @@
+/* fields.c - field schemas (ordered lists of names). */
+#include "sluice.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sl_fields {
+	size_t n;
+	char **names;
+};
+
+int sl_fields_new(sl_fields **out, size_t n, const char *const *names)
+{
+	*out = NULL;
+	if (n > SL_MAX_FIELDS)
+		return SL_EINVAL;
+	sl_fields *f = calloc(1, sizeof(*f));
+	if (!f)
+		return SL_ENOMEM;
+	f->names = calloc(n ? n : 1, sizeof(char *));
+	if (!f->names) {
+		free(f);
+		return SL_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i] || !names[i][0]) {
+			f->n = i;
+			sl_fields_free(f);
+			return SL_EINVAL;
+		}
+		f->names[i] = strdup(names[i]);
+		if (!f->names[i]) {
+			f->n = i;
+			sl_fields_free(f);
+			return SL_ENOMEM;
+		}
+	}
+	f->n = n;
+	*out = f;
+	return SL_OK;
+}
+
+sl_fields *sl_fields_of(const char *first, ...)
+{
+	const char *names[SL_MAX_FIELDS];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *s = first; s && n < SL_MAX_FIELDS;
+	     s = va_arg(ap, const char *))
+		names[n++] = s;
+	va_end(ap);
+	sl_fields *f;
+	return sl_fields_new(&f, n, names) ? NULL : f;
+}
+
+void sl_fields_free(sl_fields *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->names[i]);
+	free(f->names);
+	free(f);
+}
+
+size_t sl_fields_count(const sl_fields *f)
+{
+	return f ? f->n : 0;
+}
+
+const char *sl_fields_name(const sl_fields *f, size_t i)
+{
+	return f && i < f->n ? f->names[i] : NULL;
+}
+
+int sl_fields_index(const sl_fields *f, const char *name)
+{
+	for (size_t i = 0; f && i < f->n; i++)
+		if (strcmp(f->names[i], name) == 0)
+			return (int)i;
+	return SL_ENOTFOUND;
+}

@@ -1,0 +1,62 @@
+/*
+ * state.h - what trident/ uses of state/: partitioned batch updates with
+ * the three semantics (design.md "State"), the commit record and per-txid
+ * spout metadata. Only state/ includes LevelDB.
+ *
+ * Protocol for batch T (the coordinator guarantees the order):
+ *   1. spouts may sli_state_put_meta(name, T, ...) before emitting T;
+ *   2. after T-1 committed, each state partition p calls
+ *      sli_state_apply(p, T, ...) once per attempt that reaches it: ONE
+ *      atomic write (WriteBatch, sync per options) holding the key updates
+ *      and the partition's record of the keys it wrote for T;
+ *   3. then the coordinator calls sli_state_commit(T, meta): one atomic
+ *      write of the commit record (last committed txid + spout meta).
+ * A crash between any two writes is harmless: on restart the batch T is
+ * replayed and apply's rules make the result exact.
+ */
+#ifndef SLI_STATE_H
+#define SLI_STATE_H
+
+#include "core/core.h"
+
+/* Number of state partitions (default 1). Set before the first apply; it
+ * may change between runs (each partition records its own touched keys). */
+int sli_state_set_partitions(sl_state *s, uint32_t nparts);
+
+/* Writes batch txid for partition part: for each i, key keys[i] (bytes,
+ * distinct within the call) folds deltas[i] with comb under the state's
+ * semantics:
+ *   none:          val = comb(val, delta)
+ *   transactional: if stored txid == txid skip, else val = comb(val,delta)
+ *   opaque:        if stored txid == txid curr = comb(prev, delta)
+ *                  else prev = curr, curr = comb(curr, delta)
+ *                  and keys this partition wrote in an earlier attempt of
+ *                  txid that this call does not touch get curr = prev.
+ * One atomic write. Thread-safe for distinct partitions. n may be 0 (an
+ * empty batch still records that the partition wrote txid). */
+int sli_state_apply(sl_state *s, uint32_t part, uint64_t txid, size_t n,
+    const sl_value *keys, const sl_value *deltas, const sl_combiner *comb);
+
+/* Durably records that txid committed, with meta (opaque bytes of the
+ * spouts, e.g. file offsets). Must be txid == last committed + 1. */
+int sli_state_commit(
+    sl_state *s, uint64_t txid, const void *meta, size_t metalen);
+/* Last committed txid and its meta (meta may be NULL). */
+int sli_state_committed(sl_state *s, uint64_t *txid, sli_buf *meta);
+
+/* Per-txid metadata of a named spout (transactional replays): durable
+ * before it returns. get: SL_ENOTFOUND when absent. */
+int sli_state_put_meta(
+    sl_state *s, const char *name, uint64_t txid, const void *p, size_t n);
+int sli_state_get_meta(
+    sl_state *s, const char *name, uint64_t txid, sli_buf *out);
+
+/* Semantics the state was opened with. */
+sl_semantics sli_state_semantics(const sl_state *s);
+
+/* Injected failure for tests: when set, apply of (part, txid) returns
+ * SL_EFAILED after (when after_write) or before writing. 0 part = any. */
+void sli_state_fail_once(
+    sl_state *s, uint32_t part, uint64_t txid, int after_write);
+
+#endif

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# run-all.sh BUILDDIR - runs the CUnit suite of one build variant and prints
+# the final `N passed, N failed` line; exits non-zero on any failure.
+set -uo pipefail
+dir=${1:-build}
+shift || true
+timeout "${SLUICE_TEST_TIMEOUT:-1200}" "$dir/bin/sluice-tests" "$@"
+rc=$?
+[ $rc -eq 124 ] && echo "sluice-tests: timed out after ${SLUICE_TEST_TIMEOUT:-1200}s" >&2
+exit $rc

@@ -1,0 +1,171 @@
+/* test_core.c - errors, varints, the value codec, fields, hashing, sealing. */
+#include "../core/core.h"
+#include "sltest.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_strerror_names_every_code(void)
+{
+	for (int c = SL_ELIMIT; c <= SL_OK; c++)
+		CU_ASSERT_STRING_NOT_EQUAL(sl_strerror(c), "unknown error");
+	CU_ASSERT_STRING_EQUAL(sl_strerror(-999), "unknown error");
+}
+
+static void test_varint_round_trip_and_rejects(void)
+{
+	uint64_t vals[] = { 0, 1, 127, 128, 16383, 16384, UINT32_MAX,
+		UINT64_MAX - 1, UINT64_MAX };
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		uint8_t b[10];
+		size_t n = sli_varint_put(b, vals[i]);
+		for (size_t cut = 0; cut < n; cut++) {
+			const uint8_t *p = b;
+			uint64_t x;
+			CU_ASSERT_EQUAL(
+			    sli_varint_get(&p, b + cut, &x), SL_ETRUNC);
+		}
+		const uint8_t *p = b;
+		uint64_t x = 0;
+		CU_ASSERT_EQUAL(sli_varint_get(&p, b + n, &x), SL_OK);
+		CU_ASSERT_EQUAL(x, vals[i]);
+		CU_ASSERT_PTR_EQUAL(p, b + n);
+	}
+	uint8_t over[11];
+	memset(over, 0xff, sizeof(over));
+	const uint8_t *p = over;
+	uint64_t x;
+	CU_ASSERT_EQUAL(sli_varint_get(&p, over + 11, &x), SL_EOVERFLOW);
+	uint8_t top[10];
+	memset(top, 0x80, 9);
+	top[9] = 0x02; /* 65th bit set */
+	p = top;
+	CU_ASSERT_EQUAL(sli_varint_get(&p, top + 10, &x), SL_EOVERFLOW);
+}
+
+static void test_value_codec_round_trips_extremes(void)
+{
+	static uint8_t big[SL_MAX_BYTES];
+	memset(big, 'x', sizeof(big));
+	sl_value vals[] = { sl_null(), sl_int(0), sl_int(-1),
+		sl_int(INT64_MIN), sl_int(INT64_MAX), sl_double(0.0),
+		sl_double(-0.0), sl_double(NAN), sl_double(INFINITY),
+		sl_double(-INFINITY), sl_double(1e-308), sl_str(""),
+		sl_str("hello"), sl_bytes(big, SL_MAX_BYTES) };
+	size_t nv = sizeof(vals) / sizeof(vals[0]);
+	sli_buf b;
+	sli_buf_init(&b);
+	for (size_t i = 0; i < nv; i++)
+		CU_ASSERT_EQUAL(sli_value_put(&b, &vals[i]), SL_OK);
+	const uint8_t *p = b.data, *end = b.data + b.len;
+	for (size_t i = 0; i < nv; i++) {
+		sl_value v;
+		CU_ASSERT_EQUAL_FATAL(sli_value_get(&p, end, &v), SL_OK);
+		CU_ASSERT(sl_value_equal(&v, &vals[i]));
+	}
+	CU_ASSERT_PTR_EQUAL(p, end);
+	sl_value toolong = sl_bytes(big, SL_MAX_BYTES);
+	toolong.len = SL_MAX_BYTES + 1;
+	CU_ASSERT_EQUAL(sli_value_put(&b, &toolong), SL_EINVAL);
+	sl_value badtype = sl_null();
+	badtype.type = 9;
+	CU_ASSERT_EQUAL(sli_value_put(&b, &badtype), SL_EINVAL);
+	sli_buf_free(&b);
+}
+
+static void test_value_decode_rejects_malformed(void)
+{
+	const uint8_t badtag[] = { 7 };
+	const uint8_t shortdbl[] = { SL_DOUBLE, 1, 2, 3 };
+	const uint8_t shortbytes[] = { SL_BYTES, 5, 'a', 'b' };
+	const uint8_t hugelen[] = { SL_BYTES, 0xff, 0xff, 0xff, 0xff, 0x0f };
+	sl_value v;
+	const uint8_t *p = badtag;
+	CU_ASSERT_EQUAL(sli_value_get(&p, badtag + 1, &v), SL_EPROTO);
+	p = shortdbl;
+	CU_ASSERT_EQUAL(sli_value_get(&p, shortdbl + 4, &v), SL_ETRUNC);
+	p = shortbytes;
+	CU_ASSERT_EQUAL(sli_value_get(&p, shortbytes + 4, &v), SL_ETRUNC);
+	p = hugelen;
+	CU_ASSERT_EQUAL(sli_value_get(&p, hugelen + 6, &v), SL_EOVERFLOW);
+	p = badtag;
+	CU_ASSERT_EQUAL(sli_value_get(&p, badtag, &v), SL_ETRUNC);
+}
+
+static void test_fields_resolve_names(void)
+{
+	sl_fields *f = sl_fields_of("word", "count", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(sl_fields_count(f), 2);
+	CU_ASSERT_EQUAL(sl_fields_index(f, "count"), 1);
+	CU_ASSERT_EQUAL(sl_fields_index(f, "nope"), SL_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(sl_fields_name(f, 0), "word");
+	CU_ASSERT_PTR_NULL(sl_fields_name(f, 2));
+	sl_fields_free(f);
+	sl_fields *g;
+	const char *bad[] = { "a", "" };
+	CU_ASSERT_EQUAL(sl_fields_new(&g, 2, bad), SL_EINVAL);
+	sl_fields_free(NULL);
+}
+
+static void test_hash_is_keyed_and_stable(void)
+{
+	uint8_t k1[16] = { 1 }, k2[16] = { 2 };
+	CU_ASSERT_EQUAL(sl_hash(k1, "abc", 3), sl_hash(k1, "abc", 3));
+	CU_ASSERT_NOT_EQUAL(sl_hash(k1, "abc", 3), sl_hash(k2, "abc", 3));
+	sl_value a = sl_int(5), b = sl_str("5");
+	CU_ASSERT_NOT_EQUAL(sl_value_hash(NULL, &a), sl_value_hash(NULL, &b));
+}
+
+static void test_seal_round_trip_and_tamper(void)
+{
+	uint8_t key[SL_KEY_BYTES], other[SL_KEY_BYTES];
+	memset(key, 7, sizeof(key));
+	memset(other, 8, sizeof(other));
+	const uint8_t ad[] = "header";
+	const uint8_t msg[] = "the cow jumped over the moon";
+	uint8_t sealed[sizeof(msg) + SLI_SEAL_OVERHEAD], out[sizeof(msg)];
+	CU_ASSERT_EQUAL(sli_seal(key, ad, 6, msg, sizeof(msg), sealed), SL_OK);
+	CU_ASSERT_EQUAL(
+	    sli_open(key, ad, 6, sealed, sizeof(sealed), out), SL_OK);
+	CU_ASSERT_EQUAL(memcmp(out, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(
+	    sli_open(other, ad, 6, sealed, sizeof(sealed), out), SL_ECRYPTO);
+	CU_ASSERT_EQUAL(sli_open(key, (const uint8_t *)"Header", 6, sealed,
+	                    sizeof(sealed), out),
+	    SL_ECRYPTO);
+	for (size_t i = 0; i < sizeof(sealed) * 8; i++) {
+		sealed[i / 8] ^= (uint8_t)(1u << (i % 8));
+		CU_ASSERT_EQUAL(
+		    sli_open(key, ad, 6, sealed, sizeof(sealed), out),
+		    SL_ECRYPTO);
+		sealed[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	CU_ASSERT_EQUAL(sli_open(key, ad, 6, sealed, 10, out), SL_ETRUNC);
+}
+
+static void test_key_from_hex(void)
+{
+	uint8_t k[SL_KEY_BYTES];
+	char hex[2 * SL_KEY_BYTES + 1];
+	memset(hex, 'a', 2 * SL_KEY_BYTES);
+	hex[2 * SL_KEY_BYTES] = 0;
+	CU_ASSERT_EQUAL(sl_key_from_hex(k, hex), SL_OK);
+	CU_ASSERT_EQUAL(k[0], 0xaa);
+	hex[3] = 'z';
+	CU_ASSERT_EQUAL(sl_key_from_hex(k, hex), SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_key_from_hex(k, "abcd"), SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_key_from_hex(k, NULL), SL_EINVAL);
+}
+
+SL_SUITE(core, NULL, NULL,
+    { "strerror names every code", test_strerror_names_every_code },
+    { "varint round trip and rejects", test_varint_round_trip_and_rejects },
+    { "value codec round trips extremes",
+        test_value_codec_round_trips_extremes },
+    { "value decode rejects malformed", test_value_decode_rejects_malformed },
+    { "fields resolve names", test_fields_resolve_names },
+    { "hash is keyed and stable", test_hash_is_keyed_and_stable },
+    { "seal round trip and tamper", test_seal_round_trip_and_tamper },
+    { "key from hex", test_key_from_hex })
