@@ -1,15 +1,29 @@
 /* main.c - the `sluice` command: dispatches to sub-commands. */
+#include "cli.h"
 #include "sluice.h"
 
 #include <stdio.h>
 #include <string.h>
 
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	{ "wordcount", sli_cmd_wordcount,
+	    "exactly-once word count (--mode plain for tuple mode)" },
+	{ "state", sli_cmd_state, "offline tools on a state directory" },
+	{ "drpc", sli_cmd_drpc, "query a running topology over DRPC" },
+};
+
 static int usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sluice COMMAND [ARGS]\n"
-	    "commands:\n"
-	    "  version          print the version\n");
+	    "usage: sluice COMMAND [ARGS]   (sluice COMMAND --help)\n"
+	    "commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "  %-10s %s\n", "version", "print the version");
 	return f == stderr ? 2 : 0;
 }
 
@@ -21,8 +35,12 @@ int main(int argc, char **argv)
 		printf("sluice %s\n", SL_VERSION_STRING);
 		return 0;
 	}
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help"))
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help")
+	    || !strcmp(argv[1], "-h"))
 		return usage(stdout);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: %s: unknown command\n", argv[1]);
 	return usage(stderr);
 }

@@ -91,4 +91,22 @@ const uint8_t *sli_default_hash_key(void);
  * so callers can write `return sli_err(SL_EIO, "open %s: %s", ...)`. */
 int sli_err(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Word tokenizer shared by every word count (trident, plain, baseline): a
+ * word is a maximal run of bytes other than ' ', '\t', '\n' (no case
+ * folding). Finds the next word in [p + *pos, p + n): sets *w and returns
+ * its length, advancing *pos past it; returns 0 when none is left. */
+static inline size_t sli_next_word(
+    const uint8_t *p, size_t n, size_t *pos, const uint8_t **w)
+{
+	size_t i = *pos;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'))
+		i++;
+	size_t s = i;
+	while (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\n')
+		i++;
+	*pos = i;
+	*w = p + s;
+	return i - s;
+}
 #endif

@@ -1,0 +1,12 @@
+/* cli.h - the sub-commands of the `sluice` command, one file each. */
+#ifndef SLI_CLI_H
+#define SLI_CLI_H
+
+/* Each takes the arguments after the sub-command name (argv[0] is the
+ * sub-command) and returns the process exit status. */
+int sli_cmd_wordcount(int argc, char **argv); /* cli/wordcount.c */
+int sli_cmd_wordcount_plain(int argc, char **argv); /* cli/wordcount_plain.c */
+int sli_cmd_state(int argc, char **argv); /* cli/state_cmd.c */
+int sli_cmd_drpc(int argc, char **argv); /* cli/drpc_cmd.c */
+
+#endif
