@@ -10,8 +10,9 @@
 
 #include "core/core.h"
 
-#define SLI_FRAME_MAGIC 0x534c4246u /* "FBLS" little-endian: 'F','B','L','S'  \
-	                             */
+#define SLI_FRAME_MAGIC                                                       \
+	0x534c4246u /* "FBLS" little-endian: 'F','B','L','S'                  \
+	             */
 #define SLI_FRAME_VERSION      1
 #define SLI_FRAME_HEADER_BYTES 40
 
@@ -48,7 +49,7 @@ int sli_frame_writer_begin(sli_frame_writer *w, const sli_frame_header *h);
 /* Appends one tuple of n values (borrowed, copied into the frame). */
 int sli_frame_writer_add(sli_frame_writer *w, const sl_value *v, size_t n);
 /* Finishes the frame: patches count, seals the body when key != NULL.
- * *data/*len borrow the writer's buffer until the next begin. */
+ * data and len borrow the writer's buffer until the next begin. */
 int sli_frame_writer_finish(sli_frame_writer *w, const uint8_t *key,
     const uint8_t **data, size_t *len);
 
@@ -92,6 +93,17 @@ int sli_link_send(sli_link *l, const void *p, size_t n, int timeout_ms);
 /* Receives one message; SL_ETIMEDOUT after timeout_ms (-1 = forever). */
 int sli_link_recv(sli_link *l, sli_msg *m, int timeout_ms);
 void sli_link_close(sli_link *l);
+/* Like sli_link_pull; key (borrowed, may be NULL) allows binding tcp on a
+ * non-loopback address. */
+int sli_link_pull_keyed(sli_link **out, const char *url, const uint8_t *key);
+/* 1 when url cannot be reached from another host (inproc, ipc, tcp on
+ * 127.0.0.0/8, localhost, [::1]). */
+int sli_url_is_loopback(const char *url);
+/* SL_OK when a server may listen on url: loopback, or a cluster key is
+ * given; SL_EPERM with a detail otherwise. */
+int sli_bind_allowed(const char *url, const uint8_t *key);
+/* Frames rejected by sli_frame_decode in this process (all threads). */
+uint64_t sli_transport_rejected(void);
 
 /* ---- groupings ---- */
 typedef enum sli_grouping_kind {
@@ -135,6 +147,8 @@ int sli_outbox_emit_to(sli_outbox *o, uint32_t t, const sl_value *v, size_t n);
 int sli_outbox_end(sli_outbox *o);
 /* Tuples sent to target t in the current batch. */
 uint64_t sli_outbox_sent(const sli_outbox *o, uint32_t t);
+/* Send timeout per frame in ms (-1, the default, blocks: backpressure). */
+void sli_outbox_set_timeout(sli_outbox *o, int ms);
 
 /* ---- batch tracker: when has a downstream task its whole batch? ---- */
 typedef struct sli_tracker sli_tracker;

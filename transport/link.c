@@ -1,0 +1,196 @@
+/* link.c - nanomsg PUSH/PULL links (inproc, ipc, tcp) with bounded
+ * in-flight frames; the only file besides reqrep.c that includes nanomsg. */
+#include "transport.h"
+
+#include <nanomsg/nn.h>
+#include <nanomsg/pipeline.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sli_link {
+	int sock;
+	int endpoint;
+};
+
+void sli_msg_free(sli_msg *m)
+{
+	if (m && m->data) {
+		nn_freemsg(m->data);
+		m->data = NULL;
+		m->len = 0;
+	}
+}
+
+int sli_url_is_loopback(const char *url)
+{
+	if (strncmp(url, "tcp://", 6) != 0)
+		return 1; /* inproc and ipc never leave the host */
+	const char *h = url + 6;
+	/* nanomsg's tcp://local;remote form: judge the part after ';' */
+	const char *semi = strchr(h, ';');
+	if (semi)
+		h = semi + 1;
+	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0
+	    || strncmp(h, "[::1]:", 6) == 0;
+}
+
+int sli_bind_allowed(const char *url, const uint8_t *key)
+{
+	if (!url || !*url)
+		return sli_err(SL_EINVAL, "empty endpoint");
+	if (!sli_url_is_loopback(url) && !key)
+		return sli_err(SL_EPERM,
+		    "%s is not on loopback: a cluster key is required to "
+		    "listen there",
+		    url);
+	return SL_OK;
+}
+
+static int nn_code(void)
+{
+	switch (nn_errno()) {
+	case ENOMEM:
+		return SL_ENOMEM;
+	case ETIMEDOUT:
+	case EAGAIN:
+		return SL_ETIMEDOUT;
+	case EBADF:
+	case ETERM:
+		return SL_ECLOSED;
+	case EADDRINUSE:
+		return SL_EIO;
+	case EINVAL:
+	case EPROTONOSUPPORT:
+	case ENAMETOOLONG:
+	case ENODEV:
+		return SL_EINVAL;
+	default:
+		return SL_EIO;
+	}
+}
+
+static int open_link(sli_link **out, int proto, const char *url, int bind,
+    int max_inflight, const uint8_t *key)
+{
+	*out = NULL;
+	if (bind) {
+		int rc = sli_bind_allowed(url, key);
+		if (rc)
+			return rc;
+	}
+	sli_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return SL_ENOMEM;
+	l->sock = nn_socket(AF_SP, proto);
+	if (l->sock < 0) {
+		free(l);
+		return sli_err(
+		    nn_code(), "nn_socket: %s", nn_strerror(nn_errno()));
+	}
+	int maxsz = -1; /* frame sizes are bounded by the codec */
+	nn_setsockopt(
+	    l->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsz, sizeof(maxsz));
+	if (max_inflight > 0) {
+		/* nanomsg bounds queues in bytes: about max_inflight frames of
+		 * up to 256 KiB each */
+		int bytes
+		    = max_inflight > 4096 ? 4096 << 18 : max_inflight << 18;
+		nn_setsockopt(
+		    l->sock, NN_SOL_SOCKET, NN_SNDBUF, &bytes, sizeof(bytes));
+	}
+	int linger = 1000;
+	nn_setsockopt(
+	    l->sock, NN_SOL_SOCKET, NN_LINGER, &linger, sizeof(linger));
+	l->endpoint = bind ? nn_bind(l->sock, url) : nn_connect(l->sock, url);
+	if (l->endpoint < 0) {
+		int rc = nn_code();
+		sli_err(rc, "%s %s: %s", bind ? "bind" : "connect", url,
+		    nn_strerror(nn_errno()));
+		nn_close(l->sock);
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return SL_OK;
+}
+
+int sli_link_pull(sli_link **out, const char *url)
+{
+	return open_link(out, NN_PULL, url, 1, 0, NULL);
+}
+
+int sli_link_pull_keyed(sli_link **out, const char *url, const uint8_t *key)
+{
+	return open_link(out, NN_PULL, url, 1, 0, key);
+}
+
+int sli_link_push(sli_link **out, const char *url, int max_inflight)
+{
+	return open_link(out, NN_PUSH, url, 0, max_inflight, NULL);
+}
+
+static int wait_for(int sock, short events, int timeout_ms)
+{
+	struct nn_pollfd pfd = { sock, events, 0 };
+	int rc = nn_poll(&pfd, 1, timeout_ms);
+	if (rc < 0)
+		return nn_errno() == EINTR ? SL_EAGAIN : nn_code();
+	return rc == 0 ? SL_ETIMEDOUT : SL_OK;
+}
+
+int sli_link_send(sli_link *l, const void *p, size_t n, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms < 0
+	    ? UINT64_MAX
+	    : sli_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		if (nn_send(l->sock, p, n, NN_DONTWAIT) >= 0)
+			return SL_OK;
+		if (nn_errno() != EAGAIN)
+			return nn_code();
+		uint64_t now = sli_now_ns();
+		if (now >= deadline)
+			return SL_ETIMEDOUT;
+		uint64_t left = (deadline - now) / 1000000u;
+		int rc = wait_for(
+		    l->sock, NN_POLLOUT, left > 100 ? 100 : (int)left + 1);
+		if (rc && rc != SL_ETIMEDOUT && rc != SL_EAGAIN)
+			return rc;
+	}
+}
+
+int sli_link_recv(sli_link *l, sli_msg *m, int timeout_ms)
+{
+	m->data = NULL;
+	m->len = 0;
+	uint64_t deadline = timeout_ms < 0
+	    ? UINT64_MAX
+	    : sli_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		void *buf = NULL;
+		int n = nn_recv(l->sock, &buf, NN_MSG, NN_DONTWAIT);
+		if (n >= 0) {
+			m->data = buf;
+			m->len = (size_t)n;
+			return SL_OK;
+		}
+		if (nn_errno() != EAGAIN)
+			return nn_code();
+		uint64_t now = sli_now_ns();
+		if (now >= deadline)
+			return SL_ETIMEDOUT;
+		uint64_t left = (deadline - now) / 1000000u;
+		int rc = wait_for(
+		    l->sock, NN_POLLIN, left > 100 ? 100 : (int)left + 1);
+		if (rc && rc != SL_ETIMEDOUT && rc != SL_EAGAIN)
+			return rc;
+	}
+}
+
+void sli_link_close(sli_link *l)
+{
+	if (!l)
+		return;
+	nn_close(l->sock);
+	free(l);
+}
