@@ -87,6 +87,10 @@ int sli_open(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
  * SLUICE_HASH_KEY is set, see docs). */
 const uint8_t *sli_default_hash_key(void);
 
+/* Maps an errno value to an SL_* code (ENOSPC -> SL_ENOSPC, EACCES ->
+ * SL_EPERM, ENOENT -> SL_ENOTFOUND, ...). */
+int sli_errno_code(int e);
+
 /* Sets the calling thread's error detail (see sl_errdetail); returns code
  * so callers can write `return sli_err(SL_EIO, "open %s: %s", ...)`. */
 int sli_err(int code, const char *fmt, ...)

@@ -70,3 +70,31 @@ int sli_err(int code, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+#include <errno.h>
+
+int sli_errno_code(int e)
+{
+	switch (e) {
+	case ENOMEM:
+		return SL_ENOMEM;
+	case ENOSPC:
+	case EDQUOT:
+		return SL_ENOSPC;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return SL_EPERM;
+	case ENOENT:
+	case ENOTDIR:
+		return SL_ENOTFOUND;
+	case EINVAL:
+		return SL_EINVAL;
+	case ETIMEDOUT:
+		return SL_ETIMEDOUT;
+	case EWOULDBLOCK:
+		return SL_ELOCKED;
+	default:
+		return SL_EIO;
+	}
+}

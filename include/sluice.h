@@ -239,7 +239,12 @@ typedef struct sl_state_stats {
 	sl_semantics semantics;
 	uint32_t format_version;
 } sl_state_stats;
+/* Fills st (scans every key). Thread-safe. */
 int sl_state_stats_get(sl_state *s, sl_state_stats *st);
+
+/* Runs LevelDB's repair on an unopened state directory. Repair may drop
+ * data from damaged files: back the directory up first. */
+int sl_state_repair(const char *dir);
 
 /* @@TRIDENT-API@@ (trident/ and spouts/ add their declarations below) */
 

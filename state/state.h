@@ -51,6 +51,13 @@ int sli_state_put_meta(
 int sli_state_get_meta(
     sl_state *s, const char *name, uint64_t txid, sli_buf *out);
 
+/* Decodes a stored record (bytes as kept in the store) and applies the
+ * committed-read rule: curr when its txid <= committed, else prev.
+ * SL_ENOTFOUND when that value is absent; SL_ECORRUPT/SL_EVERSION on bad
+ * bytes (never reads outside [p, p+n)). Values borrow p. */
+int sli_state_decode_value(
+    const uint8_t *p, size_t n, uint64_t committed, sl_value *out);
+
 /* Semantics the state was opened with. */
 sl_semantics sli_state_semantics(const sl_state *s);
 

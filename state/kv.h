@@ -1,0 +1,55 @@
+/*
+ * kv.h - the byte key-value back-ends under the map state (state/ only):
+ * memory and LevelDB, behind one vtable (multi_get = get per key, multi_put
+ * = one atomic write batch).
+ */
+#ifndef SLI_KV_H
+#define SLI_KV_H
+
+#include "core/core.h"
+
+typedef struct sli_kv sli_kv;
+
+/* A write batch: a list of puts and deletes applied atomically. */
+typedef struct sli_kv_batch {
+	sli_buf
+	    ops; /* op u8 (1 put, 2 del), varint klen, key, [varint vlen, v] */
+	size_t n;
+} sli_kv_batch;
+
+void sli_kv_batch_init(sli_kv_batch *b);
+void sli_kv_batch_free(sli_kv_batch *b);
+void sli_kv_batch_clear(sli_kv_batch *b);
+int sli_kv_batch_put(
+    sli_kv_batch *b, const void *k, size_t kl, const void *v, size_t vl);
+int sli_kv_batch_del(sli_kv_batch *b, const void *k, size_t kl);
+
+struct sli_kv_ops {
+	const char *name;
+	/* *found = 0 when absent; value copied into out (reset first). */
+	int (*get)(
+	    sli_kv *kv, const void *k, size_t kl, sli_buf *out, int *found);
+	/* atomic; sync = flush to disk before returning */
+	int (*write)(sli_kv *kv, const sli_kv_batch *b, int sync);
+	/* every key with the prefix, in byte order; stops when fn != 0 */
+	int (*scan)(sli_kv *kv, const void *prefix, size_t pl,
+	    int (*fn)(void *u, const uint8_t *k, size_t kl, const uint8_t *v,
+	        size_t vl),
+	    void *u);
+	uint64_t (*disk_bytes)(sli_kv *kv);
+	void (*close)(sli_kv *kv);
+};
+
+struct sli_kv {
+	const struct sli_kv_ops *ops;
+};
+
+/* Returns owned. Thread-safe for concurrent get/write/scan. */
+int sli_kv_memory_open(sli_kv **out);
+/* Opens or creates (create) the LevelDB in dir. Errors are mapped to codes
+ * with the LevelDB message kept in sl_errdetail(). */
+int sli_kv_leveldb_open(sli_kv **out, const char *dir, int create);
+/* LevelDB's repair of dir (may drop data from damaged files). */
+int sli_kv_leveldb_repair(const char *dir);
+
+#endif

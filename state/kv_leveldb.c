@@ -1,0 +1,186 @@
+/* kv_leveldb.c - the LevelDB key-value back-end; the only file that
+ * includes LevelDB. Maps LevelDB's error strings to SL_* codes. */
+#include "kv.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <leveldb/c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct ldbkv {
+	sli_kv base;
+	leveldb_t *db;
+	leveldb_options_t *opt;
+	leveldb_readoptions_t *ro;
+	leveldb_writeoptions_t *wo_sync, *wo_nosync;
+	leveldb_cache_t *cache;
+	char *dir;
+} ldbkv;
+
+/* Turns a LevelDB error string into a code; keeps the text as detail and
+ * frees it. */
+static int ldb_err(char *err, const char *what)
+{
+	int rc = SL_EIO;
+	if (strstr(err, "Corruption"))
+		rc = SL_ECORRUPT;
+	else if (strstr(err, "No space left") || strstr(err, "ENOSPC"))
+		rc = SL_ENOSPC;
+	else if (strstr(err, "lock") || strstr(err, "Resource temporarily"))
+		rc = SL_ELOCKED;
+	else if (strstr(err, "Permission denied")
+	    || strstr(err, "Read-only file system"))
+		rc = SL_EPERM;
+	else if (strstr(err, "does not exist"))
+		rc = SL_ENOTFOUND;
+	if (rc == SL_ELOCKED)
+		sli_err(rc, "%s: locked by another process (%s)", what, err);
+	else
+		sli_err(rc, "%s: %s", what, err);
+	leveldb_free(err);
+	return rc;
+}
+
+static int ldb_get(
+    sli_kv *kv, const void *k, size_t kl, sli_buf *out, int *found)
+{
+	ldbkv *l = (ldbkv *)kv;
+	char *err = NULL;
+	size_t vl = 0;
+	out->len = 0;
+	char *v = leveldb_get(l->db, l->ro, k, kl, &vl, &err);
+	if (err)
+		return ldb_err(err, "read");
+	*found = v != NULL;
+	int rc = v ? sli_buf_append(out, v, vl) : SL_OK;
+	leveldb_free(v);
+	return rc;
+}
+
+static int ldb_write(sli_kv *kv, const sli_kv_batch *b, int sync)
+{
+	ldbkv *l = (ldbkv *)kv;
+	leveldb_writebatch_t *wb = leveldb_writebatch_create();
+	const uint8_t *p = b->ops.data, *end = p + b->ops.len;
+	while (p < end) {
+		uint8_t op = *p++;
+		uint64_t kl, vl = 0;
+		sli_varint_get(&p, end, &kl);
+		const char *k = (const char *)p;
+		p += kl;
+		if (op == 1) {
+			sli_varint_get(&p, end, &vl);
+			leveldb_writebatch_put(wb, k, kl, (const char *)p, vl);
+			p += vl;
+		} else
+			leveldb_writebatch_delete(wb, k, kl);
+	}
+	char *err = NULL;
+	leveldb_write(l->db, sync ? l->wo_sync : l->wo_nosync, wb, &err);
+	leveldb_writebatch_destroy(wb);
+	return err ? ldb_err(err, "write") : SL_OK;
+}
+
+static int ldb_scan(sli_kv *kv, const void *prefix, size_t pl,
+    int (*fn)(
+        void *u, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl),
+    void *u)
+{
+	ldbkv *l = (ldbkv *)kv;
+	leveldb_iterator_t *it = leveldb_create_iterator(l->db, l->ro);
+	int rc = 0;
+	for (leveldb_iter_seek(it, prefix, pl); leveldb_iter_valid(it) && !rc;
+	     leveldb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = leveldb_iter_key(it, &kl);
+		if (kl < pl || memcmp(k, prefix, pl))
+			break;
+		const char *v = leveldb_iter_value(it, &vl);
+		rc = fn(u, (const uint8_t *)k, kl, (const uint8_t *)v, vl);
+	}
+	char *err = NULL;
+	leveldb_iter_get_error(it, &err);
+	leveldb_iter_destroy(it);
+	if (err)
+		return ldb_err(err, "scan");
+	return rc;
+}
+
+static uint64_t ldb_disk(sli_kv *kv)
+{
+	ldbkv *l = (ldbkv *)kv;
+	uint64_t total = 0;
+	DIR *d = opendir(l->dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	char path[4096];
+	while ((e = readdir(d))) {
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", l->dir, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+static void ldb_close(sli_kv *kv)
+{
+	ldbkv *l = (ldbkv *)kv;
+	if (l->db)
+		leveldb_close(l->db);
+	leveldb_options_destroy(l->opt);
+	leveldb_readoptions_destroy(l->ro);
+	leveldb_writeoptions_destroy(l->wo_sync);
+	leveldb_writeoptions_destroy(l->wo_nosync);
+	if (l->cache)
+		leveldb_cache_destroy(l->cache);
+	free(l->dir);
+	free(l);
+}
+
+static const struct sli_kv_ops ldb_ops
+    = { "leveldb", ldb_get, ldb_write, ldb_scan, ldb_disk, ldb_close };
+
+int sli_kv_leveldb_open(sli_kv **out, const char *dir, int create)
+{
+	*out = NULL;
+	ldbkv *l = calloc(1, sizeof(*l));
+	if (!l || !(l->dir = strdup(dir))) {
+		free(l);
+		return SL_ENOMEM;
+	}
+	l->base.ops = &ldb_ops;
+	l->opt = leveldb_options_create();
+	leveldb_options_set_create_if_missing(l->opt, create);
+	leveldb_options_set_paranoid_checks(l->opt, 1);
+	leveldb_options_set_write_buffer_size(l->opt, 16 << 20);
+	l->cache = leveldb_cache_create_lru(16 << 20);
+	leveldb_options_set_cache(l->opt, l->cache);
+	l->ro = leveldb_readoptions_create();
+	leveldb_readoptions_set_verify_checksums(l->ro, 1);
+	l->wo_sync = leveldb_writeoptions_create();
+	leveldb_writeoptions_set_sync(l->wo_sync, 1);
+	l->wo_nosync = leveldb_writeoptions_create();
+	char *err = NULL;
+	l->db = leveldb_open(l->opt, dir, &err);
+	if (err) {
+		int rc = ldb_err(err, dir);
+		ldb_close(&l->base);
+		return rc;
+	}
+	*out = &l->base;
+	return SL_OK;
+}
+
+int sli_kv_leveldb_repair(const char *dir)
+{
+	leveldb_options_t *o = leveldb_options_create();
+	char *err = NULL;
+	leveldb_repair_db(o, dir, &err);
+	leveldb_options_destroy(o);
+	return err ? ldb_err(err, dir) : SL_OK;
+}

@@ -1,0 +1,1121 @@
+/*
+ * state.c - the map state: update semantics over a key-value back-end,
+ * the opaque rollback record, the commit record, per-txid spout metadata,
+ * committed-only reads, a per-partition LRU cache (docs/state-format.md).
+ *
+ * Every semantics stores (txid, prev, curr) per key so that reads can
+ * always return the committed value: curr when txid <= last committed,
+ * prev otherwise (a batch applied by a partition but not yet committed).
+ */
+#include "state.h"
+#include "kv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FORMAT_VERSION 1
+#define REC_VERSION    1
+#define KEY_PREFIX     0x01
+
+static const char M_FORMAT[] = "\0format";
+static const char M_SEM[] = "\0semantics";
+static const char M_COMMIT[] = "\0commit";
+
+/* ---- LRU cache of encoded records, one per partition (one thread) ---- */
+typedef struct centry {
+	struct centry *prev, *next; /* LRU list, most recent first */
+	uint64_t h;
+	uint32_t kl, vl;
+	uint8_t *kv; /* key then value */
+} centry;
+
+typedef struct cache {
+	centry **slots; /* open addressing, NULL empty, TOMB deleted */
+	size_t cap, n, max, tombs;
+	centry head; /* sentinel */
+} cache;
+
+#define CTOMB ((centry *)1)
+
+static void cache_init(cache *c, size_t max)
+{
+	memset(c, 0, sizeof(*c));
+	c->max = max;
+	c->head.next = c->head.prev = &c->head;
+}
+
+static void cache_clear(cache *c)
+{
+	for (centry *e = c->head.next; e != &c->head;) {
+		centry *nx = e->next;
+		free(e->kv);
+		free(e);
+		e = nx;
+	}
+	free(c->slots);
+	size_t max = c->max;
+	cache_init(c, max);
+}
+
+static size_t cache_find(
+    const cache *c, const uint8_t *k, size_t kl, uint64_t h, int *found)
+{
+	size_t i = h & (c->cap - 1), tomb = SIZE_MAX;
+	for (;;) {
+		centry *e = c->slots[i];
+		if (!e) {
+			*found = 0;
+			return tomb != SIZE_MAX ? tomb : i;
+		}
+		if (e == CTOMB) {
+			if (tomb == SIZE_MAX)
+				tomb = i;
+		} else if (e->h == h && e->kl == kl && !memcmp(e->kv, k, kl)) {
+			*found = 1;
+			return i;
+		}
+		i = (i + 1) & (c->cap - 1);
+	}
+}
+
+static void unlink_e(centry *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+}
+
+static void push_front(cache *c, centry *e)
+{
+	e->next = c->head.next;
+	e->prev = &c->head;
+	c->head.next->prev = e;
+	c->head.next = e;
+}
+
+/* Borrowed value bytes of k, or NULL. Moves it to the front. */
+static const uint8_t *cache_get(
+    cache *c, const uint8_t *k, size_t kl, uint64_t h, size_t *vl)
+{
+	if (!c->cap)
+		return NULL;
+	int found;
+	size_t i = cache_find(c, k, kl, h, &found);
+	if (!found)
+		return NULL;
+	centry *e = c->slots[i];
+	unlink_e(e);
+	push_front(c, e);
+	*vl = e->vl;
+	return e->kv + e->kl;
+}
+
+static void cache_del(cache *c, const uint8_t *k, size_t kl, uint64_t h)
+{
+	if (!c->cap)
+		return;
+	int found;
+	size_t i = cache_find(c, k, kl, h, &found);
+	if (!found)
+		return;
+	centry *e = c->slots[i];
+	c->slots[i] = CTOMB;
+	c->tombs++;
+	unlink_e(e);
+	free(e->kv);
+	free(e);
+	c->n--;
+}
+
+static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
+    const uint8_t *v, size_t vl)
+{
+	if (!c->max)
+		return;
+	if (!c->cap) {
+		size_t cap = 16;
+		while (cap < c->max * 2)
+			cap *= 2;
+		c->slots = calloc(cap, sizeof(*c->slots));
+		if (!c->slots)
+			return;
+		c->cap = cap;
+	}
+	cache_del(c, k, kl, h);
+	if (c->n >= c->max) {
+		centry *old = c->head.prev;
+		cache_del(c, old->kv, old->kl, old->h);
+	}
+	if (c->tombs > c->cap / 4) {
+		/* rebuild the slots from the LRU list: drops tombstones */
+		memset(c->slots, 0, c->cap * sizeof(*c->slots));
+		c->tombs = 0;
+		for (centry *x = c->head.next; x != &c->head; x = x->next) {
+			size_t j = x->h & (c->cap - 1);
+			while (c->slots[j])
+				j = (j + 1) & (c->cap - 1);
+			c->slots[j] = x;
+		}
+	}
+	centry *e = malloc(sizeof(*e));
+	uint8_t *kv = malloc(kl + vl + 1);
+	if (!e || !kv) {
+		free(e);
+		free(kv);
+		return;
+	}
+	memcpy(kv, k, kl);
+	memcpy(kv + kl, v, vl);
+	*e = (centry) { NULL, NULL, h, (uint32_t)kl, (uint32_t)vl, kv };
+	int found;
+	size_t i = cache_find(c, k, kl, h, &found);
+	if (c->slots[i] == CTOMB)
+		c->tombs--;
+	c->slots[i] = e;
+	push_front(c, e);
+	c->n++;
+}
+
+/* ---- the state ---- */
+typedef struct spart {
+	cache c;
+	int touched_loaded;
+	uint64_t touched_txid;
+	sli_buf touched; /* varint klen, key ... */
+	sli_buf rec, key, newtouched, arena;
+	sli_kv_batch batch;
+	size_t *offs; /* record offsets in arena */
+	size_t noffs;
+} spart;
+
+struct sl_state {
+	sli_kv *kv;
+	sl_state_options o;
+	_Atomic uint64_t committed;
+	uint32_t nparts;
+	spart *parts;
+	int lockfd;
+	char *dir;
+	/* failure injection */
+	int fail_set, fail_after;
+	uint32_t fail_part;
+	uint64_t fail_txid;
+};
+
+void sl_state_options_default(sl_state_options *o)
+{
+	o->semantics = SL_SEM_OPAQUE;
+	o->sync = 1;
+	o->cache_entries = 10000;
+	o->read_only = 0;
+	o->create = 1;
+}
+
+int sl_semantics_parse(const char *s, sl_semantics *out)
+{
+	if (!s)
+		return SL_EINVAL;
+	if (!strcmp(s, "none") || !strcmp(s, "non-transactional"))
+		*out = SL_SEM_NONE;
+	else if (!strcmp(s, "transactional"))
+		*out = SL_SEM_TRANSACTIONAL;
+	else if (!strcmp(s, "opaque"))
+		*out = SL_SEM_OPAQUE;
+	else
+		return sli_err(SL_EINVAL,
+		    "unknown semantics '%s' (opaque, transactional, none)", s);
+	return SL_OK;
+}
+
+const char *sl_semantics_name(sl_semantics s)
+{
+	switch (s) {
+	case SL_SEM_NONE:
+		return "none";
+	case SL_SEM_TRANSACTIONAL:
+		return "transactional";
+	case SL_SEM_OPAQUE:
+		return "opaque";
+	}
+	return "unknown";
+}
+
+sl_semantics sli_state_semantics(const sl_state *s)
+{
+	return s->o.semantics;
+}
+
+static void part_free(spart *p)
+{
+	cache_clear(&p->c);
+	free(p->c.slots);
+	sli_buf_free(&p->touched);
+	sli_buf_free(&p->rec);
+	sli_buf_free(&p->key);
+	sli_buf_free(&p->newtouched);
+	sli_buf_free(&p->arena);
+	sli_kv_batch_free(&p->batch);
+	free(p->offs);
+}
+
+int sli_state_set_partitions(sl_state *s, uint32_t nparts)
+{
+	if (!nparts || nparts > 1024)
+		return sli_err(
+		    SL_EINVAL, "bad number of state partitions %u", nparts);
+	spart *np = calloc(nparts, sizeof(*np));
+	if (!np)
+		return SL_ENOMEM;
+	for (uint32_t i = 0; i < s->nparts; i++)
+		part_free(&s->parts[i]);
+	free(s->parts);
+	s->parts = np;
+	s->nparts = nparts;
+	/* the memory back-end needs no cache in front of it */
+	size_t ce = s->o.cache_entries;
+	if (!strcmp(s->kv->ops->name, "memory"))
+		ce = 0;
+	for (uint32_t i = 0; i < nparts; i++) {
+		cache_init(&np[i].c, ce);
+		sli_kv_batch_init(&np[i].batch);
+	}
+	return SL_OK;
+}
+
+static int get_meta(
+    sl_state *s, const char *name, size_t nl, sli_buf *out, int *found)
+{
+	return s->kv->ops->get(s->kv, name, nl, out, found);
+}
+
+static int load_committed(sl_state *s)
+{
+	sli_buf b;
+	sli_buf_init(&b);
+	int found;
+	int rc = get_meta(s, M_COMMIT, sizeof(M_COMMIT) - 1, &b, &found);
+	uint64_t txid = 0;
+	if (!rc && found) {
+		const uint8_t *p = b.data;
+		if (sli_varint_get(&p, b.data + b.len, &txid))
+			rc = sli_err(SL_ECORRUPT, "commit record is corrupt");
+	}
+	sli_buf_free(&b);
+	s->committed = txid;
+	return rc;
+}
+
+static int any_key(
+    void *u, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	*(int *)u = 1;
+	return 1;
+}
+
+/* Checks or writes the format version and semantics. */
+static int check_format(sl_state *s, const char *dir)
+{
+	sli_buf b;
+	sli_buf_init(&b);
+	int found, rc;
+	if ((rc = get_meta(s, M_FORMAT, sizeof(M_FORMAT) - 1, &b, &found)))
+		goto out;
+	if (!found) {
+		int nonempty = 0;
+		s->kv->ops->scan(s->kv, "", 0, any_key, &nonempty);
+		if (nonempty || s->o.read_only) {
+			rc = sli_err(SL_EINVAL,
+			    "%s is not a sluice state directory", dir);
+			goto out;
+		}
+		sli_kv_batch wb;
+		sli_kv_batch_init(&wb);
+		uint8_t ver[4], sem = (uint8_t)s->o.semantics;
+		sli_le32_put(ver, FORMAT_VERSION);
+		sli_kv_batch_put(&wb, M_FORMAT, sizeof(M_FORMAT) - 1, ver, 4);
+		sli_kv_batch_put(&wb, M_SEM, sizeof(M_SEM) - 1, &sem, 1);
+		rc = s->kv->ops->write(s->kv, &wb, 1);
+		sli_kv_batch_free(&wb);
+		goto out;
+	}
+	if (b.len != 4) {
+		rc = sli_err(SL_ECORRUPT, "%s: format record is corrupt", dir);
+		goto out;
+	}
+	uint32_t ver = sli_le32_get(b.data);
+	if (ver > FORMAT_VERSION) {
+		rc = sli_err(SL_EVERSION,
+		    "%s was written by a newer sluice (state format %u, "
+		    "this build reads up to %u)",
+		    dir, ver, FORMAT_VERSION);
+		goto out;
+	}
+	if ((rc = get_meta(s, M_SEM, sizeof(M_SEM) - 1, &b, &found)))
+		goto out;
+	if (!found || b.len != 1 || b.data[0] > SL_SEM_OPAQUE) {
+		rc = sli_err(
+		    SL_ECORRUPT, "%s: semantics record is corrupt", dir);
+		goto out;
+	}
+	sl_semantics stored = (sl_semantics)b.data[0];
+	if (s->o.read_only)
+		s->o.semantics = stored;
+	else if (stored != s->o.semantics)
+		rc = sli_err(SL_EINVAL,
+		    "%s holds %s state; it cannot be opened as %s", dir,
+		    sl_semantics_name(stored),
+		    sl_semantics_name(s->o.semantics));
+out:
+	sli_buf_free(&b);
+	return rc;
+}
+
+static int state_new(sl_state **out, const sl_state_options *o)
+{
+	sl_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return SL_ENOMEM;
+	if (o)
+		s->o = *o;
+	else
+		sl_state_options_default(&s->o);
+	if (s->o.semantics > SL_SEM_OPAQUE) {
+		int sem = (int)s->o.semantics;
+		free(s);
+		return sli_err(SL_EINVAL, "unknown semantics %d", sem);
+	}
+	s->lockfd = -1;
+	*out = s;
+	return SL_OK;
+}
+
+static int finish_open(sl_state *s, const char *dir)
+{
+	int rc = check_format(s, dir);
+	if (!rc)
+		rc = load_committed(s);
+	if (!rc)
+		rc = sli_state_set_partitions(s, 1);
+	return rc;
+}
+
+int sl_state_open_memory(sl_state **out, const sl_state_options *o)
+{
+	*out = NULL;
+	sl_init();
+	sl_state *s;
+	int rc = state_new(&s, o);
+	if (rc)
+		return rc;
+	s->o.read_only = 0;
+	if ((rc = sli_kv_memory_open(&s->kv))
+	    || (rc = finish_open(s, "memory"))) {
+		sl_state_close(s);
+		return rc;
+	}
+	*out = s;
+	return SL_OK;
+}
+
+/* LevelDB's corruption messages rarely name the file: name the manifest
+ * when the descriptor is at fault, and point at the repair tool. */
+static void name_corrupt_file(const char *dir)
+{
+	char msg[512], path[4096], cur[256] = "";
+	snprintf(msg, sizeof(msg), "%s", sl_errdetail());
+	snprintf(path, sizeof(path), "%s/CURRENT", dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(cur, sizeof(cur), f))
+			cur[0] = 0;
+		fclose(f);
+		cur[strcspn(cur, "\n")] = 0;
+	}
+	if (strstr(msg, "descriptor") || strstr(msg, "MANIFEST")
+	    || strstr(msg, "manifest"))
+		sli_err(SL_ECORRUPT,
+		    "%s (in %s/%s); `sluice state repair %s` may recover "
+		    "it",
+		    msg, dir, cur[0] ? cur : "MANIFEST", dir);
+	else
+		sli_err(SL_ECORRUPT,
+		    "%s; `sluice state repair %s` may recover it", msg, dir);
+}
+
+/* Our own lock beside LevelDB's, holding the pid for a clear message. */
+static int take_lock(sl_state *s, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/sluice.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (s->o.read_only)
+			return SL_OK; /* a read-only directory: LevelDB decides
+			               */
+		return sli_err(
+		    sli_errno_code(errno), "%s: %s", path, strerror(errno));
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		close(fd);
+		return sli_err(SL_ELOCKED,
+		    "state directory %s is locked by another process%s%s%s",
+		    dir, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+	}
+	if (!s->o.read_only) {
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) == 0
+		    && pwrite(fd, pid, (size_t)n, 0) < 0) {
+			/* the pid is only for messages */
+		}
+	}
+	s->lockfd = fd;
+	return SL_OK;
+}
+
+int sl_state_open_leveldb(
+    sl_state **out, const char *dir, const sl_state_options *o)
+{
+	*out = NULL;
+	sl_init();
+	if (!dir || !*dir)
+		return sli_err(SL_EINVAL, "no state directory given");
+	sl_state *s;
+	int rc = state_new(&s, o);
+	if (rc)
+		return rc;
+	s->dir = strdup(dir);
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		if (errno != ENOENT || s->o.read_only || !s->o.create) {
+			rc = sli_err(errno == ENOENT ? SL_ENOTFOUND
+			                             : sli_errno_code(errno),
+			    "%s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		if (mkdir(dir, 0755) != 0) {
+			rc = sli_err(sli_errno_code(errno),
+			    "cannot create %s: %s", dir, strerror(errno));
+			goto fail;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = sli_err(SL_EINVAL, "%s is not a directory", dir);
+		goto fail;
+	}
+	if (s->o.read_only) {
+		char cur[4096];
+		snprintf(cur, sizeof(cur), "%s/CURRENT", dir);
+		if (access(cur, F_OK) != 0) {
+			rc = sli_err(SL_EINVAL,
+			    "%s is not a sluice state directory", dir);
+			goto fail;
+		}
+	}
+	if ((rc = take_lock(s, dir)))
+		goto fail;
+	if ((rc = sli_kv_leveldb_open(&s->kv, dir, !s->o.read_only))) {
+		if (rc == SL_ECORRUPT)
+			name_corrupt_file(dir);
+		goto fail;
+	}
+	if ((rc = finish_open(s, dir)))
+		goto fail;
+	*out = s;
+	return SL_OK;
+fail:
+	sl_state_close(s);
+	return rc;
+}
+
+void sl_state_close(sl_state *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->nparts; i++)
+		part_free(&s->parts[i]);
+	free(s->parts);
+	if (s->kv)
+		s->kv->ops->close(s->kv);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s->dir);
+	free(s);
+}
+
+/* ---- records: u8 version, varint txid, prev value, curr value ---- */
+typedef struct rec {
+	uint64_t txid;
+	sl_value prev, curr; /* SL_NULL = absent */
+} rec;
+
+static int rec_decode(const uint8_t *p, size_t n, rec *r)
+{
+	const uint8_t *end = p + n;
+	if (n < 1 || *p != REC_VERSION)
+		return sli_err(
+		    n && *p > REC_VERSION ? SL_EVERSION : SL_ECORRUPT,
+		    "stored value has an unknown encoding");
+	p++;
+	if (sli_varint_get(&p, end, &r->txid)
+	    || sli_value_get(&p, end, &r->prev)
+	    || sli_value_get(&p, end, &r->curr) || p != end)
+		return sli_err(SL_ECORRUPT, "stored value is corrupt");
+	return SL_OK;
+}
+
+static int rec_encode(sli_buf *b, const rec *r)
+{
+	int rc = sli_buf_put_u8(b, REC_VERSION);
+	if (!rc)
+		rc = sli_buf_put_varint(b, r->txid);
+	if (!rc)
+		rc = sli_value_put(b, &r->prev);
+	if (!rc)
+		rc = sli_value_put(b, &r->curr);
+	return rc;
+}
+
+int sli_state_decode_value(
+    const uint8_t *p, size_t n, uint64_t committed, sl_value *out)
+{
+	rec r;
+	int rc = rec_decode(p, n, &r);
+	if (rc)
+		return rc;
+	*out = r.txid <= committed ? r.curr : r.prev;
+	return out->type == SL_NULL ? SL_ENOTFOUND : SL_OK;
+}
+
+static int prefixed(sli_buf *b, const void *k, size_t kl)
+{
+	b->len = 0;
+	int rc = sli_buf_put_u8(b, KEY_PREFIX);
+	return rc ? rc : sli_buf_append(b, k, kl);
+}
+
+static void touched_key(uint8_t out[16], uint32_t pn)
+{
+	memcpy(out, "\0touched/", 9);
+	out[9] = (uint8_t)(pn >> 24);
+	out[10] = (uint8_t)(pn >> 16);
+	out[11] = (uint8_t)(pn >> 8);
+	out[12] = (uint8_t)pn;
+}
+
+static int load_touched(sl_state *s, uint32_t pi, spart *p)
+{
+	if (p->touched_loaded)
+		return SL_OK;
+	uint8_t tk[16];
+	touched_key(tk, pi);
+	int found;
+	int rc = get_meta(s, (const char *)tk, 13, &p->touched, &found);
+	if (rc)
+		return rc;
+	p->touched_txid = 0;
+	if (found) {
+		const uint8_t *q = p->touched.data;
+		if (sli_varint_get(&q, p->touched.data + p->touched.len,
+		        &p->touched_txid))
+			return sli_err(
+			    SL_ECORRUPT, "touched record is corrupt");
+		size_t hdr = (size_t)(q - p->touched.data);
+		memmove(p->touched.data, q, p->touched.len - hdr);
+		p->touched.len -= hdr;
+	} else
+		p->touched.len = 0;
+	p->touched_loaded = 1;
+	return SL_OK;
+}
+
+/* Reads key k's record of partition p (cache first) into *r; the record's
+ * bytes stay valid until p->rec is next used. *found = 0 when absent. */
+static int read_rec(sl_state *s, spart *p, const uint8_t *k, size_t kl,
+    uint64_t h, rec *r, int *found)
+{
+	size_t vl;
+	const uint8_t *v = cache_get(&p->c, k, kl, h, &vl);
+	if (v) {
+		*found = 1;
+		return rec_decode(v, vl, r);
+	}
+	int rc = prefixed(&p->key, k, kl);
+	if (!rc)
+		rc = s->kv->ops->get(
+		    s->kv, p->key.data, p->key.len, &p->rec, found);
+	if (rc || !*found)
+		return rc;
+	return rec_decode(p->rec.data, p->rec.len, r);
+}
+
+/* A small set of the keys of one apply call, to find the touched keys a
+ * replay leaves out. */
+typedef struct kset {
+	size_t *idx; /* index+1 into keys, 0 empty */
+	size_t cap;
+} kset;
+
+static int kset_build(kset *ks, size_t n, const sl_value *keys)
+{
+	ks->cap = 16;
+	while (ks->cap < n * 2)
+		ks->cap *= 2;
+	ks->idx = calloc(ks->cap, sizeof(size_t));
+	if (!ks->idx)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t j
+		    = sl_hash(NULL, keys[i].u.p, keys[i].len) & (ks->cap - 1);
+		while (ks->idx[j])
+			j = (j + 1) & (ks->cap - 1);
+		ks->idx[j] = i + 1;
+	}
+	return SL_OK;
+}
+
+static int kset_has(
+    const kset *ks, const sl_value *keys, const uint8_t *k, size_t kl)
+{
+	size_t j = sl_hash(NULL, k, kl) & (ks->cap - 1);
+	while (ks->idx[j]) {
+		const sl_value *x = &keys[ks->idx[j] - 1];
+		if (x->len == kl && !memcmp(x->u.p, k, kl))
+			return 1;
+		j = (j + 1) & (ks->cap - 1);
+	}
+	return 0;
+}
+
+/* New record for an update with delta in batch txid under semantics. */
+static int update_rec(sl_semantics sem, const sl_combiner *comb, rec *r,
+    int found, uint64_t txid, const sl_value *delta, int *skip)
+{
+	*skip = 0;
+	if (!found) {
+		r->txid = 0;
+		r->prev = sl_null();
+		r->curr = sl_null();
+	}
+	sl_value base_prev = r->prev.type == SL_NULL ? comb->zero : r->prev;
+	sl_value base_curr = r->curr.type == SL_NULL ? comb->zero : r->curr;
+	sl_value out;
+	int rc;
+	if (found && r->txid == txid) {
+		switch (sem) {
+		case SL_SEM_TRANSACTIONAL:
+			*skip = 1;
+			return SL_OK;
+		case SL_SEM_OPAQUE:
+			/* a replay, perhaps with other tuples: from prev */
+			rc = comb->combine(
+			    comb->user, &base_prev, delta, &out);
+			break;
+		default: /* none: replays overcount */
+			rc = comb->combine(
+			    comb->user, &base_curr, delta, &out);
+			break;
+		}
+		if (!rc)
+			r->curr = out;
+		return rc;
+	}
+	if (found && r->txid > txid && sem != SL_SEM_NONE) {
+		/* an older txid than stored: already folded in */
+		*skip = 1;
+		return SL_OK;
+	}
+	rc = comb->combine(comb->user, &base_curr, delta, &out);
+	if (rc)
+		return rc;
+	r->prev = r->curr;
+	r->curr = out;
+	r->txid = txid;
+	return SL_OK;
+}
+
+int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
+    const sl_value *keys, const sl_value *deltas, const sl_combiner *comb)
+{
+	if (s->o.read_only)
+		return sli_err(SL_EPERM, "state opened read-only");
+	if (pi >= s->nparts)
+		return sli_err(
+		    SL_EINVAL, "state partition %u of %u", pi, s->nparts);
+	if (txid <= s->committed)
+		return sli_err(SL_ESTALE, "txid %llu is already committed",
+		    (unsigned long long)txid);
+	spart *p = &s->parts[pi];
+	int fail_after = 0;
+	if (s->fail_set && (s->fail_part == pi || s->fail_part == UINT32_MAX)
+	    && s->fail_txid == txid) {
+		s->fail_set = 0;
+		if (!s->fail_after)
+			return sli_err(SL_EFAILED,
+			    "injected failure before the state write of "
+			    "partition %u, txid %llu",
+			    pi, (unsigned long long)txid);
+		fail_after = 1;
+	}
+	int rc = load_touched(s, pi, p);
+	if (rc)
+		return rc;
+	sli_kv_batch_clear(&p->batch);
+	p->arena.len = 0;
+	p->newtouched.len = 0;
+	if (p->noffs < n + 1) {
+		size_t *o = realloc(p->offs, (n + 1) * sizeof(*o));
+		if (!o)
+			return SL_ENOMEM;
+		p->offs = o;
+		p->noffs = n + 1;
+	}
+	kset ks = { NULL, 0 };
+	int opaque = s->o.semantics == SL_SEM_OPAQUE;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (keys[i].type != SL_BYTES) {
+			rc = sli_err(SL_EINVAL, "state keys must be bytes");
+			break;
+		}
+		const uint8_t *k = keys[i].u.p;
+		size_t kl = keys[i].len;
+		uint64_t h = sl_hash(NULL, k, kl);
+		rec r;
+		int found, skip;
+		rc = read_rec(s, p, k, kl, h, &r, &found);
+		if (!rc)
+			rc = update_rec(s->o.semantics, comb, &r, found, txid,
+			    &deltas[i], &skip);
+		p->offs[i] = SIZE_MAX;
+		if (!rc && !skip) {
+			p->offs[i] = p->arena.len;
+			rc = rec_encode(&p->arena, &r);
+		}
+		if (!rc && opaque) {
+			rc = sli_buf_put_varint(&p->newtouched, kl);
+			if (!rc)
+				rc = sli_buf_append(&p->newtouched, k, kl);
+		}
+	}
+	p->offs[n] = p->arena.len;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (p->offs[i] == SIZE_MAX)
+			continue;
+		size_t end = p->arena.len;
+		for (size_t j = i + 1; j <= n; j++)
+			if (j == n || p->offs[j] != SIZE_MAX) {
+				end = p->offs[j];
+				break;
+			}
+		rc = prefixed(&p->key, keys[i].u.p, keys[i].len);
+		if (!rc)
+			rc = sli_kv_batch_put(&p->batch, p->key.data,
+			    p->key.len, p->arena.data + p->offs[i],
+			    end - p->offs[i]);
+	}
+	/* opaque rollback: keys an earlier attempt of txid wrote that this
+	 * replay does not touch get their value from before txid back */
+	sli_buf rb;
+	sli_buf_init(&rb);
+	if (!rc && opaque && p->touched_txid == txid && p->touched.len) {
+		rc = kset_build(&ks, n, keys);
+		const uint8_t *q = p->touched.data,
+		              *end = p->touched.data + p->touched.len;
+		while (!rc && q < end) {
+			uint64_t kl;
+			if (sli_varint_get(&q, end, &kl)
+			    || kl > (uint64_t)(end - q)) {
+				rc = sli_err(
+				    SL_ECORRUPT, "touched record is corrupt");
+				break;
+			}
+			const uint8_t *k = q;
+			q += kl;
+			if (kset_has(&ks, keys, k, kl))
+				continue;
+			rec r;
+			int found;
+			rc = read_rec(
+			    s, p, k, kl, sl_hash(NULL, k, kl), &r, &found);
+			if (rc || !found || r.txid != txid)
+				continue;
+			sli_buf key;
+			sli_buf_init(&key);
+			rc = prefixed(&key, k, kl);
+			if (!rc && r.prev.type == SL_NULL)
+				rc = sli_kv_batch_del(
+				    &p->batch, key.data, key.len);
+			else if (!rc) {
+				r.curr = r.prev;
+				rb.len = 0;
+				rc = rec_encode(&rb, &r);
+				if (!rc)
+					rc = sli_kv_batch_put(&p->batch,
+					    key.data, key.len, rb.data,
+					    rb.len);
+			}
+			sli_buf_free(&key);
+		}
+		free(ks.idx);
+	}
+	sli_buf_free(&rb);
+	if (!rc && opaque) {
+		uint8_t tk[16];
+		touched_key(tk, pi);
+		sli_buf tv;
+		sli_buf_init(&tv);
+		rc = sli_buf_put_varint(&tv, txid);
+		if (!rc)
+			rc = sli_buf_append(
+			    &tv, p->newtouched.data, p->newtouched.len);
+		if (!rc)
+			rc = sli_kv_batch_put(
+			    &p->batch, tk, 13, tv.data, tv.len);
+		sli_buf_free(&tv);
+	}
+	if (!rc)
+		rc = s->kv->ops->write(s->kv, &p->batch, s->o.sync);
+	if (rc) {
+		/* nothing of this call may stay in the cache */
+		cache_clear(&p->c);
+		p->touched_loaded = 0;
+		return rc;
+	}
+	/* the write is durable: mirror it in the cache */
+	const uint8_t *q = p->batch.ops.data, *end = q + p->batch.ops.len;
+	while (q < end) {
+		uint8_t op = *q++;
+		uint64_t kl, vl = 0;
+		sli_varint_get(&q, end, &kl);
+		const uint8_t *k = q;
+		q += kl;
+		if (op == 1) {
+			sli_varint_get(&q, end, &vl);
+			if (kl && k[0] == KEY_PREFIX)
+				cache_put(&p->c, k + 1, kl - 1,
+				    sl_hash(NULL, k + 1, kl - 1), q, vl);
+			q += vl;
+		} else if (kl && k[0] == KEY_PREFIX)
+			cache_del(&p->c, k + 1, kl - 1,
+			    sl_hash(NULL, k + 1, kl - 1));
+	}
+	if (opaque) {
+		sli_buf t = p->touched;
+		p->touched = p->newtouched;
+		p->newtouched = t;
+		p->touched_txid = txid;
+	}
+	if (fail_after)
+		return sli_err(SL_EFAILED,
+		    "injected failure after the state write of partition "
+		    "%u, txid %llu",
+		    pi, (unsigned long long)txid);
+	return SL_OK;
+}
+
+int sli_state_commit(
+    sl_state *s, uint64_t txid, const void *meta, size_t metalen)
+{
+	if (s->o.read_only)
+		return sli_err(SL_EPERM, "state opened read-only");
+	if (txid != s->committed + 1)
+		return sli_err(SL_ESTALE,
+		    "commit of txid %llu after %llu: commits go in order",
+		    (unsigned long long)txid,
+		    (unsigned long long)s->committed);
+	sli_buf v;
+	sli_buf_init(&v);
+	int rc = sli_buf_put_varint(&v, txid);
+	if (!rc)
+		rc = sli_buf_append(&v, meta, metalen);
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	if (!rc)
+		rc = sli_kv_batch_put(
+		    &b, M_COMMIT, sizeof(M_COMMIT) - 1, v.data, v.len);
+	if (!rc)
+		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
+	sli_kv_batch_free(&b);
+	sli_buf_free(&v);
+	if (!rc)
+		s->committed = txid;
+	return rc;
+}
+
+int sli_state_committed(sl_state *s, uint64_t *txid, sli_buf *meta)
+{
+	sli_buf b;
+	sli_buf_init(&b);
+	int found;
+	int rc = get_meta(s, M_COMMIT, sizeof(M_COMMIT) - 1, &b, &found);
+	*txid = 0;
+	if (meta)
+		meta->len = 0;
+	if (!rc && found) {
+		const uint8_t *p = b.data;
+		if (sli_varint_get(&p, b.data + b.len, txid))
+			rc = sli_err(SL_ECORRUPT, "commit record is corrupt");
+		else if (meta)
+			rc = sli_buf_append(
+			    meta, p, (size_t)(b.data + b.len - p));
+	}
+	sli_buf_free(&b);
+	return rc;
+}
+
+static int meta_key(sli_buf *k, const char *name, uint64_t txid)
+{
+	k->len = 0;
+	int rc = sli_buf_append(k, "\0txmeta/", 8);
+	if (!rc)
+		rc = sli_buf_append(k, name, strlen(name) + 1);
+	uint8_t be[8];
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(txid >> (56 - 8 * i));
+	if (!rc)
+		rc = sli_buf_append(k, be, 8);
+	return rc;
+}
+
+int sli_state_put_meta(
+    sl_state *s, const char *name, uint64_t txid, const void *p, size_t n)
+{
+	sli_buf k;
+	sli_buf_init(&k);
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	int rc = meta_key(&k, name, txid);
+	if (!rc)
+		rc = sli_kv_batch_put(&b, k.data, k.len, p, n);
+	/* forget metadata of long-committed batches */
+	if (!rc && txid > 64) {
+		rc = meta_key(&k, name, txid - 64);
+		if (!rc)
+			rc = sli_kv_batch_del(&b, k.data, k.len);
+	}
+	if (!rc)
+		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
+	sli_kv_batch_free(&b);
+	sli_buf_free(&k);
+	return rc;
+}
+
+int sli_state_get_meta(
+    sl_state *s, const char *name, uint64_t txid, sli_buf *out)
+{
+	sli_buf k;
+	sli_buf_init(&k);
+	int found = 0;
+	int rc = meta_key(&k, name, txid);
+	if (!rc)
+		rc = s->kv->ops->get(s->kv, k.data, k.len, out, &found);
+	sli_buf_free(&k);
+	if (!rc && !found)
+		rc = SL_ENOTFOUND;
+	return rc;
+}
+
+void sli_state_fail_once(
+    sl_state *s, uint32_t pn, uint64_t txid, int after_write)
+{
+	s->fail_part = pn;
+	s->fail_txid = txid;
+	s->fail_after = after_write;
+	s->fail_set = 1;
+}
+
+/* ---- committed reads ---- */
+static __thread sli_buf tls_val;
+
+int sl_state_get(sl_state *s, const void *key, size_t klen, sl_value *out)
+{
+	sli_buf k, v;
+	sli_buf_init(&k);
+	sli_buf_init(&v);
+	uint64_t committed = s->committed;
+	int found = 0;
+	int rc = prefixed(&k, key, klen);
+	if (!rc)
+		rc = s->kv->ops->get(s->kv, k.data, k.len, &v, &found);
+	if (!rc && !found)
+		rc = SL_ENOTFOUND;
+	if (!rc)
+		rc = sli_state_decode_value(v.data, v.len, committed, out);
+	if (!rc && out->type == SL_BYTES) {
+		tls_val.len = 0;
+		rc = sli_buf_append(&tls_val, out->u.p, out->len);
+		out->u.p = tls_val.data;
+	}
+	sli_buf_free(&k);
+	sli_buf_free(&v);
+	return rc;
+}
+
+int sl_state_last_committed(sl_state *s, uint64_t *txid)
+{
+	*txid = s->committed;
+	return SL_OK;
+}
+
+typedef struct fe {
+	uint64_t committed;
+	int (*fn)(void *, const uint8_t *, size_t, const sl_value *);
+	void *user;
+	uint64_t count;
+	int err;
+} fe;
+
+static int fe_cb(
+    void *u, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	fe *f = u;
+	sl_value val;
+	int rc = sli_state_decode_value(v, vl, f->committed, &val);
+	if (rc == SL_ENOTFOUND)
+		return 0;
+	if (rc) {
+		f->err = rc;
+		return 1;
+	}
+	f->count++;
+	return f->fn ? f->fn(f->user, k + 1, kl - 1, &val) : 0;
+}
+
+int sl_state_foreach(sl_state *s,
+    int (*fn)(void *user, const uint8_t *key, size_t klen, const sl_value *v),
+    void *user)
+{
+	fe f = { s->committed, fn, user, 0, 0 };
+	uint8_t pre = KEY_PREFIX;
+	int rc = s->kv->ops->scan(s->kv, &pre, 1, fe_cb, &f);
+	return f.err ? f.err : rc;
+}
+
+int sl_state_stats_get(sl_state *s, sl_state_stats *st)
+{
+	fe f = { s->committed, NULL, NULL, 0, 0 };
+	uint8_t pre = KEY_PREFIX;
+	int rc = s->kv->ops->scan(s->kv, &pre, 1, fe_cb, &f);
+	if (!rc)
+		rc = f.err;
+	st->keys = f.count;
+	st->last_committed = s->committed;
+	st->disk_bytes = s->kv->ops->disk_bytes(s->kv);
+	st->semantics = s->o.semantics;
+	st->format_version = FORMAT_VERSION;
+	return rc;
+}
+
+int sl_state_repair(const char *dir)
+{
+	return sli_kv_leveldb_repair(dir);
+}
