@@ -247,6 +247,236 @@ int sl_state_stats_get(sl_state *s, sl_state_stats *st);
 int sl_state_repair(const char *dir);
 
 /* @@TRIDENT-API@@ (trident/ and spouts/ add their declarations below) */
+/* ------------------------------------------------------------- trident */
+
+/* A topology of streams (Trident-style micro-batches); build it with the
+ * calls below, then sl_topology_run(). Builder calls return the new stream
+ * or NULL; the first error (a missing field, a bad argument) is kept and
+ * returned by sl_topology_error() and sl_topology_run(), with its detail in
+ * sl_topology_errmsg(). Field lists are comma-separated names ("a,b").
+ * Not thread-safe while building. */
+typedef struct sl_topology sl_topology;
+typedef struct sl_stream sl_stream;
+/* Where a callback emits tuples; valid only during the callback. */
+typedef struct sl_collector sl_collector;
+/* What a spout's emit call may ask and record; valid during the call. */
+typedef struct sl_spout_ctx sl_spout_ctx;
+
+/* Emits one tuple of n values (borrowed; copied or consumed before the
+ * call returns). Returns SL_OK or an error to pass back. */
+int sl_emit(sl_collector *c, const sl_value *v, size_t n);
+
+/* each/map/flat_map: in is the projection on the stream's in_fields. For
+ * each, emitted values are appended to the input tuple (0..n emits); map
+ * emits exactly one replacement tuple, flat_map any number. A negative
+ * return fails the batch (it is replayed). */
+typedef int (*sl_function_fn)(
+    void *user, const sl_tuple *in, sl_collector *out);
+/* 1 keeps the tuple, 0 drops it, negative fails the batch. */
+typedef int (*sl_filter_fn)(void *user, const sl_tuple *in);
+
+/* A batch spout. Callbacks run on the spout's task thread. */
+typedef struct sl_spout_ops {
+	const char *name;
+	/* 1 when a replay of a txid emits exactly the same tuples
+	 * (transactional); 0 for opaque spouts */
+	int transactional;
+	/* Emits batch sl_spout_txid(ctx) into out; records with
+	 * sl_spout_set_meta where the batch begins and ends. */
+	int (*emit)(void *self, sl_spout_ctx *ctx, sl_collector *out);
+	/* 1 while the source may hold more input; new txids are started
+	 * only then (replays always run). NULL = always. */
+	int (*has_more)(void *self);
+	/* Frees self; NULL when nothing to free. */
+	void (*free)(void *self);
+} sl_spout_ops;
+
+uint64_t sl_spout_txid(const sl_spout_ctx *ctx);
+uint32_t sl_spout_attempt(const sl_spout_ctx *ctx);
+/* Meta of the batch before this one (where this one starts), or NULL for
+ * the first batch ever. Borrowed. */
+const void *sl_spout_prev_meta(const sl_spout_ctx *ctx, size_t *len);
+/* Meta an earlier attempt of this txid recorded (also across restarts),
+ * or NULL. A transactional spout must replay exactly that range. */
+const void *sl_spout_replay_meta(const sl_spout_ctx *ctx, size_t *len);
+/* Records this batch's meta (copied); stored durably before any state
+ * write of the batch. */
+int sl_spout_set_meta(sl_spout_ctx *ctx, const void *p, size_t n);
+/* Says the source is exhausted after this batch: the topology stops once
+ * it has committed (unless the spout's has_more says otherwise later). */
+void sl_spout_set_eof(sl_spout_ctx *ctx);
+/* Tuples per batch the topology asks for (a hint) and the time limit in
+ * ms after which a batch with at least one tuple should be cut. */
+size_t sl_spout_batch_size(const sl_spout_ctx *ctx);
+int sl_spout_batch_ms(const sl_spout_ctx *ctx);
+
+/* Aggregators. A combiner (Count, Sum, Min, Max or your own) is combined
+ * locally before a repartition and again at the target; a reducer folds
+ * tuples one by one at the target; an aggregator gets init/aggregate/
+ * complete calls per batch and partition and emits what it likes. */
+typedef enum sl_agg_kind {
+	SL_AGG_COMBINER = 0,
+	SL_AGG_REDUCER = 1,
+	SL_AGG_AGGREGATOR = 2
+} sl_agg_kind;
+
+typedef struct sl_agg {
+	sl_agg_kind kind;
+	const sl_combiner *combiner; /* COMBINER */
+	sl_value reducer_init; /* REDUCER */
+	int (*reduce)(void *user, const sl_value *acc, const sl_tuple *in,
+	    sl_value *out);
+	/* AGGREGATOR: returns owned per-batch state */
+	void *(*init)(void *user, uint64_t txid);
+	int (*aggregate)(
+	    void *user, void *st, const sl_tuple *in, sl_collector *out);
+	int (*complete)(void *user, void *st, sl_collector *out);
+	void (*free_state)(void *user, void *st);
+	void *user;
+} sl_agg;
+
+/* Counts tuples (no input field needed). */
+sl_agg sl_agg_count(void);
+/* Sum/Min/Max of the input field. */
+sl_agg sl_agg_sum(void);
+sl_agg sl_agg_min(void);
+sl_agg sl_agg_max(void);
+/* A user combiner (borrowed; must outlive the topology). */
+sl_agg sl_agg_combiner(const sl_combiner *c);
+/* The first n tuples of each batch and partition (all input fields). */
+sl_agg sl_agg_first_n(size_t n);
+
+/* Returns owned (sl_topology_free). */
+int sl_topology_new(sl_topology **out, const char *name);
+void sl_topology_free(sl_topology *t);
+int sl_topology_error(const sl_topology *t);
+const char *sl_topology_errmsg(const sl_topology *t);
+
+/* A stream fed by a spout with output fields. Takes self (ops->free).
+ * Each topology has at most one spout stream. */
+sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
+    const sl_spout_ops *ops, void *self, const char *fields);
+/* A DRPC stream: its tuples are the request args (one field "args"). */
+sl_stream *sl_topology_new_drpc_stream(sl_topology *t, const char *function);
+
+sl_stream *sl_stream_each(sl_stream *s, const char *in_fields,
+    sl_function_fn fn, void *user, const char *out_fields);
+sl_stream *sl_stream_map(sl_stream *s, const char *in_fields,
+    sl_function_fn fn, void *user, const char *out_fields);
+sl_stream *sl_stream_flat_map(sl_stream *s, const char *in_fields,
+    sl_function_fn fn, void *user, const char *out_fields);
+sl_stream *sl_stream_filter(
+    sl_stream *s, const char *in_fields, sl_filter_fn fn, void *user);
+sl_stream *sl_stream_project(sl_stream *s, const char *fields);
+sl_stream *sl_stream_partition_by(sl_stream *s, const char *fields);
+sl_stream *sl_stream_shuffle(sl_stream *s);
+sl_stream *sl_stream_broadcast(sl_stream *s);
+sl_stream *sl_stream_global(sl_stream *s);
+/* Groups by fields: the next aggregate or persistent_aggregate runs per
+ * group. */
+sl_stream *sl_stream_group_by(sl_stream *s, const char *fields);
+/* Aggregates each batch (per group when grouped); output: the group
+ * fields then out_field (or the aggregator's own fields). in_field may be
+ * NULL for Count and FirstN. */
+sl_stream *sl_stream_aggregate(
+    sl_stream *s, const char *in_field, sl_agg agg, const char *out_field);
+/* Aggregates each batch within each partition, without a repartition. */
+sl_stream *sl_stream_partition_aggregate(
+    sl_stream *s, const char *in_field, sl_agg agg, const char *out_field);
+/* Folds each batch into state (borrowed; must outlive the topology) per
+ * group, exactly once under the state's semantics. Needs a combiner. The
+ * stage's parallelism is the number of state partitions. Returns the
+ * stream of updates (group fields, out_field); it may end there. */
+sl_stream *sl_stream_persistent_aggregate(sl_stream *grouped, sl_state *state,
+    const char *in_field, sl_agg agg, const char *out_field);
+/* Appends the committed value in state of the key made of key_fields as
+ * out_field (null when absent). */
+sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
+    const char *key_fields, const char *out_field);
+/* One stream of the tuples of all of streams (same fields). */
+sl_stream *sl_stream_merge(
+    sl_topology *t, sl_stream *const *streams, size_t n);
+/* Parallelism (tasks) of the stage this stream's operation runs in. */
+sl_stream *sl_stream_parallelism(sl_stream *s, uint32_t n);
+sl_stream *sl_stream_name(sl_stream *s, const char *name);
+
+typedef struct sl_run_options {
+	uint32_t max_pending; /* batches in flight; default 4 */
+	int batch_timeout_ms; /* default 30000 */
+	uint32_t max_attempts; /* per txid; 0 (default) = unlimited */
+	size_t batch_size; /* tuples per batch hint; default 10000 */
+	int batch_ms; /* cut a batch after this; default 100 */
+	size_t frame_tuples; /* tuples per frame; default 1024 */
+	/* called on the coordinator thread after each commit; may be NULL */
+	void (*on_commit)(void *user, uint64_t txid);
+	void *user;
+} sl_run_options;
+
+void sl_run_options_default(sl_run_options *o);
+
+/* Runs the topology on threads until the spout is exhausted and every
+ * batch committed, sl_topology_stop() is called, or an error (returned;
+ * e.g. SL_ELIMIT after max_attempts, naming txid and stage in
+ * sl_topology_errmsg()). Blocks. */
+int sl_topology_run(sl_topology *t, const sl_run_options *o);
+/* Asks a running topology to stop after the batches in flight (safe from
+ * a signal handler and from any thread). */
+void sl_topology_stop(sl_topology *t);
+
+typedef struct sl_topology_stats {
+	uint64_t batches_committed, replays, tuples, empty_batches;
+	uint64_t last_committed;
+	double tuples_per_batch;
+	double commit_p50_ms, commit_p99_ms; /* state writes + record */
+	double batch_p50_ms, batch_p99_ms; /* emit to commit */
+	double elapsed_s;
+} sl_topology_stats;
+
+/* Counters so far; thread-safe while running. */
+int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st);
+
+/* Runs DRPC function on args synchronously against committed state and
+ * returns its result (the last field of the last tuple; 0 for an empty
+ * aggregate). SL_ENOTFOUND for an unknown function. SL_BYTES results live
+ * in a thread-local buffer until the next call. Thread-safe; runs
+ * concurrently with batches. */
+int sl_topology_drpc_call(sl_topology *t, const char *function,
+    const uint8_t *args, size_t len, sl_value *result);
+
+/* ---------------------------------------------------------------- spouts */
+
+/* Fixed batches: batch i is tuples [starts[i], starts[i+1]) of values
+ * (arity each, copied). cycle repeats forever. Returns owned self for
+ * sl_topology_new_stream with sl_spout_fixed_ops. */
+extern const sl_spout_ops sl_spout_fixed_ops;
+int sl_spout_fixed_new(void **out, size_t arity, const sl_value *values,
+    const size_t *starts, size_t nbatches, int cycle);
+/* Random sentences (Storm's example), seeded; n sentences in all (0 =
+ * forever). Field: "sentence". */
+extern const sl_spout_ops sl_spout_sentence_ops;
+int sl_spout_sentence_new(void **out, uint64_t seed, uint64_t n);
+/* Lines of a file (path "-" = stdin), transactional: each batch is a
+ * byte range recorded per txid. Field: "line". */
+extern const sl_spout_ops sl_spout_file_ops;
+int sl_spout_file_new(void **out, const char *path);
+/* Lines the spout read so far in new batches (for statistics). */
+uint64_t sl_spout_file_lines(void *self);
+/* Cut batches at the batch size counted in words instead of lines. */
+void sl_spout_file_count_words(void *self, int on);
+/* Opaque partitioned spout over nparts in-memory partitions of lines; a
+ * script may decide what each attempt of a txid emits (tests). */
+extern const sl_spout_ops sl_spout_partitioned_ops;
+typedef int (*sl_partition_script)(void *user, uint64_t txid, uint32_t attempt,
+    uint32_t part, size_t start, size_t avail, size_t *count);
+int sl_spout_partitioned_new(void **out, uint32_t nparts,
+    const char *const *lines, const size_t *nlines, sl_partition_script script,
+    void *user);
+/* Appends a line to partition part (the source grows). Thread-safe. */
+int sl_spout_partitioned_append(void *self, uint32_t part, const char *line);
+/* Opaque socket spout: a nanomsg PULL socket bound at endpoint; each
+ * message is one line. Field: "line". */
+extern const sl_spout_ops sl_spout_socket_ops;
+int sl_spout_socket_new(void **out, const char *endpoint);
 
 /* @@DRPC-API@@ */
 

@@ -1,0 +1,340 @@
+/*
+ * file.c - the transactional file spout: lines of a file, each batch a byte
+ * range [start, end) recorded per txid (meta: start u64, end u64, both
+ * little-endian), so a replay reads exactly the same lines, also after a
+ * crash. Batches are cut at the batch size (in lines, or in words when
+ * asked) or, on a pipe, after batch_ms with at least one line.
+ * stdin ("-") cannot be re-read: the spout keeps the bytes of recent
+ * batches in memory for replays within a run.
+ */
+#include "core/core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct filespout {
+	int fd;
+	int regular;
+	int count_words;
+	char *path;
+	_Atomic uint64_t next; /* where the next new batch starts */
+	_Atomic uint64_t size; /* regular files: size seen */
+	_Atomic uint64_t lines; /* lines emitted in fresh batches */
+	_Atomic int eof; /* pipes: read returned 0 */
+	int checked;
+	/* bytes [base, base + buf.len) of the stream (pipes) */
+	sli_buf buf;
+	uint64_t base;
+	sli_buf scratch;
+} filespout;
+
+int sl_spout_file_new(void **out, const char *path)
+{
+	*out = NULL;
+	filespout *f = calloc(1, sizeof(*f));
+	if (!f)
+		return SL_ENOMEM;
+	f->path = strdup(path);
+	if (!strcmp(path, "-"))
+		f->fd = dup(0);
+	else
+		f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		int e = errno;
+		free(f->path);
+		free(f);
+		return sli_err(sli_errno_code(e), "cannot read %s: %s", path,
+		    strerror(e));
+	}
+	struct stat st;
+	if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		f->regular = 1;
+		f->size = (uint64_t)st.st_size;
+	} else if (fstat(f->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(f->fd);
+		free(f->path);
+		free(f);
+		return sli_err(
+		    SL_EINVAL, "cannot read %s: is a directory", path);
+	}
+	*out = f;
+	return SL_OK;
+}
+
+void sl_spout_file_count_words(void *self, int on)
+{
+	((filespout *)self)->count_words = on;
+}
+
+uint64_t sl_spout_file_lines(void *self)
+{
+	return ((filespout *)self)->lines;
+}
+
+static int file_has_more(void *self)
+{
+	filespout *f = self;
+	if (f->regular) {
+		struct stat st;
+		if (fstat(f->fd, &st) == 0)
+			f->size = (uint64_t)st.st_size;
+		return f->next < f->size;
+	}
+	return !f->eof;
+}
+
+/* Counts the units (lines or words) of line [p, p+n). */
+static size_t units(const filespout *f, const uint8_t *p, size_t n)
+{
+	if (!f->count_words)
+		return 1;
+	size_t pos = 0, c = 0;
+	const uint8_t *w;
+	while (sli_next_word(p, n, &pos, &w))
+		c++;
+	return c;
+}
+
+/* Emits the complete lines of [p, p+n) (the last one may lack '\n' only
+ * when last is set); returns bytes consumed in *used. */
+static int emit_lines(filespout *f, const uint8_t *p, size_t n, int last,
+    size_t max_units, sl_collector *out, size_t *used, size_t *nunits,
+    uint64_t *nlines)
+{
+	size_t i = 0;
+	int rc = SL_OK;
+	while (i < n && *nunits < max_units) {
+		const uint8_t *nl = memchr(p + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (p + i)) : n - i;
+		if (!nl && !last)
+			break;
+		if (len > SL_MAX_BYTES)
+			return sli_err(SL_EINVAL,
+			    "%s: a line is longer than %u "
+			    "bytes",
+			    f->path, SL_MAX_BYTES);
+		sl_value v = sl_bytes(p + i, (uint32_t)len);
+		*nunits += units(f, p + i, len);
+		(*nlines)++;
+		if ((rc = sl_emit(out, &v, 1)))
+			return rc;
+		i += len + (nl ? 1 : 0);
+	}
+	*used = i;
+	return rc;
+}
+
+/* Regular files: emits the lines of [start, end) or, when end is 0, from
+ * start until the batch is full; returns the end offset. */
+static int emit_regular(filespout *f, uint64_t start, uint64_t end,
+    size_t max_units, sl_collector *out, uint64_t *end_out, uint64_t *nlines)
+{
+	const size_t chunk = 1 << 20;
+	uint64_t off = start;
+	size_t nunits = 0;
+	int replay = end != 0;
+	f->scratch.len = 0;
+	for (;;) {
+		if (replay && off >= end)
+			break;
+		if (!replay && nunits >= max_units)
+			break;
+		size_t want = chunk;
+		if (replay && end - off < want)
+			want = (size_t)(end - off);
+		if (sli_buf_reserve(&f->scratch, want))
+			return SL_ENOMEM;
+		ssize_t r = pread(f->fd, f->scratch.data, want, (off_t)off);
+		if (r < 0)
+			return sli_err(sli_errno_code(errno), "read %s: %s",
+			    f->path, strerror(errno));
+		if (r == 0) {
+			if (replay)
+				return sli_err(SL_ECORRUPT,
+				    "%s is shorter than a recorded batch "
+				    "(offset %llu): the file changed",
+				    f->path, (unsigned long long)end);
+			break;
+		}
+		int at_end = replay ? off + (uint64_t)r >= end
+		                    : (off + (uint64_t)r >= f->size);
+		size_t used;
+		int rc = emit_lines(f, f->scratch.data, (size_t)r, at_end,
+		    replay ? SIZE_MAX : max_units, out, &used, &nunits,
+		    nlines);
+		if (rc)
+			return rc;
+		if (used == 0) {
+			if ((size_t)r == want && want == chunk)
+				return sli_err(SL_EINVAL,
+				    "%s: a line is longer than the read "
+				    "buffer",
+				    f->path);
+			break;
+		}
+		off += used;
+	}
+	*end_out = off;
+	return SL_OK;
+}
+
+/* Pipes: reads more bytes into the buffer, waiting at most ms. */
+static int fill(filespout *f, int ms)
+{
+	struct pollfd p = { f->fd, POLLIN, 0 };
+	int r = poll(&p, 1, ms);
+	if (r <= 0)
+		return SL_OK;
+	if (sli_buf_reserve(&f->buf, 65536))
+		return SL_ENOMEM;
+	ssize_t n = read(f->fd, f->buf.data + f->buf.len, 65536);
+	if (n < 0 && errno != EINTR && errno != EAGAIN)
+		return sli_err(sli_errno_code(errno), "read %s: %s", f->path,
+		    strerror(errno));
+	if (n == 0)
+		f->eof = 1;
+	if (n > 0)
+		f->buf.len += (size_t)n;
+	return SL_OK;
+}
+
+static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
+    uint64_t end, sl_collector *out, uint64_t *end_out, uint64_t *nlines)
+{
+	if (start < f->base)
+		return sli_err(SL_EINVAL,
+		    "%s: cannot replay bytes from %llu: stdin was not "
+		    "kept that far back",
+		    f->path, (unsigned long long)start);
+	size_t nunits = 0, used = 0;
+	if (end) { /* a replay from memory */
+		if (end > f->base + f->buf.len)
+			return sli_err(SL_EINVAL,
+			    "%s: replay past what was read", f->path);
+		int rc = emit_lines(f, f->buf.data + (start - f->base),
+		    (size_t)(end - start), 1, SIZE_MAX, out, &used, &nunits,
+		    nlines);
+		*end_out = end;
+		return rc;
+	}
+	size_t max = sl_spout_batch_size(ctx);
+	uint64_t deadline
+	    = sli_now_ns() + (uint64_t)sl_spout_batch_ms(ctx) * 1000000u;
+	uint64_t off = start;
+	for (;;) {
+		size_t have = (size_t)(f->base + f->buf.len - off);
+		int rc = emit_lines(f, f->buf.data + (off - f->base), have,
+		    f->eof, max, out, &used, &nunits, nlines);
+		if (rc)
+			return rc;
+		off += used;
+		if (nunits >= max || f->eof)
+			break;
+		/* cut at batch_ms, even with nothing (an empty batch keeps
+		 * the topology responsive while the pipe is idle) */
+		uint64_t now = sli_now_ns();
+		if (now >= deadline)
+			break;
+		if ((rc = fill(f, (int)((deadline - now) / 1000000u) + 1)))
+			return rc;
+	}
+	*end_out = off;
+	return SL_OK;
+}
+
+static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
+{
+	filespout *f = self;
+	size_t len;
+	uint64_t start = 0, end = 0, nlines = 0;
+	int fresh = 0;
+	const uint8_t *m = sl_spout_replay_meta(ctx, &len);
+	if (m && len == 16) {
+		start = sli_le64_get(m);
+		end = sli_le64_get(m + 8);
+	} else {
+		m = sl_spout_prev_meta(ctx, &len);
+		start = m && len == 16 ? sli_le64_get(m + 8) : 0;
+		fresh = 1;
+	}
+	if (!f->checked) {
+		f->checked = 1;
+		if (f->regular && start > f->size)
+			return sli_err(SL_EINVAL,
+			    "%s has %llu bytes but %llu were already "
+			    "counted: the file changed since the last run "
+			    "(use a new state directory)",
+			    f->path, (unsigned long long)f->size,
+			    (unsigned long long)start);
+		if (!f->regular && start > 0) {
+			/* a restart on stdin: what was committed is gone from
+			 * the pipe; count the new input from here */
+			f->base = start;
+		}
+	}
+	int rc;
+	uint64_t new_end = end;
+	if (f->regular) {
+		if (end && end > f->size)
+			return sli_err(SL_EINVAL,
+			    "%s is shorter than a recorded batch: the file "
+			    "changed",
+			    f->path);
+		rc = (start == end && !fresh)
+		    ? SL_OK
+		    : emit_regular(f, start, end, sl_spout_batch_size(ctx),
+		        out, &new_end, &nlines);
+		if (!fresh)
+			new_end = end;
+	} else
+		rc = emit_pipe(
+		    f, ctx, start, fresh ? 0 : end, out, &new_end, &nlines);
+	if (rc)
+		return rc;
+	uint8_t mb[16];
+	sli_le64_put(mb, start);
+	sli_le64_put(mb + 8, new_end);
+	if ((rc = sl_spout_set_meta(ctx, mb, 16)))
+		return rc;
+	if (fresh) {
+		f->next = new_end;
+		f->lines += nlines;
+	}
+	if (f->regular ? new_end >= f->size
+	               : (f->eof && new_end >= f->base + f->buf.len))
+		sl_spout_set_eof(ctx);
+	/* pipes: forget bytes well before this batch (kept for replays of
+	 * the batches that may still be in flight) */
+	if (!f->regular && fresh) {
+		static const uint64_t keep = 64u << 20;
+		if (start > f->base + keep) {
+			size_t drop = (size_t)(start - keep - f->base);
+			memmove(f->buf.data, f->buf.data + drop,
+			    f->buf.len - drop);
+			f->buf.len -= drop;
+			f->base += drop;
+		}
+	}
+	return SL_OK;
+}
+
+static void file_free(void *self)
+{
+	filespout *f = self;
+	if (!f)
+		return;
+	close(f->fd);
+	sli_buf_free(&f->buf);
+	sli_buf_free(&f->scratch);
+	free(f->path);
+	free(f);
+}
+
+const sl_spout_ops sl_spout_file_ops
+    = { "file", 1, file_emit, file_has_more, file_free };

@@ -1,0 +1,121 @@
+/* aggmap.c - per-batch hash maps from group key to accumulator, with an
+ * arena so that no entry is freed one by one. */
+#include "trident.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sli_aggmap_init(aggmap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void sli_aggmap_free(aggmap *m, const sl_agg *agg)
+{
+	if (agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state)
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].key && m->e[i].st)
+				agg->free_state(agg->user, m->e[i].st);
+	free(m->e);
+	for (arena_blk *b = m->arena; b;) {
+		arena_blk *n = b->next;
+		free(b);
+		b = n;
+	}
+	sli_aggmap_init(m);
+}
+
+uint8_t *sli_aggmap_copy(aggmap *m, const void *p, size_t n)
+{
+	arena_blk *b = m->arena;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > 60000 ? n : 65536 - sizeof(arena_blk);
+		b = malloc(sizeof(arena_blk) + cap);
+		if (!b)
+			return NULL;
+		b->cap = cap;
+		b->used = 0;
+		b->next = m->arena;
+		m->arena = b;
+	}
+	uint8_t *out = b->data + b->used;
+	if (n)
+		memcpy(out, p, n);
+	b->used += n;
+	return out;
+}
+
+static int grow(aggmap *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 256;
+	aggent *ne = calloc(ncap, sizeof(*ne));
+	if (!ne)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->e[i].key)
+			continue;
+		size_t j = m->e[i].h & (ncap - 1);
+		while (ne[j].key)
+			j = (j + 1) & (ncap - 1);
+		ne[j] = m->e[i];
+	}
+	free(m->e);
+	m->e = ne;
+	m->cap = ncap;
+	return SL_OK;
+}
+
+int sli_aggmap_get(
+    aggmap *m, const sl_value *g, size_t ng, aggent **out, int *isnew)
+{
+	uint8_t stack[512];
+	uint8_t *kb = stack;
+	size_t need = 0;
+	for (size_t i = 0; i < ng; i++)
+		need += sli_value_size(&g[i]);
+	if (need > sizeof(stack) && !(kb = malloc(need)))
+		return SL_ENOMEM;
+	size_t kl = 0;
+	for (size_t i = 0; i < ng; i++)
+		kl += sli_value_write(kb + kl, &g[i]);
+	uint64_t h = sl_hash(NULL, kb, kl);
+	int rc = SL_OK;
+	if ((m->n + 1) * 2 > m->cap && (rc = grow(m)))
+		goto out;
+	size_t j = h & (m->cap - 1);
+	while (m->e[j].key) {
+		aggent *e = &m->e[j];
+		if (e->h == h && e->klen == kl && !memcmp(e->key, kb, kl)) {
+			*out = e;
+			*isnew = 0;
+			goto out;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	uint8_t *copy = sli_aggmap_copy(m, kb, kl ? kl : 1);
+	if (!copy) {
+		rc = SL_ENOMEM;
+		goto out;
+	}
+	aggent *e = &m->e[j];
+	memset(e, 0, sizeof(*e));
+	e->h = h;
+	e->key = copy;
+	e->klen = (uint32_t)kl;
+	e->ngroup = (uint32_t)ng;
+	e->acc = sl_null();
+	m->n++;
+	*out = e;
+	*isnew = 1;
+out:
+	if (kb != stack)
+		free(kb);
+	return rc;
+}
+
+void sli_aggmap_groups(const aggent *e, sl_value *g)
+{
+	const uint8_t *p = e->key, *end = e->key + e->klen;
+	for (uint32_t i = 0; i < e->ngroup; i++)
+		sli_value_get(&p, end, &g[i]);
+}

@@ -1,0 +1,1738 @@
+/*
+ * exec.c - planning and running a Trident topology: stages of fused
+ * operations on task threads, frames over nanomsg inproc links, and the
+ * batch coordinator (txids, attempts, max_pending, commits in txid order).
+ *
+ * Protocol of one batch T (attempt a):
+ *   coordinator -> spout task: EMIT(T, a)
+ *   every task, once it has all of T (end-of-batch markers from every
+ *   upstream task with matching counts), finishes its aggregations,
+ *   forwards T downstream with its own markers and reports DONE(T, a);
+ *   when all tasks reported DONE and T-1 committed, the coordinator sends
+ *   WRITE(T) to the persistent_aggregate tasks (one state partition each,
+ *   one atomic write each), waits for WRITTEN, then writes the commit
+ *   record. Any failure or timeout re-emits T with attempt a+1, and every
+ *   later batch in flight too.
+ */
+#include "topology_int.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { OP_EMIT = 1, OP_DONE, OP_FAIL, OP_WRITE, OP_WRITTEN, OP_STOP };
+
+typedef struct bctx {
+	uint64_t txid;
+	uint32_t attempt;
+	int used, failed;
+	aggmap *maps; /* per node: receiving-side aggregation */
+	aggmap *pmaps; /* per node: sending-side partial aggregation */
+	uint8_t *mused, *pused;
+	uint64_t tuples;
+} bctx;
+
+typedef struct texit {
+	int stage;
+	sli_link **links;
+	uint32_t nlinks;
+	sli_outbox *ob;
+} texit;
+
+typedef struct delayed {
+	uint64_t due_ns, txid;
+	uint32_t attempt;
+	sli_buf body;
+} delayed;
+
+struct task {
+	sl_topology *t;
+	int stage;
+	uint32_t index, gid;
+	int local; /* DRPC: every node runs here, synchronously */
+	pthread_t th;
+	int started;
+	sli_link *in, *to_coord;
+	texit *outs;
+	size_t nouts;
+	sli_tracker *tracker;
+	bctx *b;
+	size_t nb;
+	delayed *dl;
+	size_t ndl;
+	/* spout task */
+	sli_buf *metas;
+	uint64_t *meta_txid;
+	size_t nmetas;
+	/* DRPC result */
+	sli_buf result_buf;
+	sl_value result;
+	int has_result;
+	char err[256];
+};
+
+struct sl_collector {
+	int mode; /* C_APPEND, C_REPLACE, C_PREFIX */
+	task *k;
+	bctx *b;
+	sl_stream *node;
+	const sl_value *base;
+	size_t nbase;
+	int err;
+	uint64_t emitted;
+};
+enum { C_APPEND, C_REPLACE, C_PREFIX };
+
+struct sl_spout_ctx {
+	task *k;
+	uint64_t txid;
+	uint32_t attempt;
+	const sli_buf *prev, *replay;
+	sli_buf meta;
+	int has_meta, eof;
+};
+
+static int to_children(
+    task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
+static int deliver(
+    task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
+
+/* ---------------------------------------------------------- helpers */
+
+static int hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
+{
+	if (t->fail_stage != stage || t->fail_txid != txid
+	    || (t->fail_attempt && t->fail_attempt != attempt))
+		return 0;
+	int want = stage;
+	return __atomic_compare_exchange_n(&t->fail_stage, &want,
+	    SLI_FAIL_NONE, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+void sli_topology_fail_once(
+    sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
+{
+	t->fail_txid = txid;
+	t->fail_attempt = attempt;
+	t->fail_stage = stage;
+}
+
+void sli_topology_set_done_delay(
+    sl_topology *t, int (*fn)(void *user, uint64_t txid), void *user)
+{
+	t->done_delay = fn;
+	t->done_delay_user = user;
+}
+
+/* The state key of group values: one bytes value as is, numbers as
+ * text, several values joined by 0x1f. */
+static int state_key(sli_buf *out, const sl_value *g, size_t ng)
+{
+	out->len = 0;
+	for (size_t i = 0; i < ng; i++) {
+		char tmp[40];
+		int rc = SL_OK;
+		if (i)
+			rc = sli_buf_put_u8(out, 0x1f);
+		switch (g[i].type) {
+		case SL_BYTES:
+			rc = rc ? rc : sli_buf_append(out, g[i].u.p, g[i].len);
+			break;
+		case SL_INT:
+			snprintf(tmp, sizeof(tmp), "%" PRId64, g[i].u.i);
+			rc = rc ? rc : sli_buf_append(out, tmp, strlen(tmp));
+			break;
+		case SL_DOUBLE:
+			snprintf(tmp, sizeof(tmp), "%.17g", g[i].u.d);
+			rc = rc ? rc : sli_buf_append(out, tmp, strlen(tmp));
+			break;
+		default:
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------- batches */
+
+static bctx *bctx_get(task *k, uint64_t txid, uint32_t attempt, int *stale)
+{
+	sl_topology *t = k->t;
+	bctx *free_b = NULL;
+	*stale = 0;
+	for (size_t i = 0; i < k->nb; i++) {
+		bctx *b = &k->b[i];
+		if (b->used && b->txid == txid) {
+			if (attempt < b->attempt) {
+				*stale = 1;
+				return NULL;
+			}
+			if (attempt == b->attempt)
+				return b;
+			free_b = b; /* a newer attempt: start over */
+			break;
+		}
+		if (!b->used && !free_b)
+			free_b = b;
+	}
+	if (!free_b) {
+		bctx *nb = realloc(k->b, (k->nb + 1) * sizeof(*nb));
+		if (!nb)
+			return NULL;
+		k->b = nb;
+		free_b = &k->b[k->nb++];
+		memset(free_b, 0, sizeof(*free_b));
+	}
+	bctx *b = free_b;
+	if (!b->maps) {
+		b->maps = calloc(t->nnodes, sizeof(aggmap));
+		b->pmaps = calloc(t->nnodes, sizeof(aggmap));
+		b->mused = calloc(t->nnodes, 1);
+		b->pused = calloc(t->nnodes, 1);
+		if (!b->maps || !b->pmaps || !b->mused || !b->pused)
+			return NULL;
+	}
+	for (size_t i = 0; i < t->nnodes; i++) {
+		if (b->mused[i])
+			sli_aggmap_free(&b->maps[i], &t->nodes[i]->agg);
+		if (b->pused[i])
+			sli_aggmap_free(&b->pmaps[i], &t->nodes[i]->agg);
+	}
+	memset(b->mused, 0, t->nnodes);
+	memset(b->pused, 0, t->nnodes);
+	b->txid = txid;
+	b->attempt = attempt;
+	b->used = 1;
+	b->failed = 0;
+	b->tuples = 0;
+	return b;
+}
+
+static void bctx_release(task *k, bctx *b)
+{
+	for (size_t i = 0; i < k->t->nnodes; i++) {
+		if (b->mused[i])
+			sli_aggmap_free(&b->maps[i], &k->t->nodes[i]->agg);
+		if (b->pused[i])
+			sli_aggmap_free(&b->pmaps[i], &k->t->nodes[i]->agg);
+	}
+	memset(b->mused, 0, k->t->nnodes);
+	memset(b->pused, 0, k->t->nnodes);
+	b->used = 0;
+}
+
+static void bctx_free_all(task *k)
+{
+	for (size_t i = 0; i < k->nb; i++) {
+		if (k->b[i].maps)
+			bctx_release(k, &k->b[i]);
+		free(k->b[i].maps);
+		free(k->b[i].pmaps);
+		free(k->b[i].mused);
+		free(k->b[i].pused);
+	}
+	free(k->b);
+	k->b = NULL;
+	k->nb = 0;
+}
+
+/* ---------------------------------------------------------- emitting */
+
+int sl_emit(sl_collector *c, const sl_value *v, size_t n)
+{
+	if (c->err)
+		return c->err;
+	sl_value tmp[SL_MAX_FIELDS];
+	const sl_value *out = v;
+	size_t nout = n;
+	if (c->mode != C_REPLACE) {
+		if (c->nbase + n > SL_MAX_FIELDS)
+			return c->err = sli_err(SL_EINVAL, "too many fields");
+		memcpy(tmp, c->base, c->nbase * sizeof(sl_value));
+		memcpy(tmp + c->nbase, v, n * sizeof(sl_value));
+		out = tmp;
+		nout = c->nbase + n;
+	}
+	size_t want = sl_fields_count(c->node->out);
+	if (nout != want && !(c->node->kind == N_SPOUT && nout >= want))
+		return c->err = sli_err(SL_EINVAL,
+		           "%s emitted %zu values, its fields are %zu",
+		           c->node->name, nout, want);
+	c->emitted++;
+	int rc = to_children(c->k, c->b, c->node, out, want);
+	if (rc)
+		c->err = rc;
+	return rc;
+}
+
+/* Accumulates tuple v into the aggregation map of node n: raw input
+ * tuples (partial = 0) or partials from upstream (group values, acc). */
+static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
+    const sl_value *v, size_t nv, int partial)
+{
+	sl_value g[SL_MAX_FIELDS];
+	size_t ng = n->ngroup;
+	if (partial) {
+		if (nv != ng + 1)
+			return sli_err(SL_EPROTO, "bad partial aggregate");
+		memcpy(g, v, ng * sizeof(sl_value));
+	} else
+		for (size_t i = 0; i < ng; i++)
+			g[i] = v[n->gidx[i]];
+	aggent *e;
+	int isnew;
+	int rc = sli_aggmap_get(m, g, ng, &e, &isnew);
+	if (rc)
+		return rc;
+	const sl_agg *a = &n->agg;
+	sl_value out;
+	if (a->kind == SL_AGG_COMBINER) {
+		sl_value in = partial ? v[ng]
+		    : n->agg_in >= 0  ? v[n->agg_in]
+		                      : sl_int(1);
+		sl_value cur = e->has ? e->acc : a->combiner->zero;
+		rc = a->combiner->combine(a->combiner->user, &cur, &in, &out);
+	} else if (a->kind == SL_AGG_REDUCER) {
+		sl_tuple tu = { v, nv };
+		sl_value cur = e->has ? e->acc : a->reducer_init;
+		rc = a->reduce(a->user, &cur, &tu, &out);
+	} else {
+		if (!e->has) {
+			e->st = a->init(a->user, b->txid);
+			e->has = 1;
+		}
+		sl_value gv[SL_MAX_FIELDS];
+		sli_aggmap_groups(e, gv);
+		sl_collector c = { C_PREFIX, k, b, n, gv, ng, 0, 0 };
+		sl_value proj = n->agg_in >= 0 ? v[n->agg_in] : sl_null();
+		sl_tuple tu = n->agg_in >= 0 ? (sl_tuple) { &proj, 1 }
+		                             : (sl_tuple) { v, nv };
+		rc = a->aggregate(a->user, e->st, &tu, &c);
+		return rc ? rc : c.err;
+	}
+	if (rc)
+		return rc;
+	if (out.type == SL_BYTES) {
+		uint8_t *copy = sli_aggmap_copy(m, out.u.p, out.len);
+		if (!copy)
+			return SL_ENOMEM;
+		out.u.p = copy;
+	}
+	e->acc = out;
+	e->has = 1;
+	return SL_OK;
+}
+
+static aggmap *map_of(bctx *b, int id, int partial)
+{
+	if (partial) {
+		if (!b->pused[id]) {
+			sli_aggmap_init(&b->pmaps[id]);
+			b->pused[id] = 1;
+		}
+		return &b->pmaps[id];
+	}
+	if (!b->mused[id]) {
+		sli_aggmap_init(&b->maps[id]);
+		b->mused[id] = 1;
+	}
+	return &b->maps[id];
+}
+
+static texit *exit_for(task *k, int stage)
+{
+	for (size_t i = 0; i < k->nouts; i++)
+		if (k->outs[i].stage == stage)
+			return &k->outs[i];
+	return NULL;
+}
+
+static int is_combining(const sl_stream *n)
+{
+	return (n->kind == N_AGG || n->kind == N_PERSIST)
+	    && n->agg.kind == SL_AGG_COMBINER;
+}
+
+/* Sends tuple v from node n's task to child c in another stage. */
+static int cross(task *k, bctx *b, sl_stream *c, const sl_value *v, size_t nv)
+{
+	if (is_combining(c)) /* combine locally before the repartition */
+		return accumulate(k, b, c, map_of(b, c->id, 1), v, nv, 0);
+	texit *x = exit_for(k, c->stage);
+	if (!x)
+		return sli_err(SL_EINVAL, "no link to stage %d", c->stage);
+	return sli_outbox_emit(x->ob, v, nv);
+}
+
+static int to_children(
+    task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv)
+{
+	if (!n->nchildren && k->local) {
+		k->result = nv ? v[nv - 1] : sl_null();
+		k->has_result = 1;
+		if (k->result.type == SL_BYTES) {
+			k->result_buf.len = 0;
+			if (sli_buf_append(
+			        &k->result_buf, k->result.u.p, k->result.len))
+				return SL_ENOMEM;
+			k->result.u.p = k->result_buf.data;
+		}
+		return SL_OK;
+	}
+	for (size_t i = 0; i < n->nchildren; i++) {
+		sl_stream *c = n->children[i];
+		int rc = (k->local || c->stage == k->stage)
+		    ? deliver(k, b, c, v, nv)
+		    : cross(k, b, c, v, nv);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* A tuple arrives at node n as its input. */
+static int deliver(
+    task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv)
+{
+	sl_value tmp[SL_MAX_FIELDS];
+	sl_tuple in = { tmp, n->nin };
+	for (size_t i = 0; i < n->nin; i++)
+		tmp[i] = v[n->in_idx[i]];
+	int rc;
+	switch (n->kind) {
+	case N_EACH:
+	case N_MAP:
+	case N_FLATMAP: {
+		if (!k->local
+		    && hook(k->t, SLI_FAIL_FUNCTION, b->txid, b->attempt))
+			return sli_err(
+			    SL_EFAILED, "injected failure in %s", n->name);
+		sl_collector c = { n->kind == N_EACH ? C_APPEND : C_REPLACE, k,
+			b, n, v, nv, 0, 0 };
+		rc = n->fn(n->user, &in, &c);
+		if (rc < 0 && !*sl_errdetail())
+			sli_err(rc, "%s failed", n->name);
+		return rc < 0 ? rc : c.err;
+	}
+	case N_FILTER:
+		if (!k->local
+		    && hook(k->t, SLI_FAIL_FUNCTION, b->txid, b->attempt))
+			return sli_err(
+			    SL_EFAILED, "injected failure in %s", n->name);
+		rc = n->filt(n->user, &in);
+		if (rc < 0)
+			return rc;
+		return rc ? to_children(k, b, n, v, nv) : SL_OK;
+	case N_PROJECT:
+		return to_children(k, b, n, tmp, n->nin);
+	case N_QUERY: {
+		sl_value g[SL_MAX_FIELDS];
+		for (size_t i = 0; i < n->ngroup; i++)
+			g[i] = v[n->gidx[i]];
+		sli_buf key;
+		sli_buf_init(&key);
+		rc = state_key(&key, g, n->ngroup);
+		sl_value got = sl_null();
+		if (!rc) {
+			rc = sl_state_get(n->state, key.data, key.len, &got);
+			if (rc == SL_ENOTFOUND) {
+				got = sl_null();
+				rc = SL_OK;
+			}
+		}
+		sli_buf_free(&key);
+		if (rc)
+			return rc;
+		memcpy(tmp, v, nv * sizeof(sl_value));
+		tmp[nv] = got;
+		return to_children(k, b, n, tmp, nv + 1);
+	}
+	case N_AGG:
+	case N_PAGG:
+	case N_PERSIST:
+		return accumulate(k, b, n, map_of(b, n->id, 0), v, nv, 0);
+	default:
+		return to_children(k, b, n, v, nv);
+	}
+}
+
+/* Emits the results of node n's aggregation map for the batch. */
+static int finish_node(task *k, bctx *b, sl_stream *n)
+{
+	aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
+	const sl_agg *a = &n->agg;
+	sl_value tu[SL_MAX_FIELDS];
+	if ((!m || !m->n) && n->kind == N_AGG && !n->grouped
+	    && a->kind == SL_AGG_COMBINER) {
+		/* a global aggregate of nothing is its zero */
+		tu[0] = a->combiner->zero.type == SL_NULL ? sl_int(0)
+		                                          : a->combiner->zero;
+		return to_children(k, b, n, tu, 1);
+	}
+	if (!m)
+		return SL_OK;
+	for (size_t i = 0; i < m->cap; i++) {
+		aggent *e = &m->e[i];
+		if (!e->key)
+			continue;
+		sli_aggmap_groups(e, tu);
+		int rc;
+		if (a->kind == SL_AGG_AGGREGATOR) {
+			sl_collector c
+			    = { C_PREFIX, k, b, n, tu, e->ngroup, 0, 0 };
+			rc = a->complete(a->user, e->st, &c);
+			rc = rc ? rc : c.err;
+		} else {
+			tu[e->ngroup] = e->acc;
+			rc = to_children(k, b, n, tu, e->ngroup + 1);
+		}
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* Finishes batch b in task k: aggregations in graph order, partials and
+ * end-of-batch markers downstream. */
+static int finish_batch(task *k, bctx *b)
+{
+	sl_topology *t = k->t;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		sl_stream *n = t->nodes[i];
+		int rc = SL_OK;
+		if (n->stage == k->stage
+		    && (n->kind == N_AGG || n->kind == N_PAGG))
+			rc = finish_node(k, b, n);
+		else if (b->pused[i] && n->stage != k->stage) {
+			if (hook(t, SLI_FAIL_PARTIAL, b->txid, b->attempt))
+				return sli_err(SL_EFAILED,
+				    "injected failure in the partial "
+				    "aggregate of %s",
+				    n->name);
+			texit *x = exit_for(k, n->stage);
+			aggmap *m = &b->pmaps[i];
+			sl_value tu[SL_MAX_FIELDS];
+			for (size_t j = 0; j < m->cap && !rc && x; j++) {
+				if (!m->e[j].key)
+					continue;
+				sli_aggmap_groups(&m->e[j], tu);
+				tu[m->e[j].ngroup] = m->e[j].acc;
+				rc = sli_outbox_emit(
+				    x->ob, tu, m->e[j].ngroup + 1);
+			}
+		}
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < k->nouts; i++) {
+		int rc = sli_outbox_end(k->outs[i].ob);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------- messages */
+
+static int send_ctrl(sli_link *l, int op, uint64_t txid, uint32_t attempt,
+    uint32_t from, const void *body, size_t blen)
+{
+	sli_frame_writer w;
+	sli_frame_writer_init(&w);
+	sli_frame_header h
+	    = { SLI_FRAME_CTRL, 0, (uint32_t)op, txid, attempt, from, 0, 0 };
+	int rc = sli_frame_writer_begin(&w, &h);
+	if (!rc && blen)
+		rc = sli_buf_append(&w.buf, body, blen);
+	const uint8_t *d;
+	size_t n;
+	if (!rc)
+		rc = sli_frame_writer_finish(&w, NULL, &d, &n);
+	if (!rc)
+		rc = sli_link_send(l, d, n, -1);
+	sli_frame_writer_free(&w);
+	return rc;
+}
+
+static void report(
+    task *k, int op, uint64_t txid, uint32_t attempt, const sli_buf *body)
+{
+	sl_topology *t = k->t;
+	if (op == OP_DONE && t->done_delay) {
+		int ms = t->done_delay(t->done_delay_user, txid);
+		if (ms > 0) {
+			delayed *nd
+			    = realloc(k->dl, (k->ndl + 1) * sizeof(*nd));
+			if (nd) {
+				k->dl = nd;
+				delayed *d = &k->dl[k->ndl++];
+				d->due_ns
+				    = sli_now_ns() + (uint64_t)ms * 1000000u;
+				d->txid = txid;
+				d->attempt = attempt;
+				sli_buf_init(&d->body);
+				if (body)
+					sli_buf_append(
+					    &d->body, body->data, body->len);
+				return;
+			}
+		}
+	}
+	send_ctrl(k->to_coord, op, txid, attempt, k->gid,
+	    body ? body->data : NULL, body ? body->len : 0);
+}
+
+static void flush_delayed(task *k, int all)
+{
+	uint64_t now = sli_now_ns();
+	for (size_t i = 0; i < k->ndl;) {
+		delayed *d = &k->dl[i];
+		if (all || d->due_ns <= now) {
+			send_ctrl(k->to_coord, OP_DONE, d->txid, d->attempt,
+			    k->gid, d->body.data, d->body.len);
+			sli_buf_free(&d->body);
+			k->dl[i] = k->dl[--k->ndl];
+		} else
+			i++;
+	}
+}
+
+static void report_fail(
+    task *k, uint64_t txid, uint32_t attempt, int rc, const char *where)
+{
+	sli_buf body;
+	sli_buf_init(&body);
+	char msg[600];
+	snprintf(msg, sizeof(msg), "%s: %s", where,
+	    *sl_errdetail() ? sl_errdetail()
+	        : *k->err   ? k->err
+	                    : sl_strerror(rc));
+	sli_buf_put_u32(&body, (uint32_t)-rc);
+	sli_buf_append(&body, msg, strlen(msg));
+	report(k, OP_FAIL, txid, attempt, &body);
+	sli_buf_free(&body);
+}
+
+/* ---------------------------------------------------------- spout task */
+
+uint64_t sl_spout_txid(const sl_spout_ctx *c)
+{
+	return c->txid;
+}
+uint32_t sl_spout_attempt(const sl_spout_ctx *c)
+{
+	return c->attempt;
+}
+const void *sl_spout_prev_meta(const sl_spout_ctx *c, size_t *len)
+{
+	*len = c->prev ? c->prev->len : 0;
+	return c->prev ? (c->prev->data ? c->prev->data : (void *)"") : NULL;
+}
+const void *sl_spout_replay_meta(const sl_spout_ctx *c, size_t *len)
+{
+	*len = c->replay ? c->replay->len : 0;
+	return c->replay ? (c->replay->data ? c->replay->data : (void *)"")
+	                 : NULL;
+}
+int sl_spout_set_meta(sl_spout_ctx *c, const void *p, size_t n)
+{
+	c->meta.len = 0;
+	c->has_meta = 1;
+	return sli_buf_append(&c->meta, p, n);
+}
+void sl_spout_set_eof(sl_spout_ctx *c)
+{
+	c->eof = 1;
+}
+size_t sl_spout_batch_size(const sl_spout_ctx *c)
+{
+	return c->k->t->o.batch_size;
+}
+int sl_spout_batch_ms(const sl_spout_ctx *c)
+{
+	return c->k->t->o.batch_ms;
+}
+
+static sli_buf *meta_find(task *k, uint64_t txid)
+{
+	for (size_t i = 0; i < k->nmetas; i++)
+		if (k->meta_txid[i] == txid)
+			return &k->metas[i];
+	return NULL;
+}
+
+static int meta_keep(task *k, uint64_t txid, const sli_buf *m)
+{
+	sli_buf *slot = meta_find(k, txid);
+	if (!slot) {
+		/* reuse the slot of the oldest entry once the window is full
+		 */
+		size_t window = 2 * (size_t)k->t->o.max_pending + 4;
+		if (k->nmetas < window) {
+			sli_buf *nm
+			    = realloc(k->metas, (k->nmetas + 1) * sizeof(*nm));
+			if (!nm)
+				return SL_ENOMEM;
+			k->metas = nm;
+			uint64_t *nt = realloc(
+			    k->meta_txid, (k->nmetas + 1) * sizeof(*nt));
+			if (!nt)
+				return SL_ENOMEM;
+			k->meta_txid = nt;
+			sli_buf_init(&k->metas[k->nmetas]);
+			slot = &k->metas[k->nmetas++];
+		} else {
+			size_t o = 0;
+			for (size_t i = 1; i < k->nmetas; i++)
+				if (k->meta_txid[i] < k->meta_txid[o])
+					o = i;
+			slot = &k->metas[o];
+		}
+		k->meta_txid[slot - k->metas] = txid;
+	}
+	slot->len = 0;
+	return sli_buf_append(slot, m->data, m->len);
+}
+
+static int spout_emit(task *k, uint64_t txid, uint32_t attempt)
+{
+	sl_topology *t = k->t;
+	sl_stream *sp = t->spout;
+	int stale;
+	bctx *b = bctx_get(k, txid, attempt, &stale);
+	if (!b)
+		return stale ? SL_OK : SL_ENOMEM;
+	sl_spout_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.k = k;
+	ctx.txid = txid;
+	ctx.attempt = attempt;
+	ctx.prev = meta_find(k, txid - 1);
+	sli_buf stored;
+	sli_buf_init(&stored);
+	ctx.replay = meta_find(k, txid);
+	if (!ctx.replay && t->store
+	    && sli_state_get_meta(t->store, "spout", txid, &stored) == SL_OK)
+		ctx.replay = &stored;
+	sli_buf_init(&ctx.meta);
+	int rc = SL_OK;
+	if (hook(t, SLI_FAIL_SPOUT, txid, attempt))
+		rc = sli_err(SL_EFAILED, "injected failure in the spout");
+	for (size_t i = 0; !rc && i < k->nouts; i++)
+		rc = sli_outbox_begin(k->outs[i].ob, txid, attempt);
+	sl_collector c = { C_REPLACE, k, b, sp, NULL, 0, 0, 0 };
+	if (!rc) {
+		sli_err(SL_OK, "%s", "");
+		rc = sp->spout->emit(sp->spout_self, &ctx, &c);
+		if (!rc)
+			rc = c.err;
+	}
+	/* the batch's meta is durable before any state write of it */
+	if (!rc && ctx.has_meta) {
+		rc = meta_keep(k, txid, &ctx.meta);
+		if (!rc && t->store)
+			rc = sli_state_put_meta(t->store, "spout", txid,
+			    ctx.meta.data, ctx.meta.len);
+	}
+	b->tuples = c.emitted;
+	if (!rc)
+		rc = finish_batch(k, b);
+	if (rc) {
+		report_fail(k, txid, attempt, rc, sp->name);
+	} else {
+		sli_buf body;
+		sli_buf_init(&body);
+		sli_buf_put_u8(&body, (uint8_t)ctx.eof);
+		sli_buf_put_u64(&body, c.emitted);
+		sli_buf_append(&body, ctx.meta.data, ctx.meta.len);
+		report(k, OP_DONE, txid, attempt, &body);
+		sli_buf_free(&body);
+	}
+	bctx_release(k, b);
+	sli_buf_free(&ctx.meta);
+	sli_buf_free(&stored);
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------- other tasks */
+
+static int persist_write(task *k, uint64_t txid, uint32_t attempt)
+{
+	sl_topology *t = k->t;
+	sl_stream *n = t->stages[k->stage].entry;
+	int stale;
+	bctx *b = NULL;
+	for (size_t i = 0; i < k->nb; i++)
+		if (k->b[i].used && k->b[i].txid == txid)
+			b = &k->b[i];
+	if (!b || b->attempt != attempt) {
+		/* nothing arrived for this partition: an empty write */
+		b = bctx_get(k, txid, attempt, &stale);
+		if (!b)
+			return stale ? SL_ESTALE : SL_ENOMEM;
+	}
+	uint64_t committed;
+	sl_state_last_committed(n->state, &committed);
+	int rc = SL_OK;
+	if (txid > committed) {
+		aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
+		size_t cnt = m ? m->n : 0;
+		sl_value *keys = calloc(cnt + 1, sizeof(sl_value));
+		sl_value *deltas = calloc(cnt + 1, sizeof(sl_value));
+		sli_buf kb;
+		sli_buf_init(&kb);
+		size_t *offs = calloc(cnt + 1, sizeof(size_t));
+		if (!keys || !deltas || !offs)
+			rc = SL_ENOMEM;
+		size_t j = 0;
+		for (size_t i = 0; m && !rc && i < m->cap; i++) {
+			if (!m->e[i].key)
+				continue;
+			sl_value g[SL_MAX_FIELDS];
+			sli_aggmap_groups(&m->e[i], g);
+			sli_buf one;
+			sli_buf_init(&one);
+			rc = state_key(&one, g, m->e[i].ngroup);
+			offs[j] = kb.len;
+			if (!rc)
+				rc = sli_buf_append(&kb, one.data, one.len);
+			keys[j].len = (uint32_t)one.len;
+			sli_buf_free(&one);
+			deltas[j++] = m->e[i].acc;
+		}
+		for (size_t i = 0; !rc && i < j; i++)
+			keys[i] = sl_bytes(
+			    kb.data ? kb.data + offs[i] : (const uint8_t *)"",
+			    keys[i].len);
+		if (!rc && k->index == 0
+		    && hook(t, SLI_FAIL_STATE, txid, attempt))
+			sli_state_fail_once(n->state, k->index, txid, 1);
+		if (!rc)
+			rc = sli_state_apply(n->state, k->index, txid, j, keys,
+			    deltas, n->agg.combiner);
+		free(keys);
+		free(deltas);
+		free(offs);
+		sli_buf_free(&kb);
+	}
+	bctx_release(k, b);
+	if (rc) {
+		report_fail(k, txid, attempt, rc, n->name);
+		return SL_OK;
+	}
+	report(k, OP_WRITTEN, txid, attempt, NULL);
+	return SL_OK;
+}
+
+static int handle_data(task *k, sli_frame_reader *r)
+{
+	sl_topology *t = k->t;
+	int done = sli_tracker_record(k->tracker, &r->h);
+	if (done == SL_ESTALE)
+		return SL_OK;
+	int stale;
+	bctx *b = bctx_get(k, r->h.txid, r->h.attempt, &stale);
+	if (!b)
+		return stale ? SL_OK : SL_ENOMEM;
+	if (b->failed)
+		return SL_OK;
+	if (b->tuples == 0 && r->h.kind == SLI_FRAME_DATA && done == 0) {
+		/* first frame of the batch: open the outboxes */
+	}
+	int rc = done < 0 ? done : SL_OK;
+	sl_stream *entry = t->stages[k->stage].entry;
+	if (!rc && r->h.kind == SLI_FRAME_DATA) {
+		sl_value v[SL_MAX_FIELDS];
+		size_t nv;
+		while (
+		    !rc && sli_frame_next(r, v, SL_MAX_FIELDS, &nv) == SL_OK) {
+			b->tuples++;
+			if (is_combining(entry))
+				rc = accumulate(k, b, entry,
+				    map_of(b, entry->id, 0), v, nv, 1);
+			else
+				rc = deliver(k, b, entry, v, nv);
+		}
+	}
+	if (!rc && done == 1) {
+		for (size_t i = 0; !rc && i < k->nouts; i++)
+			rc = sli_outbox_begin(
+			    k->outs[i].ob, r->h.txid, r->h.attempt);
+		if (!rc)
+			rc = finish_batch(k, b);
+		sli_tracker_forget(k->tracker, r->h.txid);
+		if (!rc) {
+			report(k, OP_DONE, r->h.txid, r->h.attempt, NULL);
+			if (entry->kind != N_PERSIST)
+				bctx_release(k, b);
+		}
+	}
+	if (rc) {
+		b->failed = 1;
+		report_fail(k, r->h.txid, r->h.attempt, rc, entry->name);
+	}
+	return SL_OK;
+}
+
+static void *task_main(void *arg)
+{
+	task *k = arg;
+	sl_topology *t = k->t;
+	for (;;) {
+		sli_msg m;
+		int rc = sli_link_recv(k->in, &m, k->ndl ? 5 : 100);
+		if (k->ndl)
+			flush_delayed(k, 0);
+		if (rc == SL_ETIMEDOUT || rc == SL_EAGAIN)
+			continue;
+		if (rc)
+			break;
+		sli_frame_reader r;
+		rc = sli_frame_decode(&r, m.data, m.len, NULL);
+		if (rc) {
+			sli_msg_free(&m);
+			continue; /* counted by the transport; never applied */
+		}
+		if (r.h.kind == SLI_FRAME_CTRL) {
+			uint32_t op = r.h.stream;
+			if (op == OP_STOP) {
+				sli_msg_free(&m);
+				break;
+			}
+			if (op == OP_EMIT)
+				spout_emit(k, r.h.txid, r.h.attempt);
+			else if (op == OP_WRITE)
+				persist_write(k, r.h.txid, r.h.attempt);
+		} else
+			handle_data(k, &r);
+		sli_msg_free(&m);
+	}
+	flush_delayed(k, 1);
+	(void)t;
+	return NULL;
+}
+
+/* ---------------------------------------------------------- planning */
+
+static int plan_fail(sl_topology *t, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int plan_fail(sl_topology *t, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->errmsg, sizeof(t->errmsg), fmt, ap);
+	va_end(ap);
+	t->err = rc;
+	return rc;
+}
+
+static int starts_stage(const sl_stream *n)
+{
+	if (n->kind == N_REPART || n->kind == N_AGG || n->kind == N_PERSIST)
+		return 1;
+	if (n->kind == N_MERGE) {
+		for (size_t i = 1; i < n->nparents; i++)
+			if (n->parents[i]->stage != n->parents[0]->stage)
+				return 1;
+	}
+	return 0;
+}
+
+static int add_state(sl_topology *t, sl_state *s)
+{
+	for (size_t i = 0; i < t->nstates; i++)
+		if (t->states[i] == s)
+			return SL_OK;
+	sl_state **ns = realloc(t->states, (t->nstates + 1) * sizeof(*ns));
+	if (!ns)
+		return SL_ENOMEM;
+	t->states = ns;
+	t->states[t->nstates++] = s;
+	return SL_OK;
+}
+
+static int plan(sl_topology *t)
+{
+	if (!t->spout)
+		return plan_fail(t, SL_EINVAL, "the topology has no spout");
+	t->nstages = 0;
+	free(t->stages);
+	t->stages = calloc(t->nnodes + 1, sizeof(tstage));
+	if (!t->stages)
+		return SL_ENOMEM;
+	/* nodes come in graph order: parents before children */
+	for (size_t i = 0; i < t->nnodes; i++) {
+		sl_stream *n = t->nodes[i];
+		n->stage = -1;
+		if (n->kind == N_SPOUT) {
+			n->stage = 0;
+			t->stages[0].entry = n;
+			t->stages[0].ntasks = 1;
+			t->nstages = 1;
+			continue;
+		}
+		if (n->kind == N_DRPC || !n->nparents)
+			continue;
+		int in_batch = 1;
+		for (size_t j = 0; j < n->nparents; j++)
+			if (n->parents[j]->stage < 0)
+				in_batch = 0;
+		if (!in_batch)
+			continue; /* part of a DRPC stream */
+		if (starts_stage(n)) {
+			tstage *s = &t->stages[t->nstages];
+			s->id = (int)t->nstages++;
+			s->entry = n;
+			n->stage = s->id;
+			s->ntasks = n->parallelism ? n->parallelism : 1;
+		} else {
+			n->stage = n->parents[0]->stage;
+			tstage *s = &t->stages[n->stage];
+			if (n->parallelism && n->stage != 0)
+				s->ntasks = n->parallelism > s->ntasks
+				    ? n->parallelism
+				    : s->ntasks;
+			else if (n->parallelism > 1 && n->stage == 0)
+				return plan_fail(t, SL_EINVAL,
+				    "%s: the spout's stage runs as one "
+				    "task; shuffle or partition_by first",
+				    n->name);
+		}
+		if (n->kind == N_PERSIST && add_state(t, n->state))
+			return SL_ENOMEM;
+	}
+	/* global aggregates and global repartitions run as one task */
+	for (size_t i = 0; i < t->nstages; i++) {
+		sl_stream *e = t->stages[i].entry;
+		if ((e->kind == N_REPART && e->rkind == SLI_GROUP_GLOBAL)
+		    || (e->kind == N_AGG && !e->grouped))
+			t->stages[i].ntasks = 1;
+	}
+	/* upstream stages of each tstage */
+	for (size_t i = 0; i < t->nnodes; i++) {
+		sl_stream *n = t->nodes[i];
+		if (n->stage < 0)
+			continue;
+		for (size_t j = 0; j < n->nchildren; j++) {
+			sl_stream *c = n->children[j];
+			if (c->stage < 0 || c->stage == n->stage)
+				continue;
+			tstage *s = &t->stages[c->stage];
+			int have = 0;
+			for (size_t u = 0; u < s->nupstream; u++)
+				if (s->upstream[u] == n->stage)
+					have = 1;
+			if (have)
+				continue;
+			int *nu = realloc(
+			    s->upstream, (s->nupstream + 1) * sizeof(int));
+			if (!nu)
+				return SL_ENOMEM;
+			s->upstream = nu;
+			s->upstream[s->nupstream++] = n->stage;
+			s->nsources += t->stages[n->stage].ntasks;
+		}
+	}
+	t->store = t->nstates ? t->states[0] : NULL;
+	t->npersist_tasks = 0;
+	t->ntasks = 0;
+	for (size_t i = 0; i < t->nstages; i++) {
+		t->ntasks += t->stages[i].ntasks;
+		if (t->stages[i].entry->kind == N_PERSIST) {
+			t->npersist_tasks += t->stages[i].ntasks;
+			int rc = sli_state_set_partitions(
+			    t->stages[i].entry->state, t->stages[i].ntasks);
+			if (rc)
+				return plan_fail(t, rc, "%s", sl_errdetail());
+		}
+	}
+	/* several persistent_aggregates on one state would share partitions */
+	for (size_t i = 0; i < t->nstages; i++)
+		for (size_t j = i + 1; j < t->nstages; j++)
+			if (t->stages[i].entry->kind == N_PERSIST
+			    && t->stages[j].entry->kind == N_PERSIST
+			    && t->stages[i].entry->state
+			        == t->stages[j].entry->state)
+				return plan_fail(t, SL_EINVAL,
+				    "two persistent_aggregates write the "
+				    "same state");
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------- running */
+
+static void task_url(
+    sl_topology *t, char *out, size_t n, int stage, uint32_t idx)
+{
+	snprintf(out, n, "%s-%d-%u", t->url_base, stage, idx);
+}
+
+/* Source index of task (stage s, index i) as seen by stage to. */
+static uint32_t source_index(sl_topology *t, int to, int s, uint32_t i)
+{
+	tstage *st = &t->stages[to];
+	uint32_t off = 0;
+	for (size_t u = 0; u < st->nupstream; u++) {
+		if (st->upstream[u] == s)
+			return off + i;
+		off += t->stages[st->upstream[u]].ntasks;
+	}
+	return off + i;
+}
+
+static void free_tasks(sl_topology *t)
+{
+	for (size_t s = 0; s < t->nstages; s++) {
+		tstage *st = &t->stages[s];
+		for (uint32_t i = 0; st->tasks && i < st->ntasks; i++) {
+			task *k = st->tasks[i];
+			if (!k)
+				continue;
+			for (size_t o = 0; o < k->nouts; o++) {
+				sli_outbox_free(k->outs[o].ob);
+				for (uint32_t l = 0; l < k->outs[o].nlinks;
+				     l++)
+					sli_link_close(k->outs[o].links[l]);
+				free(k->outs[o].links);
+			}
+			free(k->outs);
+			sli_link_close(k->in);
+			sli_link_close(k->to_coord);
+			sli_tracker_free(k->tracker);
+			bctx_free_all(k);
+			for (size_t m = 0; m < k->nmetas; m++)
+				sli_buf_free(&k->metas[m]);
+			free(k->metas);
+			free(k->meta_txid);
+			for (size_t d = 0; d < k->ndl; d++)
+				sli_buf_free(&k->dl[d].body);
+			free(k->dl);
+			sli_buf_free(&k->result_buf);
+			free(k);
+		}
+		free(st->tasks);
+		st->tasks = NULL;
+		free(st->upstream);
+		st->upstream = NULL;
+		st->nupstream = 0;
+		st->nsources = 0;
+	}
+}
+
+static int build_tasks(sl_topology *t, const char *coord_url)
+{
+	uint32_t gid = 0;
+	char url[128];
+	for (size_t s = 0; s < t->nstages; s++) {
+		tstage *st = &t->stages[s];
+		st->tasks = calloc(st->ntasks, sizeof(task *));
+		if (!st->tasks)
+			return SL_ENOMEM;
+		for (uint32_t i = 0; i < st->ntasks; i++) {
+			task *k = calloc(1, sizeof(*k));
+			if (!k)
+				return SL_ENOMEM;
+			st->tasks[i] = k;
+			k->t = t;
+			k->stage = (int)s;
+			k->index = i;
+			k->gid = gid++;
+			task_url(t, url, sizeof(url), (int)s, i);
+			int rc = sli_link_pull(&k->in, url);
+			if (!rc)
+				rc = sli_link_push(
+				    &k->to_coord, coord_url, 64);
+			if (!rc && s > 0)
+				rc = sli_tracker_new(
+				    &k->tracker, st->nsources);
+			if (rc)
+				return rc;
+		}
+	}
+	/* outboxes: one per downstream tstage */
+	for (size_t s = 0; s < t->nstages; s++) {
+		for (size_t d = 0; d < t->nstages; d++) {
+			tstage *ds = &t->stages[d];
+			int feeds = 0;
+			for (size_t u = 0; u < ds->nupstream; u++)
+				if (ds->upstream[u] == (int)s)
+					feeds = 1;
+			if (!feeds)
+				continue;
+			sl_stream *e = ds->entry;
+			sli_grouping g;
+			memset(&g, 0, sizeof(g));
+			g.local = -1;
+			if (e->kind == N_REPART) {
+				g.kind = e->rkind;
+				g.nfields = (uint32_t)e->ngroup;
+				memcpy(g.fields, e->gidx, sizeof(g.fields));
+			} else if (is_combining(e)) {
+				/* partials: the group values come first */
+				g.kind = e->grouped ? SLI_GROUP_FIELDS
+				                    : SLI_GROUP_GLOBAL;
+				g.nfields = (uint32_t)e->ngroup;
+				for (size_t f = 0; f < e->ngroup; f++)
+					g.fields[f] = (int)f;
+			} else if (e->kind == N_AGG || e->kind == N_PERSIST) {
+				g.kind = e->grouped ? SLI_GROUP_FIELDS
+				                    : SLI_GROUP_GLOBAL;
+				g.nfields = (uint32_t)e->ngroup;
+				memcpy(g.fields, e->gidx, sizeof(g.fields));
+			} else
+				g.kind = SLI_GROUP_SHUFFLE;
+			tstage *us = &t->stages[s];
+			for (uint32_t i = 0; i < us->ntasks; i++) {
+				task *k = us->tasks[i];
+				texit *no = realloc(
+				    k->outs, (k->nouts + 1) * sizeof(*no));
+				if (!no)
+					return SL_ENOMEM;
+				k->outs = no;
+				texit *x = &k->outs[k->nouts++];
+				memset(x, 0, sizeof(*x));
+				x->stage = (int)d;
+				x->nlinks = ds->ntasks;
+				x->links
+				    = calloc(ds->ntasks, sizeof(sli_link *));
+				if (!x->links)
+					return SL_ENOMEM;
+				for (uint32_t j = 0; j < ds->ntasks; j++) {
+					task_url(
+					    t, url, sizeof(url), (int)d, j);
+					int rc = sli_link_push(
+					    &x->links[j], url, 64);
+					if (rc)
+						return rc;
+				}
+				g.next = i; /* spread shuffles */
+				int rc = sli_outbox_new(&x->ob, x->links,
+				    ds->ntasks, &g,
+				    source_index(t, (int)d, (int)s, i),
+				    (uint32_t)e->id, t->o.frame_tuples, NULL);
+				if (rc)
+					return rc;
+			}
+		}
+	}
+	return SL_OK;
+}
+
+void sl_run_options_default(sl_run_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_pending = 4;
+	o->batch_timeout_ms = 30000;
+	o->max_attempts = 0;
+	o->batch_size = 10000;
+	o->batch_ms = 100;
+	o->frame_tuples = 1024;
+}
+
+void sl_topology_stop(sl_topology *t)
+{
+	t->stop = 1;
+}
+
+static void record_latency(sl_topology *t, double commit_ms, double batch_ms)
+{
+	pthread_mutex_lock(&t->stats_lock);
+	if (t->nlat == t->caplat) {
+		size_t ncap = t->caplat ? t->caplat * 2 : 1024;
+		if (ncap > (1u << 20)) {
+			/* keep a bounded sample: overwrite round robin */
+			t->lat_commit[t->nlat % t->caplat] = commit_ms;
+			t->lat_batch[t->nlat % t->caplat] = batch_ms;
+			pthread_mutex_unlock(&t->stats_lock);
+			return;
+		}
+		double *a = realloc(t->lat_commit, ncap * sizeof(double));
+		if (a)
+			t->lat_commit = a;
+		double *b = realloc(t->lat_batch, ncap * sizeof(double));
+		if (b)
+			t->lat_batch = b;
+		if (!a || !b) {
+			pthread_mutex_unlock(&t->stats_lock);
+			return;
+		}
+		t->caplat = ncap;
+	}
+	t->lat_commit[t->nlat] = commit_ms;
+	t->lat_batch[t->nlat] = batch_ms;
+	t->nlat++;
+	pthread_mutex_unlock(&t->stats_lock);
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+	if (!n)
+		return 0;
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i];
+}
+
+int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&t->stats_lock);
+	st->batches_committed = t->batches_committed;
+	st->replays = t->replays;
+	st->tuples = t->tuples;
+	st->empty_batches = t->empty_batches;
+	st->last_committed = t->last_committed;
+	st->tuples_per_batch = t->batches_committed
+	    ? (double)t->tuples / (double)t->batches_committed
+	    : 0;
+	size_t n = t->nlat < t->caplat ? t->nlat : t->caplat;
+	double *a = n ? malloc(n * sizeof(double)) : NULL;
+	double *b = n ? malloc(n * sizeof(double)) : NULL;
+	if (a && b) {
+		memcpy(a, t->lat_commit, n * sizeof(double));
+		memcpy(b, t->lat_batch, n * sizeof(double));
+	} else
+		n = 0;
+	uint64_t end = t->end_ns ? t->end_ns : sli_now_ns();
+	st->elapsed_s = t->start_ns ? (double)(end - t->start_ns) / 1e9 : 0;
+	pthread_mutex_unlock(&t->stats_lock);
+	qsort(a, n, sizeof(double), dbl_cmp);
+	qsort(b, n, sizeof(double), dbl_cmp);
+	st->commit_p50_ms = pct(a, n, 0.5);
+	st->commit_p99_ms = pct(a, n, 0.99);
+	st->batch_p50_ms = pct(b, n, 0.5);
+	st->batch_p99_ms = pct(b, n, 0.99);
+	free(a);
+	free(b);
+	return SL_OK;
+}
+
+typedef struct coord {
+	sl_topology *t;
+	sli_link *in;
+	sli_link **to; /* per task gid */
+	task **by_gid;
+	inflight *f;
+	size_t nf;
+	uint64_t next, committed;
+	int eof;
+	uint64_t eof_txid;
+	uint32_t *attempts; /* per inflight slot */
+	int err;
+} coord;
+
+static inflight *find_inflight(coord *c, uint64_t txid)
+{
+	for (size_t i = 0; i < c->nf; i++)
+		if (c->f[i].txid == txid)
+			return &c->f[i];
+	return NULL;
+}
+
+static int emit(coord *c, inflight *f)
+{
+	sl_topology *t = c->t;
+	f->phase = 0;
+	f->done = 0;
+	f->written = 0;
+	f->emit_ns = sli_now_ns();
+	task *sp = t->stages[0].tasks[0];
+	return send_ctrl(
+	    c->to[sp->gid], OP_EMIT, f->txid, f->attempt, 0, NULL, 0);
+}
+
+static int replay_from(coord *c, uint64_t txid, const char *why)
+{
+	sl_topology *t = c->t;
+	for (size_t i = 0; i < c->nf; i++) {
+		inflight *f = &c->f[i];
+		if (f->txid < txid)
+			continue;
+		f->attempt++;
+		if (t->o.max_attempts && f->attempt > t->o.max_attempts) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+			    "txid %" PRIu64 " failed %u times; stopping. "
+			    "Last failure: %s",
+			    f->txid, f->attempt - 1, why);
+			return SL_ELIMIT;
+		}
+		pthread_mutex_lock(&t->stats_lock);
+		t->replays++;
+		pthread_mutex_unlock(&t->stats_lock);
+		if (f->eof && c->eof_txid == f->txid) {
+			c->eof = 0; /* the replay may read more */
+			c->eof_txid = 0;
+		}
+		int rc = emit(c, f);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+static int commit_head(coord *c)
+{
+	sl_topology *t = c->t;
+	inflight *f = &c->f[0];
+	if (hook(t, SLI_FAIL_COMMIT, f->txid, f->attempt))
+		return replay_from(
+		    c, f->txid, "injected failure writing the commit record");
+	uint64_t t0 = sli_now_ns();
+	for (size_t i = 0; i < t->nstates; i++) {
+		uint64_t have;
+		sl_state_last_committed(t->states[i], &have);
+		if (have >= f->txid)
+			continue;
+		int rc = sli_state_commit(
+		    t->states[i], f->txid, f->meta.data, f->meta.len);
+		if (rc) {
+			char why[600];
+			snprintf(why, sizeof(why), "commit record: %s",
+			    sl_errdetail());
+			if (rc == SL_ENOSPC || rc == SL_EIO
+			    || rc == SL_EPERM) {
+				snprintf(t->errmsg, sizeof(t->errmsg),
+				    "txid %" PRIu64 " not committed: %s",
+				    f->txid, sl_errdetail());
+				return rc;
+			}
+			return replay_from(c, f->txid, why);
+		}
+	}
+	uint64_t now = sli_now_ns();
+	record_latency(t,
+	    (double)(now - f->emit_ns) / 1e6 * 0 + (double)(now - t0) / 1e6,
+	    (double)(now - f->first_emit_ns) / 1e6);
+	pthread_mutex_lock(&t->stats_lock);
+	t->batches_committed++;
+	t->tuples += f->tuples;
+	if (!f->tuples)
+		t->empty_batches++;
+	t->last_committed = f->txid;
+	pthread_mutex_unlock(&t->stats_lock);
+	c->committed = f->txid;
+	if (f->eof) {
+		c->eof = 1;
+		c->eof_txid = f->txid;
+	}
+	uint64_t txid = f->txid;
+	sli_buf_free(&f->meta);
+	memmove(&c->f[0], &c->f[1], (c->nf - 1) * sizeof(inflight));
+	c->nf--;
+	if (t->o.on_commit)
+		t->o.on_commit(t->o.user, txid);
+	return SL_OK;
+}
+
+/* Moves the oldest batch on when it can: all tasks done -> write state
+ * partitions -> commit record. */
+static int advance(coord *c)
+{
+	sl_topology *t = c->t;
+	while (c->nf) {
+		inflight *f = &c->f[0];
+		if (f->phase == 0 && f->done == t->ntasks) {
+			f->phase = 1;
+			f->written = 0;
+			for (size_t s = 0; s < t->nstages; s++) {
+				if (t->stages[s].entry->kind != N_PERSIST)
+					continue;
+				for (uint32_t i = 0; i < t->stages[s].ntasks;
+				     i++) {
+					int rc = send_ctrl(
+					    c->to[t->stages[s].tasks[i]->gid],
+					    OP_WRITE, f->txid, f->attempt, 0,
+					    NULL, 0);
+					if (rc)
+						return rc;
+				}
+			}
+		}
+		if (f->phase == 1 && f->written == t->npersist_tasks) {
+			int rc = commit_head(c);
+			if (rc)
+				return rc;
+			continue;
+		}
+		break;
+	}
+	return SL_OK;
+}
+
+static int handle_msg(coord *c, sli_frame_reader *r)
+{
+	sl_topology *t = c->t;
+	inflight *f = find_inflight(c, r->h.txid);
+	if (!f || f->attempt != r->h.attempt)
+		return SL_OK; /* an older attempt */
+	uint32_t op = r->h.stream;
+	const uint8_t *p = r->p;
+	size_t blen = (size_t)(r->end - r->p);
+	if (op == OP_DONE) {
+		if (f->phase != 0)
+			return SL_OK;
+		f->done++;
+		if (r->h.source_task == 0 && blen >= 9) {
+			f->eof = p[0];
+			f->tuples = sli_le64_get(p + 1);
+			f->meta.len = 0;
+			sli_buf_append(&f->meta, p + 9, blen - 9);
+			if (f->eof) {
+				c->eof = 1;
+				if (!c->eof_txid || f->txid < c->eof_txid)
+					c->eof_txid = f->txid;
+			}
+		}
+	} else if (op == OP_WRITTEN) {
+		if (f->phase == 1)
+			f->written++;
+	} else if (op == OP_FAIL) {
+		char why[600] = "";
+		if (blen >= 4)
+			snprintf(why, sizeof(why), "%.*s", (int)(blen - 4),
+			    (const char *)p + 4);
+		return replay_from(c, f->txid, why);
+	}
+	(void)t;
+	return advance(c);
+}
+
+static int spout_has_more(sl_topology *t)
+{
+	const sl_spout_ops *ops = t->spout->spout;
+	return ops->has_more ? ops->has_more(t->spout->spout_self) : 1;
+}
+
+static int coordinate(coord *c)
+{
+	sl_topology *t = c->t;
+	for (;;) {
+		int rc;
+		/* start new batches */
+		while (!t->stop && !c->eof && c->nf < t->o.max_pending
+		    && spout_has_more(t)) {
+			inflight *f = &c->f[c->nf++];
+			memset(f, 0, sizeof(*f));
+			sli_buf_init(&f->meta);
+			f->txid = c->next++;
+			f->attempt = 1;
+			f->first_emit_ns = sli_now_ns();
+			if ((rc = emit(c, f)))
+				return rc;
+		}
+		if (!c->nf && (t->stop || c->eof || !spout_has_more(t)))
+			return SL_OK;
+		sli_msg m;
+		rc = sli_link_recv(c->in, &m, 20);
+		if (rc == SL_OK) {
+			sli_frame_reader r;
+			if (sli_frame_decode(&r, m.data, m.len, NULL) == SL_OK
+			    && r.h.kind == SLI_FRAME_CTRL)
+				rc = handle_msg(c, &r);
+			sli_msg_free(&m);
+			if (rc)
+				return rc;
+		} else if (rc != SL_ETIMEDOUT && rc != SL_EAGAIN)
+			return rc;
+		/* timeouts */
+		uint64_t now = sli_now_ns();
+		for (size_t i = 0; i < c->nf; i++) {
+			inflight *f = &c->f[i];
+			if (t->o.batch_timeout_ms > 0
+			    && now - f->emit_ns
+			        > (uint64_t)t->o.batch_timeout_ms * 1000000u) {
+				char why[128];
+				snprintf(why, sizeof(why),
+				    "batch timed out after %d ms",
+				    t->o.batch_timeout_ms);
+				if ((rc = replay_from(c, f->txid, why)))
+					return rc;
+				break;
+			}
+		}
+	}
+}
+
+int sl_topology_run(sl_topology *t, const sl_run_options *o)
+{
+	if (t->err)
+		return t->err;
+	if (t->running)
+		return SL_ESTATE;
+	sl_run_options_default(&t->o);
+	if (o)
+		t->o = *o;
+	if (!t->o.max_pending)
+		t->o.max_pending = 4;
+	if (!t->o.frame_tuples)
+		t->o.frame_tuples = 1024;
+	if (!t->o.batch_size)
+		t->o.batch_size = 10000;
+	int rc = plan(t);
+	if (rc)
+		return rc;
+	static _Atomic unsigned seq;
+	snprintf(t->url_base, sizeof(t->url_base), "inproc://sl-%ld-%u",
+	    (long)getpid(), ++seq);
+	char coord_url[128];
+	snprintf(coord_url, sizeof(coord_url), "%s-coord", t->url_base);
+	coord c;
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.f = calloc(t->o.max_pending + 1, sizeof(inflight));
+	c.to = calloc(t->ntasks + 1, sizeof(sli_link *));
+	if (!c.f || !c.to) {
+		free(c.f);
+		free(c.to);
+		return SL_ENOMEM;
+	}
+	t->running = 1;
+	t->stop = 0;
+	rc = sli_link_pull(&c.in, coord_url);
+	if (!rc)
+		rc = build_tasks(t, coord_url);
+	char url[128];
+	for (size_t s = 0; !rc && s < t->nstages; s++)
+		for (uint32_t i = 0; !rc && i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks[i];
+			task_url(t, url, sizeof(url), (int)s, i);
+			rc = sli_link_push(&c.to[k->gid], url, 64);
+		}
+	/* resume after the last committed txid */
+	uint64_t committed = 0;
+	sli_buf meta;
+	sli_buf_init(&meta);
+	if (!rc && t->store) {
+		rc = sli_state_committed(t->store, &committed, &meta);
+		for (size_t i = 1; !rc && i < t->nstates; i++) {
+			uint64_t other;
+			sl_state_last_committed(t->states[i], &other);
+			if (other < committed)
+				committed = other;
+		}
+	}
+	if (!rc) {
+		task *sp = t->stages[0].tasks[0];
+		if (committed)
+			rc = meta_keep(sp, committed, &meta);
+	}
+	sli_buf_free(&meta);
+	c.committed = committed;
+	c.next = committed + 1;
+	t->last_committed = committed;
+	t->start_ns = sli_now_ns();
+	t->end_ns = 0;
+	for (size_t s = 0; !rc && s < t->nstages; s++)
+		for (uint32_t i = 0; !rc && i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks[i];
+			if (pthread_create(&k->th, NULL, task_main, k))
+				rc = SL_ENOMEM;
+			else
+				k->started = 1;
+		}
+	if (!rc) {
+		rc = coordinate(&c);
+		if (rc && !t->errmsg[0])
+			snprintf(t->errmsg, sizeof(t->errmsg), "%s",
+			    *sl_errdetail() ? sl_errdetail()
+			                    : sl_strerror(rc));
+	} else if (!t->errmsg[0])
+		snprintf(t->errmsg, sizeof(t->errmsg), "%s",
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+	t->end_ns = sli_now_ns();
+	for (size_t s = 0; s < t->nstages; s++)
+		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks ? t->stages[s].tasks[i]
+			                             : NULL;
+			if (!k || !k->started)
+				continue;
+			send_ctrl(c.to[k->gid], OP_STOP, 0, 0, 0, NULL, 0);
+		}
+	for (size_t s = 0; s < t->nstages; s++)
+		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks ? t->stages[s].tasks[i]
+			                             : NULL;
+			if (k && k->started)
+				pthread_join(k->th, NULL);
+		}
+	for (uint32_t i = 0; i < t->ntasks; i++)
+		sli_link_close(c.to[i]);
+	sli_link_close(c.in);
+	for (size_t i = 0; i < c.nf; i++)
+		sli_buf_free(&c.f[i].meta);
+	free(c.f);
+	free(c.to);
+	free_tasks(t);
+	free(t->states);
+	t->states = NULL;
+	t->nstates = 0;
+	t->running = 0;
+	if (rc)
+		t->err = 0; /* a run error does not poison the topology */
+	return rc;
+}
+
+/* ---------------------------------------------------------- DRPC */
+
+int sl_topology_drpc_call(sl_topology *t, const char *function,
+    const uint8_t *args, size_t len, sl_value *result)
+{
+	static __thread sli_buf out;
+	sl_stream *d = NULL;
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i]->kind == N_DRPC
+		    && !strcmp(t->nodes[i]->drpc_fn, function))
+			d = t->nodes[i];
+	if (!d)
+		return sli_err(SL_ENOTFOUND, "unknown function: %s", function);
+	if (len > SL_MAX_BYTES)
+		return sli_err(SL_EINVAL, "arguments too long");
+	/* the nodes of this DRPC stream */
+	uint8_t *mine = calloc(t->nnodes, 1);
+	task k;
+	memset(&k, 0, sizeof(k));
+	k.t = t;
+	k.local = 1;
+	k.stage = -2;
+	int stale, rc = SL_OK;
+	bctx *b = mine ? bctx_get(&k, 1, 1, &stale) : NULL;
+	if (!b)
+		rc = SL_ENOMEM;
+	if (!rc) {
+		mine[d->id] = 1;
+		for (size_t i = (size_t)d->id + 1; i < t->nnodes; i++)
+			for (size_t p = 0; p < t->nodes[i]->nparents; p++)
+				if (mine[t->nodes[i]->parents[p]->id])
+					mine[i] = 1;
+		sl_value v = sl_bytes(args, (uint32_t)len);
+		rc = to_children(&k, b, d, &v, 1);
+	}
+	for (size_t i = 0; !rc && i < t->nnodes; i++)
+		if (mine[i]
+		    && (t->nodes[i]->kind == N_AGG
+		        || t->nodes[i]->kind == N_PAGG))
+			rc = finish_node(&k, b, t->nodes[i]);
+	if (!rc) {
+		*result = k.has_result ? k.result : sl_null();
+		if (result->type == SL_BYTES) {
+			out.len = 0;
+			rc = sli_buf_append(&out, result->u.p, result->len);
+			result->u.p = out.data;
+		}
+	}
+	bctx_free_all(&k);
+	sli_buf_free(&k.result_buf);
+	free(mine);
+	return rc;
+}

@@ -1,0 +1,727 @@
+/* topology.c - building a Trident topology: streams as nodes of a graph,
+ * fields resolved when each operation is added (errors name the field). */
+#include "trident.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topology_int.h"
+
+static int fail(sl_topology *t, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(sl_topology *t, int rc, const char *fmt, ...)
+{
+	if (t->err)
+		return t->err;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->errmsg, sizeof(t->errmsg), fmt, ap);
+	va_end(ap);
+	t->err = rc;
+	sli_err(rc, "%s", t->errmsg);
+	return rc;
+}
+
+int sl_topology_new(sl_topology **out, const char *name)
+{
+	*out = NULL;
+	int rc = sl_init();
+	if (rc)
+		return rc;
+	sl_topology *t = calloc(1, sizeof(*t));
+	if (!t)
+		return SL_ENOMEM;
+	t->name = strdup(name && *name ? name : "topology");
+	pthread_mutex_init(&t->stats_lock, NULL);
+	*out = t;
+	return SL_OK;
+}
+
+void sl_topology_free(sl_topology *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		sl_stream *n = t->nodes[i];
+		if (n->kind == N_SPOUT && n->spout && n->spout->free)
+			n->spout->free(n->spout_self);
+		sl_fields_free(n->out);
+		free(n->parents);
+		free(n->children);
+		free(n->name);
+		free(n->drpc_fn);
+		free(n);
+	}
+	free(t->nodes);
+	free(t->lat_commit);
+	free(t->lat_batch);
+	pthread_mutex_destroy(&t->stats_lock);
+	free(t->name);
+	free(t);
+}
+
+int sl_topology_error(const sl_topology *t)
+{
+	return t->err;
+}
+
+const char *sl_topology_errmsg(const sl_topology *t)
+{
+	return t->errmsg;
+}
+
+/* Splits "a,b" into a schema. NULL or "" gives an empty schema. */
+static int parse_fields(sl_topology *t, const char *list, sl_fields **out)
+{
+	char buf[1024];
+	const char *names[SL_MAX_FIELDS];
+	size_t n = 0;
+	*out = NULL;
+	if (list && strlen(list) >= sizeof(buf))
+		return fail(t, SL_EINVAL, "field list too long");
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	for (char *save = NULL, *f = strtok_r(buf, ", ", &save); f;
+	     f = strtok_r(NULL, ", ", &save)) {
+		if (n == SL_MAX_FIELDS)
+			return fail(t, SL_EINVAL, "more than %d fields",
+			    SL_MAX_FIELDS);
+		names[n++] = f;
+	}
+	int rc = sl_fields_new(out, n, names);
+	return rc ? fail(t, rc, "bad field list '%s'", list) : SL_OK;
+}
+
+/* Resolves list against schema into idx; errors name the missing field
+ * and the operation. */
+static int resolve(sl_topology *t, const sl_fields *schema, const char *list,
+    const char *op, int *idx, size_t *n)
+{
+	sl_fields *f;
+	int rc = parse_fields(t, list, &f);
+	if (rc)
+		return rc;
+	*n = sl_fields_count(f);
+	for (size_t i = 0; i < *n; i++) {
+		int k = sl_fields_index(schema, sl_fields_name(f, i));
+		if (k < 0) {
+			char have[512] = "";
+			for (size_t j = 0; j < sl_fields_count(schema); j++) {
+				size_t l = strlen(have);
+				snprintf(have + l, sizeof(have) - l, "%s%s",
+				    j ? "," : "", sl_fields_name(schema, j));
+			}
+			rc = fail(t, SL_ENOTFOUND,
+			    "%s: the stream has no field '%s' (it has: %s)",
+			    op, sl_fields_name(f, i), have);
+			sl_fields_free(f);
+			return rc;
+		}
+		idx[i] = k;
+	}
+	sl_fields_free(f);
+	return SL_OK;
+}
+
+static int add_child(sl_stream *p, sl_stream *c)
+{
+	sl_stream **nc
+	    = realloc(p->children, (p->nchildren + 1) * sizeof(*nc));
+	if (!nc)
+		return SL_ENOMEM;
+	p->children = nc;
+	p->children[p->nchildren++] = c;
+	return SL_OK;
+}
+
+/* A new node under parent (may be NULL for sources). */
+static sl_stream *node_new(
+    sl_topology *t, sl_stream *parent, nkind kind, const char *op)
+{
+	if (t->err)
+		return NULL;
+	if (t->running) {
+		fail(t, SL_ESTATE, "%s: the topology is running", op);
+		return NULL;
+	}
+	if (parent && parent->kind == N_PERSIST) {
+		fail(t, SL_EINVAL,
+		    "%s: the stream of a persistent_aggregate cannot be "
+		    "used further (query the state with state_query)",
+		    op);
+		return NULL;
+	}
+	sl_stream *n = calloc(1, sizeof(*n));
+	sl_stream **nodes
+	    = realloc(t->nodes, (t->nnodes + 1) * sizeof(*nodes));
+	if (!n || !nodes) {
+		free(n);
+		if (nodes)
+			t->nodes = nodes;
+		fail(t, SL_ENOMEM, "%s: out of memory", op);
+		return NULL;
+	}
+	t->nodes = nodes;
+	n->t = t;
+	n->kind = kind;
+	n->id = (int)t->nnodes;
+	n->agg_in = -1;
+	n->stage = -1;
+	n->name = strdup(op);
+	t->nodes[t->nnodes++] = n;
+	if (parent) {
+		n->parents = malloc(sizeof(*n->parents));
+		if (!n->parents || add_child(parent, n)) {
+			fail(t, SL_ENOMEM, "%s: out of memory", op);
+			return NULL;
+		}
+		n->parents[0] = parent;
+		n->nparents = 1;
+		/* grouping carries through per-tuple operations */
+	}
+	return n;
+}
+
+static sl_fields *copy_fields(const sl_fields *f)
+{
+	size_t n = sl_fields_count(f);
+	const char *names[SL_MAX_FIELDS];
+	for (size_t i = 0; i < n; i++)
+		names[i] = sl_fields_name(f, i);
+	sl_fields *out = NULL;
+	sl_fields_new(&out, n, names);
+	return out;
+}
+
+/* Schema a + b; fails on a duplicate name. */
+static sl_fields *concat(
+    sl_topology *t, const sl_fields *a, const sl_fields *b, const char *op)
+{
+	size_t na = sl_fields_count(a), nb = sl_fields_count(b);
+	const char *names[SL_MAX_FIELDS];
+	if (na + nb > SL_MAX_FIELDS) {
+		fail(t, SL_EINVAL, "%s: more than %d fields", op,
+		    SL_MAX_FIELDS);
+		return NULL;
+	}
+	for (size_t i = 0; i < na; i++)
+		names[i] = sl_fields_name(a, i);
+	for (size_t i = 0; i < nb; i++) {
+		if (sl_fields_index(a, sl_fields_name(b, i)) >= 0) {
+			fail(t, SL_EINVAL, "%s: field '%s' already exists", op,
+			    sl_fields_name(b, i));
+			return NULL;
+		}
+		names[na + i] = sl_fields_name(b, i);
+	}
+	sl_fields *out = NULL;
+	if (sl_fields_new(&out, na + nb, names))
+		fail(t, SL_ENOMEM, "%s: out of memory", op);
+	return out;
+}
+
+sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
+    const sl_spout_ops *ops, void *self, const char *fields)
+{
+	if (!ops || !ops->emit) {
+		if (ops && ops->free)
+			ops->free(self);
+		fail(t, SL_EINVAL, "new_stream: no spout");
+		return NULL;
+	}
+	if (t->spout) {
+		ops->free ? ops->free(self) : (void)0;
+		fail(t, SL_EINVAL,
+		    "new_stream: a topology has one spout stream (merge "
+		    "inside the spout instead)");
+		return NULL;
+	}
+	sl_stream *n = node_new(t, NULL, N_SPOUT, name ? name : "spout");
+	if (!n) {
+		if (ops->free)
+			ops->free(self);
+		return NULL;
+	}
+	n->spout = ops;
+	n->spout_self = self;
+	n->parallelism = 1;
+	if (parse_fields(t, fields, &n->out))
+		return NULL;
+	t->spout = n;
+	return n;
+}
+
+sl_stream *sl_topology_new_drpc_stream(sl_topology *t, const char *function)
+{
+	if (!function || !*function) {
+		fail(t, SL_EINVAL, "new_drpc_stream: no function name");
+		return NULL;
+	}
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i]->kind == N_DRPC
+		    && !strcmp(t->nodes[i]->drpc_fn, function)) {
+			fail(t, SL_EINVAL, "DRPC function '%s' defined twice",
+			    function);
+			return NULL;
+		}
+	sl_stream *n = node_new(t, NULL, N_DRPC, function);
+	if (!n)
+		return NULL;
+	n->drpc_fn = strdup(function);
+	if (parse_fields(t, "args", &n->out))
+		return NULL;
+	return n;
+}
+
+static sl_stream *fn_node(sl_stream *s, nkind kind, const char *op,
+    const char *in_fields, sl_function_fn fn, sl_filter_fn filt, void *user,
+    const char *out_fields)
+{
+	if (!s)
+		return NULL;
+	sl_topology *t = s->t;
+	if (!fn && !filt) {
+		fail(t, SL_EINVAL, "%s: no function", op);
+		return NULL;
+	}
+	sl_stream *n = node_new(t, s, kind, op);
+	if (!n)
+		return NULL;
+	n->fn = fn;
+	n->filt = filt;
+	n->user = user;
+	if (resolve(t, s->out, in_fields, op, n->in_idx, &n->nin))
+		return NULL;
+	if (kind == N_FILTER) {
+		n->out = copy_fields(s->out);
+	} else {
+		sl_fields *o;
+		if (parse_fields(t, out_fields, &o))
+			return NULL;
+		if (kind == N_EACH) {
+			n->out = concat(t, s->out, o, op);
+			sl_fields_free(o);
+		} else
+			n->out = o;
+	}
+	if (!n->out) {
+		fail(t, SL_ENOMEM, "%s: out of memory", op);
+		return NULL;
+	}
+	/* a grouping survives functions that keep the fields */
+	if (s->grouped && kind != N_MAP && kind != N_FLATMAP) {
+		n->grouped = 1;
+		n->ngroup = s->ngroup;
+		memcpy(n->gidx, s->gidx, sizeof(n->gidx));
+	}
+	return n;
+}
+
+sl_stream *sl_stream_each(sl_stream *s, const char *in_fields,
+    sl_function_fn fn, void *user, const char *out_fields)
+{
+	return fn_node(
+	    s, N_EACH, "each", in_fields, fn, NULL, user, out_fields);
+}
+
+sl_stream *sl_stream_map(sl_stream *s, const char *in_fields,
+    sl_function_fn fn, void *user, const char *out_fields)
+{
+	return fn_node(s, N_MAP, "map", in_fields, fn, NULL, user, out_fields);
+}
+
+sl_stream *sl_stream_flat_map(sl_stream *s, const char *in_fields,
+    sl_function_fn fn, void *user, const char *out_fields)
+{
+	return fn_node(
+	    s, N_FLATMAP, "flat_map", in_fields, fn, NULL, user, out_fields);
+}
+
+sl_stream *sl_stream_filter(
+    sl_stream *s, const char *in_fields, sl_filter_fn fn, void *user)
+{
+	return fn_node(s, N_FILTER, "filter", in_fields, NULL, fn, user, NULL);
+}
+
+sl_stream *sl_stream_project(sl_stream *s, const char *fields)
+{
+	if (!s)
+		return NULL;
+	sl_stream *n = node_new(s->t, s, N_PROJECT, "project");
+	if (!n || resolve(s->t, s->out, fields, "project", n->in_idx, &n->nin))
+		return NULL;
+	if (parse_fields(s->t, fields, &n->out))
+		return NULL;
+	return n;
+}
+
+static sl_stream *repart(
+    sl_stream *s, sli_grouping_kind k, const char *op, const char *fields)
+{
+	if (!s)
+		return NULL;
+	sl_stream *n = node_new(s->t, s, N_REPART, op);
+	if (!n)
+		return NULL;
+	n->rkind = k;
+	if (k == SLI_GROUP_FIELDS
+	    && resolve(s->t, s->out, fields, op, n->gidx, &n->ngroup))
+		return NULL;
+	if (k == SLI_GROUP_FIELDS && n->ngroup == 0) {
+		fail(s->t, SL_EINVAL, "%s: no fields", op);
+		return NULL;
+	}
+	n->out = copy_fields(s->out);
+	n->parallelism = k == SLI_GROUP_GLOBAL ? 1 : 0;
+	return n;
+}
+
+sl_stream *sl_stream_partition_by(sl_stream *s, const char *fields)
+{
+	return repart(s, SLI_GROUP_FIELDS, "partition_by", fields);
+}
+
+sl_stream *sl_stream_shuffle(sl_stream *s)
+{
+	return repart(s, SLI_GROUP_SHUFFLE, "shuffle", NULL);
+}
+
+sl_stream *sl_stream_broadcast(sl_stream *s)
+{
+	return repart(s, SLI_GROUP_ALL, "broadcast", NULL);
+}
+
+sl_stream *sl_stream_global(sl_stream *s)
+{
+	return repart(s, SLI_GROUP_GLOBAL, "global", NULL);
+}
+
+sl_stream *sl_stream_group_by(sl_stream *s, const char *fields)
+{
+	if (!s)
+		return NULL;
+	sl_stream *n = node_new(s->t, s, N_GROUPBY, "group_by");
+	if (!n
+	    || resolve(s->t, s->out, fields, "group_by", n->gidx, &n->ngroup))
+		return NULL;
+	if (!n->ngroup) {
+		fail(s->t, SL_EINVAL, "group_by: no fields");
+		return NULL;
+	}
+	n->grouped = 1;
+	n->out = copy_fields(s->out);
+	return n;
+}
+
+static int check_agg(sl_topology *t, const sl_agg *agg, const char *op)
+{
+	switch (agg->kind) {
+	case SL_AGG_COMBINER:
+		if (!agg->combiner || !agg->combiner->combine)
+			return fail(t, SL_EINVAL,
+			    "%s: combiner without a "
+			    "combine function",
+			    op);
+		return SL_OK;
+	case SL_AGG_REDUCER:
+		if (!agg->reduce)
+			return fail(
+			    t, SL_EINVAL, "%s: reducer without reduce", op);
+		return SL_OK;
+	case SL_AGG_AGGREGATOR:
+		if (!agg->init || !agg->aggregate || !agg->complete)
+			return fail(t, SL_EINVAL,
+			    "%s: aggregator needs init, aggregate and "
+			    "complete",
+			    op);
+		return SL_OK;
+	}
+	return fail(t, SL_EINVAL, "%s: unknown aggregator kind", op);
+}
+
+static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
+    const char *in_field, sl_agg agg, const char *out_field)
+{
+	if (!s)
+		return NULL;
+	sl_topology *t = s->t;
+	if (check_agg(t, &agg, op))
+		return NULL;
+	sl_stream *n = node_new(t, s, kind, op);
+	if (!n)
+		return NULL;
+	n->agg = agg;
+	/* the aggregated field */
+	if (in_field && *in_field) {
+		size_t k;
+		if (resolve(t, s->out, in_field, op, n->in_idx, &k))
+			return NULL;
+		if (k != 1) {
+			fail(t, SL_EINVAL, "%s: one input field expected", op);
+			return NULL;
+		}
+		n->agg_in = n->in_idx[0];
+		n->nin = 1;
+	} else if (agg.kind == SL_AGG_COMBINER
+	    && agg.combiner != sl_combiner_count()) {
+		fail(t, SL_EINVAL, "%s: %s needs an input field", op,
+		    agg.combiner->name ? agg.combiner->name : "combiner");
+		return NULL;
+	}
+	if (s->grouped) {
+		n->grouped = 1;
+		n->ngroup = s->ngroup;
+		memcpy(n->gidx, s->gidx, sizeof(n->gidx));
+	}
+	/* output: group fields, then out_field (or the input fields for
+	 * FirstN-like aggregators without out fields) */
+	const char *names[SL_MAX_FIELDS];
+	size_t nn = 0;
+	for (size_t i = 0; i < n->ngroup; i++)
+		names[nn++] = sl_fields_name(s->out, (size_t)n->gidx[i]);
+	sl_fields *o;
+	if (parse_fields(t, out_field, &o))
+		return NULL;
+	if (agg.kind == SL_AGG_AGGREGATOR && sl_fields_count(o) == 0) {
+		sl_fields_free(o);
+		n->out = copy_fields(s->out);
+		return n;
+	}
+	if (sl_fields_count(o) == 0) {
+		sl_fields_free(o);
+		fail(t, SL_EINVAL, "%s: no output field", op);
+		return NULL;
+	}
+	sl_fields *g = NULL;
+	sl_fields_new(&g, nn, names);
+	n->out = concat(t, g, o, op);
+	sl_fields_free(g);
+	sl_fields_free(o);
+	return n->out ? n : NULL;
+}
+
+sl_stream *sl_stream_aggregate(
+    sl_stream *s, const char *in_field, sl_agg agg, const char *out_field)
+{
+	sl_stream *n
+	    = agg_node(s, N_AGG, "aggregate", in_field, agg, out_field);
+	if (n && !n->grouped)
+		n->parallelism = 1;
+	return n;
+}
+
+sl_stream *sl_stream_partition_aggregate(
+    sl_stream *s, const char *in_field, sl_agg agg, const char *out_field)
+{
+	return agg_node(
+	    s, N_PAGG, "partition_aggregate", in_field, agg, out_field);
+}
+
+sl_stream *sl_stream_persistent_aggregate(sl_stream *s, sl_state *state,
+    const char *in_field, sl_agg agg, const char *out_field)
+{
+	if (!s)
+		return NULL;
+	if (!state) {
+		fail(s->t, SL_EINVAL, "persistent_aggregate: no state");
+		return NULL;
+	}
+	if (agg.kind != SL_AGG_COMBINER) {
+		fail(s->t, SL_EINVAL,
+		    "persistent_aggregate: needs a combiner (Count, Sum, "
+		    "Min, Max or your own)");
+		return NULL;
+	}
+	sl_stream *n = agg_node(
+	    s, N_PERSIST, "persistent_aggregate", in_field, agg, out_field);
+	if (!n)
+		return NULL;
+	if (!n->grouped) {
+		fail(s->t, SL_EINVAL,
+		    "persistent_aggregate: group_by first (the state is "
+		    "keyed by the group fields)");
+		return NULL;
+	}
+	n->state = state;
+	return n;
+}
+
+sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
+    const char *key_fields, const char *out_field)
+{
+	if (!s)
+		return NULL;
+	if (!state) {
+		fail(s->t, SL_EINVAL, "state_query: no state");
+		return NULL;
+	}
+	sl_stream *n = node_new(s->t, s, N_QUERY, "state_query");
+	if (!n
+	    || resolve(
+	        s->t, s->out, key_fields, "state_query", n->gidx, &n->ngroup))
+		return NULL;
+	n->state = state;
+	sl_fields *o;
+	if (parse_fields(s->t, out_field, &o))
+		return NULL;
+	if (sl_fields_count(o) != 1) {
+		sl_fields_free(o);
+		fail(
+		    s->t, SL_EINVAL, "state_query: one output field expected");
+		return NULL;
+	}
+	n->out = concat(s->t, s->out, o, "state_query");
+	sl_fields_free(o);
+	return n->out ? n : NULL;
+}
+
+sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
+{
+	if (!n || !streams) {
+		fail(t, SL_EINVAL, "merge: no streams");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!streams[i])
+			return NULL;
+	sl_stream *m = node_new(t, NULL, N_MERGE, "merge");
+	if (!m)
+		return NULL;
+	m->parents = calloc(n, sizeof(*m->parents));
+	if (!m->parents) {
+		fail(t, SL_ENOMEM, "merge: out of memory");
+		return NULL;
+	}
+	size_t nf = sl_fields_count(streams[0]->out);
+	for (size_t i = 0; i < n; i++) {
+		if (sl_fields_count(streams[i]->out) != nf) {
+			fail(t, SL_EINVAL,
+			    "merge: streams have different fields");
+			return NULL;
+		}
+		if (streams[i]->kind == N_PERSIST) {
+			fail(t, SL_EINVAL,
+			    "merge: cannot merge a "
+			    "persistent_aggregate");
+			return NULL;
+		}
+		m->parents[i] = streams[i];
+		add_child(streams[i], m);
+	}
+	m->nparents = n;
+	m->out = copy_fields(streams[0]->out);
+	return m;
+}
+
+sl_stream *sl_stream_parallelism(sl_stream *s, uint32_t n)
+{
+	if (!s)
+		return NULL;
+	if (n == 0 || n > 256) {
+		fail(s->t, SL_EINVAL, "parallelism %u out of range 1..256", n);
+		return NULL;
+	}
+	if ((s->kind == N_SPOUT && n != 1)
+	    || (s->kind == N_REPART && s->rkind == SLI_GROUP_GLOBAL && n != 1)
+	    || (s->kind == N_AGG && !s->grouped && n != 1)) {
+		fail(s->t, SL_EINVAL, "%s runs as one task", s->name);
+		return NULL;
+	}
+	s->parallelism = n;
+	return s;
+}
+
+sl_stream *sl_stream_name(sl_stream *s, const char *name)
+{
+	if (!s || !name)
+		return s;
+	char *c = strdup(name);
+	if (!c)
+		return s;
+	free(s->name);
+	s->name = c;
+	return s;
+}
+
+/* ---- aggregators ---- */
+static sl_agg comb_agg(const sl_combiner *c)
+{
+	sl_agg a;
+	memset(&a, 0, sizeof(a));
+	a.kind = SL_AGG_COMBINER;
+	a.combiner = c;
+	return a;
+}
+
+sl_agg sl_agg_count(void)
+{
+	return comb_agg(sl_combiner_count());
+}
+sl_agg sl_agg_sum(void)
+{
+	return comb_agg(sl_combiner_sum());
+}
+sl_agg sl_agg_min(void)
+{
+	return comb_agg(sl_combiner_min());
+}
+sl_agg sl_agg_max(void)
+{
+	return comb_agg(sl_combiner_max());
+}
+sl_agg sl_agg_combiner(const sl_combiner *c)
+{
+	return comb_agg(c);
+}
+
+typedef struct firstn {
+	size_t n, seen;
+} firstn;
+
+static void *firstn_init(void *user, uint64_t txid)
+{
+	(void)txid;
+	firstn *f = calloc(1, sizeof(*f));
+	if (f)
+		f->n = (size_t)(uintptr_t)user;
+	return f;
+}
+
+static int firstn_agg(
+    void *user, void *st, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	firstn *f = st;
+	if (!f)
+		return SL_ENOMEM;
+	if (f->seen++ < f->n)
+		return sl_emit(out, in->v, in->n);
+	return SL_OK;
+}
+
+static int firstn_complete(void *user, void *st, sl_collector *out)
+{
+	(void)user, (void)st, (void)out;
+	return SL_OK;
+}
+
+static void firstn_free(void *user, void *st)
+{
+	(void)user;
+	free(st);
+}
+
+sl_agg sl_agg_first_n(size_t n)
+{
+	sl_agg a;
+	memset(&a, 0, sizeof(a));
+	a.kind = SL_AGG_AGGREGATOR;
+	a.init = firstn_init;
+	a.aggregate = firstn_agg;
+	a.complete = firstn_complete;
+	a.free_state = firstn_free;
+	a.user = (void *)(uintptr_t)n;
+	return a;
+}
