@@ -1,11 +1,370 @@
-/* wordcount.c - placeholder until its issue lands. */
+/*
+ * wordcount.c - `sluice wordcount`: the exactly-once word count. Lines of
+ * a file (or stdin) are split into words, grouped by word and counted
+ * into a state (LevelDB by default) with opaque semantics.
+ */
 #include "cli.h"
+#include "core/core.h"
+#include "sluice.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static sl_topology *running;
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal = 1;
+	if (running)
+		sl_topology_stop(running);
+}
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluice wordcount --input FILE|- (--state DIR | --memory)\n"
+	    "         [--semantics opaque|transactional|none] "
+	    "[--batch-size N] [--batch-ms N]\n"
+	    "         [--max-pending N] [--parallelism N] [--no-sync] "
+	    "[--batch-timeout MS]\n"
+	    "         [--max-attempts N] [--stats FILE] [--dump FILE] "
+	    "[--quiet] [--drpc [ENDPOINT]]\n"
+	    "       sluice wordcount --mode plain ... (see docs/plain.md)\n"
+	    "Counts the words (runs of bytes other than space, tab and "
+	    "newline) of each line\nexactly once into the state; a rerun on "
+	    "the same input and state resumes where\nit stopped.\n");
+	return f == stderr ? 2 : 0;
+}
+
+static int split(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	size_t pos = 0, n;
+	const uint8_t *w;
+	const sl_value *line = &in->v[0];
+	while ((n = sli_next_word(line->u.p, line->len, &pos, &w))) {
+		sl_value v = sl_bytes(w, (uint32_t)n);
+		int rc = sl_emit(out, &v, 1);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* DRPC `words`: the sum of the counts of the space-separated words;
+ * `count`: the count of one word (the same stream; kept for clarity). */
+static void drpc_streams(sl_topology *t, sl_state *st)
+{
+	static const char *const fns[] = { "words", "count" };
+	for (size_t i = 0; i < 2; i++) {
+		sl_stream *q = sl_topology_new_drpc_stream(t, fns[i]);
+		q = sl_stream_flat_map(q, "args", split, NULL, "word");
+		q = sl_stream_state_query(q, st, "word", "count");
+		sl_stream_aggregate(q, "count", sl_agg_sum(), "sum");
+	}
+}
+
+static int parse_num(
+    const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = s ? strtol(s, &end, 10) : 0;
+	if (!s || errno || *end || v < min || v > max) {
+		fprintf(stderr,
+		    "sluice: wordcount: %s: expected a number from %ld to "
+		    "%ld, got '%s'\n",
+		    opt, min, max, s ? s : "");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int dump_one(
+    void *user, const uint8_t *key, size_t klen, const sl_value *v)
+{
+	FILE *f = user;
+	fwrite(key, 1, klen, f);
+	fprintf(f, "\t%" PRId64 "\n", v->type == SL_INT ? v->u.i : 0);
+	return 0;
+}
+
+static void print_stats(FILE *f, const sl_topology_stats *s, const char *sem,
+    uint64_t lines, uint64_t words, int json)
+{
+	double wps = s->elapsed_s > 0 ? (double)words / s->elapsed_s : 0;
+	if (json)
+		fprintf(f,
+		    "{\"mode\":\"trident\",\"semantics\":\"%s\","
+		    "\"words\":%" PRIu64 ",\"lines\":%" PRIu64
+		    ",\"batches\":%" PRIu64 ",\"replays\":%" PRIu64
+		    ",\"last_committed\":%" PRIu64
+		    ",\"elapsed_s\":%.3f,\"words_per_s\":%.0f,"
+		    "\"batch_p50_ms\":%.3f,\"batch_p99_ms\":%.3f,"
+		    "\"commit_p50_ms\":%.3f,\"commit_p99_ms\":%.3f}\n",
+		    sem, words, lines, s->batches_committed, s->replays,
+		    s->last_committed, s->elapsed_s, wps, s->batch_p50_ms,
+		    s->batch_p99_ms, s->commit_p50_ms, s->commit_p99_ms);
+	else
+		fprintf(f,
+		    "sluice: wordcount: %" PRIu64 " words in %" PRIu64
+		    " batches (%.0f lines/batch), %" PRIu64
+		    " replays, last txid %" PRIu64
+		    ", %.2f s, %.0f words/s; batch latency p50 %.1f ms "
+		    "p99 %.1f ms; commit p50 %.1f ms p99 %.1f ms\n",
+		    words, s->batches_committed, s->tuples_per_batch,
+		    s->replays, s->last_committed, s->elapsed_s, wps,
+		    s->batch_p50_ms, s->batch_p99_ms, s->commit_p50_ms,
+		    s->commit_p99_ms);
+}
+
+typedef struct progress {
+	sl_topology *t;
+	int tty;
+	uint64_t last_ns;
+} progress;
+
+static void on_commit(void *user, uint64_t txid)
+{
+	progress *p = user;
+	(void)txid;
+	if (!p->tty)
+		return;
+	uint64_t now = sli_now_ns();
+	if (now - p->last_ns < 250000000u)
+		return;
+	p->last_ns = now;
+	sl_topology_stats s;
+	sl_topology_stats_get(p->t, &s);
+	fprintf(stderr,
+	    "\rtxid %" PRIu64 ": %" PRIu64 " words, %" PRIu64
+	    " replays, %.0f words/s   ",
+	    s.last_committed, s.tuples, s.replays,
+	    s.elapsed_s > 0 ? (double)s.tuples / s.elapsed_s : 0);
+}
 
 int sli_cmd_wordcount(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "sluice: %s: not built yet\n", argv[0]);
-	return 2;
+	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
+	const char *sem_s = "opaque", *drpc = NULL;
+	int memory = 0, sync = 1, quiet = 0;
+	long batch_size = 10000, batch_ms = 100, max_pending = 4;
+	long parallelism = 2, timeout = 30000, attempts = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--mode")) {
+			if (v && !strcmp(v, "plain"))
+				return sli_cmd_wordcount_plain(argc, argv);
+			if (!v || strcmp(v, "trident")) {
+				fprintf(stderr,
+				    "sluice: wordcount: --mode: trident or "
+				    "plain, got '%s'\n",
+				    v ? v : "");
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "--acking"))
+			return sli_cmd_wordcount_plain(argc, argv);
+		else if (!strcmp(a, "--input") && v)
+			input = argv[++i];
+		else if (!strcmp(a, "--state") && v)
+			dir = argv[++i];
+		else if (!strcmp(a, "--memory"))
+			memory = 1;
+		else if (!strcmp(a, "--semantics") && v)
+			sem_s = argv[++i];
+		else if (!strcmp(a, "--batch-size")) {
+			if (parse_num(a, v, 1, 10000000, &batch_size))
+				return 2;
+			i++;
+		} else if (!strcmp(a, "--batch-ms")) {
+			if (parse_num(a, v, 1, 3600000, &batch_ms))
+				return 2;
+			i++;
+		} else if (!strcmp(a, "--max-pending")) {
+			if (parse_num(a, v, 1, 64, &max_pending))
+				return 2;
+			i++;
+		} else if (!strcmp(a, "--parallelism")) {
+			if (parse_num(a, v, 1, 64, &parallelism))
+				return 2;
+			i++;
+		} else if (!strcmp(a, "--batch-timeout")) {
+			if (parse_num(a, v, 1, 86400000, &timeout))
+				return 2;
+			i++;
+		} else if (!strcmp(a, "--max-attempts")) {
+			if (parse_num(a, v, 0, 1000000, &attempts))
+				return 2;
+			i++;
+		} else if (!strcmp(a, "--no-sync"))
+			sync = 0;
+		else if (!strcmp(a, "--quiet"))
+			quiet = 1;
+		else if (!strcmp(a, "--stats") && v)
+			stats = argv[++i];
+		else if (!strcmp(a, "--dump") && v)
+			dump = argv[++i];
+		else if (!strcmp(a, "--drpc")) {
+			drpc = "tcp://127.0.0.1:3772";
+			if (v && v[0] != '-')
+				drpc = argv[++i];
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+			return usage(stdout);
+		else {
+			fprintf(stderr,
+			    "sluice: wordcount: unknown or incomplete "
+			    "option '%s'\n",
+			    a);
+			return usage(stderr);
+		}
+	}
+	if (!input || (!dir && !memory) || (dir && memory)) {
+		fprintf(stderr,
+		    "sluice: wordcount: give --input and one of "
+		    "--state DIR or --memory\n");
+		return usage(stderr);
+	}
+	sl_state_options so;
+	sl_state_options_default(&so);
+	if (sl_semantics_parse(sem_s, &so.semantics)) {
+		fprintf(stderr, "sluice: wordcount: --semantics: %s\n",
+		    sl_errdetail());
+		return 2;
+	}
+	so.sync = sync;
+	/* open the input first: a bad input never touches the state */
+	void *spout;
+	int rc = sl_spout_file_new(&spout, input);
+	if (rc) {
+		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
+		return 1;
+	}
+	sl_spout_file_count_words(spout, 1);
+	sl_state *st;
+	rc = memory ? sl_state_open_memory(&st, &so)
+	            : sl_state_open_leveldb(&st, dir, &so);
+	if (rc) {
+		fprintf(stderr, "sluice: wordcount: state %s: %s\n",
+		    memory ? "memory" : dir,
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+		sl_spout_file_ops.free(spout);
+		return 1;
+	}
+	sl_topology *t;
+	if ((rc = sl_topology_new(&t, "wordcount"))) {
+		sl_spout_file_ops.free(spout);
+		sl_state_close(st);
+		return 1;
+	}
+	sl_stream *s = sl_topology_new_stream(
+	    t, "lines", &sl_spout_file_ops, spout, "line");
+	s = sl_stream_flat_map(s, "line", split, NULL, "word");
+	s = sl_stream_group_by(s, "word");
+	s = sl_stream_persistent_aggregate(
+	    s, st, NULL, sl_agg_count(), "count");
+	sl_stream_parallelism(s, (uint32_t)parallelism);
+	drpc_streams(t, st);
+	if (sl_topology_error(t)) {
+		fprintf(
+		    stderr, "sluice: wordcount: %s\n", sl_topology_errmsg(t));
+		sl_topology_free(t);
+		sl_state_close(st);
+		return 1;
+	}
+	sl_run_options ro;
+	sl_run_options_default(&ro);
+	ro.batch_size = (size_t)batch_size;
+	ro.batch_ms = (int)batch_ms;
+	ro.max_pending = (uint32_t)max_pending;
+	ro.batch_timeout_ms = (int)timeout;
+	ro.max_attempts = (uint32_t)attempts;
+	progress pr = { t, !quiet && isatty(2), 0 };
+	ro.on_commit = on_commit;
+	ro.user = &pr;
+	running = t;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sl_drpc_server *server = NULL;
+	sl_drpc_options dro;
+	sl_drpc_options_default(&dro);
+	dro.endpoint = drpc;
+	if (drpc && (rc = sl_drpc_server_start_topology(&server, &dro, t))) {
+		fprintf(stderr, "sluice: wordcount: drpc %s: %s\n", drpc,
+		    sl_errdetail());
+		sl_topology_free(t);
+		sl_state_close(st);
+		return 1;
+	}
+	rc = sl_topology_run(t, &ro);
+	if (pr.tty)
+		fputc('\n', stderr);
+	int status = 0;
+	if (rc) {
+		fprintf(stderr, "sluice: wordcount: %s\n",
+		    *sl_topology_errmsg(t) ? sl_topology_errmsg(t)
+		                           : sl_strerror(rc));
+		status = 1;
+	}
+	/* with --drpc, keep answering after the input ends until a signal */
+	if (server && !rc && !got_signal) {
+		if (!quiet)
+			fprintf(stderr,
+			    "sluice: wordcount: input done; serving "
+			    "DRPC on %s until SIGINT/SIGTERM\n",
+			    drpc);
+		while (!got_signal)
+			usleep(50000);
+	}
+	sl_drpc_server_stop(server);
+	running = NULL;
+	sl_topology_stats ts;
+	sl_topology_stats_get(t, &ts);
+	uint64_t lines = sl_spout_file_lines(spout);
+	uint64_t words = sl_spout_file_words(spout);
+	if (!quiet)
+		print_stats(stderr, &ts, sl_semantics_name(so.semantics),
+		    lines, words, 0);
+	if (stats) {
+		FILE *f = fopen(stats, "w");
+		if (!f) {
+			fprintf(stderr, "sluice: wordcount: %s: %s\n", stats,
+			    strerror(errno));
+			status = 1;
+		} else {
+			print_stats(f, &ts, sl_semantics_name(so.semantics),
+			    lines, words, 1);
+			fclose(f);
+		}
+	}
+	if (dump) {
+		FILE *f = fopen(dump, "w");
+		if (!f) {
+			fprintf(stderr, "sluice: wordcount: %s: %s\n", dump,
+			    strerror(errno));
+			status = 1;
+		} else {
+			sl_state_foreach(st, dump_one, f);
+			if (fclose(f)) {
+				fprintf(stderr, "sluice: wordcount: %s: %s\n",
+				    dump, strerror(errno));
+				status = 1;
+			}
+		}
+	}
+	sl_topology_free(t);
+	sl_state_close(st);
+	return status;
 }

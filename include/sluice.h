@@ -289,6 +289,9 @@ typedef struct sl_spout_ops {
 	int (*has_more)(void *self);
 	/* Frees self; NULL when nothing to free. */
 	void (*free)(void *self);
+	/* Called once before the first batch of a run with the meta of the
+	 * last committed batch (NULL, 0 when none). May be NULL. */
+	int (*resume)(void *self, const void *meta, size_t len);
 } sl_spout_ops;
 
 uint64_t sl_spout_txid(const sl_spout_ctx *ctx);
@@ -463,6 +466,9 @@ int sl_spout_file_new(void **out, const char *path);
 uint64_t sl_spout_file_lines(void *self);
 /* Cut batches at the batch size counted in words instead of lines. */
 void sl_spout_file_count_words(void *self, int on);
+/* Words (see sl_spout_file_count_words) the spout read so far in new
+ * batches. */
+uint64_t sl_spout_file_words(void *self);
 /* Opaque partitioned spout over nparts in-memory partitions of lines; a
  * script may decide what each attempt of a txid emits (tests). */
 extern const sl_spout_ops sl_spout_partitioned_ops;
@@ -479,6 +485,50 @@ extern const sl_spout_ops sl_spout_socket_ops;
 int sl_spout_socket_new(void **out, const char *endpoint);
 
 /* @@DRPC-API@@ */
+/* ---------------------------------------------------------------- DRPC */
+
+/* A DRPC function handler: computes the result of function on args (not
+ * NUL-terminated). SL_ENOTFOUND for an unknown function. SL_BYTES results
+ * must stay valid until the handler returns to the server (thread-local
+ * buffers are fine). Called from several server threads at once. */
+typedef int (*sl_drpc_fn)(void *user, const char *function,
+    const uint8_t *args, size_t len, sl_value *result);
+
+typedef struct sl_drpc_options {
+	const char *endpoint; /* default tcp://127.0.0.1:3772 */
+	const uint8_t *cluster_key; /* SL_KEY_BYTES; required off loopback */
+	int timeout_ms; /* per request; default 5000 */
+	uint32_t workers; /* handler threads; default 4 */
+	uint32_t max_queue; /* requests queued or running; default 64 */
+	size_t max_request; /* bytes; default 65536 */
+} sl_drpc_options;
+
+void sl_drpc_options_default(sl_drpc_options *o);
+
+typedef struct sl_drpc_server sl_drpc_server;
+
+/* Starts a DRPC server (nanomsg REP) answering with fn. Requests are
+ * `FUNCTION` TAB `ARGS`; replies one JSON document, {"result": ...} or
+ * {"error": "..."} (docs/drpc.md). SL_EPERM when the endpoint is not on
+ * loopback and no cluster key is given. Returns owned. */
+int sl_drpc_server_start(
+    sl_drpc_server **out, const sl_drpc_options *o, sl_drpc_fn fn, void *user);
+/* Serves the DRPC streams of topology t (sl_topology_drpc_call). */
+int sl_drpc_server_start_topology(
+    sl_drpc_server **out, const sl_drpc_options *o, sl_topology *t);
+/* Stops answering and frees; accepts NULL. A handler still blocked past
+ * its timeout is abandoned (its thread is detached). */
+void sl_drpc_server_stop(sl_drpc_server *s);
+
+typedef struct sl_drpc_stats {
+	uint64_t requests, answered, errors, timeouts, busy, bad_requests;
+} sl_drpc_stats;
+int sl_drpc_server_stats(sl_drpc_server *s, sl_drpc_stats *st);
+
+/* Calls function with args on the server at endpoint; *reply_json is the
+ * reply (returns owned, free()). SL_ETIMEDOUT after timeout_ms. */
+int sl_drpc_call(const char *endpoint, const char *function, const char *args,
+    int timeout_ms, char **reply_json);
 
 /* @@PLAIN-API@@ (plain/ adds its public declarations below) */
 

@@ -26,6 +26,7 @@ typedef struct filespout {
 	_Atomic uint64_t next; /* where the next new batch starts */
 	_Atomic uint64_t size; /* regular files: size seen */
 	_Atomic uint64_t lines; /* lines emitted in fresh batches */
+	_Atomic uint64_t words;
 	_Atomic int eof; /* pipes: read returned 0 */
 	int checked;
 	/* bytes [base, base + buf.len) of the stream (pipes) */
@@ -75,6 +76,19 @@ void sl_spout_file_count_words(void *self, int on)
 uint64_t sl_spout_file_lines(void *self)
 {
 	return ((filespout *)self)->lines;
+}
+
+uint64_t sl_spout_file_words(void *self)
+{
+	return ((filespout *)self)->words;
+}
+
+static int file_resume(void *self, const void *meta, size_t len)
+{
+	filespout *f = self;
+	if (meta && len == 16)
+		f->next = sli_le64_get((const uint8_t *)meta + 8);
+	return SL_OK;
 }
 
 static int file_has_more(void *self)
@@ -133,7 +147,8 @@ static int emit_lines(filespout *f, const uint8_t *p, size_t n, int last,
 /* Regular files: emits the lines of [start, end) or, when end is 0, from
  * start until the batch is full; returns the end offset. */
 static int emit_regular(filespout *f, uint64_t start, uint64_t end,
-    size_t max_units, sl_collector *out, uint64_t *end_out, uint64_t *nlines)
+    size_t max_units, sl_collector *out, uint64_t *end_out, uint64_t *nlines,
+    size_t *units_out)
 {
 	const size_t chunk = 1 << 20;
 	uint64_t off = start;
@@ -181,6 +196,7 @@ static int emit_regular(filespout *f, uint64_t start, uint64_t end,
 		off += used;
 	}
 	*end_out = off;
+	*units_out = nunits;
 	return SL_OK;
 }
 
@@ -205,7 +221,8 @@ static int fill(filespout *f, int ms)
 }
 
 static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
-    uint64_t end, sl_collector *out, uint64_t *end_out, uint64_t *nlines)
+    uint64_t end, sl_collector *out, uint64_t *end_out, uint64_t *nlines,
+    size_t *units_out)
 {
 	if (start < f->base)
 		return sli_err(SL_EINVAL,
@@ -245,6 +262,7 @@ static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
 			return rc;
 	}
 	*end_out = off;
+	*units_out = nunits;
 	return SL_OK;
 }
 
@@ -253,6 +271,7 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	filespout *f = self;
 	size_t len;
 	uint64_t start = 0, end = 0, nlines = 0;
+	size_t nunits = 0;
 	int fresh = 0;
 	const uint8_t *m = sl_spout_replay_meta(ctx, &len);
 	if (m && len == 16) {
@@ -289,12 +308,12 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		rc = (start == end && !fresh)
 		    ? SL_OK
 		    : emit_regular(f, start, end, sl_spout_batch_size(ctx),
-		        out, &new_end, &nlines);
+		        out, &new_end, &nlines, &nunits);
 		if (!fresh)
 			new_end = end;
 	} else
-		rc = emit_pipe(
-		    f, ctx, start, fresh ? 0 : end, out, &new_end, &nlines);
+		rc = emit_pipe(f, ctx, start, fresh ? 0 : end, out, &new_end,
+		    &nlines, &nunits);
 	if (rc)
 		return rc;
 	uint8_t mb[16];
@@ -305,6 +324,7 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	if (fresh) {
 		f->next = new_end;
 		f->lines += nlines;
+		f->words += nunits;
 	}
 	if (f->regular ? new_end >= f->size
 	               : (f->eof && new_end >= f->base + f->buf.len))
@@ -337,4 +357,4 @@ static void file_free(void *self)
 }
 
 const sl_spout_ops sl_spout_file_ops
-    = { "file", 1, file_emit, file_has_more, file_free };
+    = { "file", 1, file_emit, file_has_more, file_free, file_resume };

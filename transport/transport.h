@@ -166,4 +166,22 @@ int sli_tracker_record(sli_tracker *t, const sli_frame_header *h);
 /* Forgets txid (after commit or when it is abandoned). */
 void sli_tracker_forget(sli_tracker *t, uint64_t txid);
 
+/* ---- request/reply (DRPC) ---- */
+typedef struct sli_rep sli_rep;
+/* A raw REP socket bound at url (loopback unless key); requests larger
+ * than max_msg are dropped by nanomsg. Returns owned. */
+int sli_rep_open(
+    sli_rep **out, const char *url, const uint8_t *key, size_t max_msg);
+/* One request and its routing header (pass to sli_rep_send, or free with
+ * sli_rep_hdr_free). SL_ETIMEDOUT when none arrived. */
+int sli_rep_recv(sli_rep *r, sli_msg *m, void **hdr, int timeout_ms);
+/* Replies to the request of hdr (taken). Thread-safe. */
+int sli_rep_send(sli_rep *r, void *hdr, const void *p, size_t n);
+void sli_rep_hdr_free(void *hdr);
+void sli_rep_close(sli_rep *r);
+/* Sends req to a REP server at url and waits timeout_ms for the reply
+ * (sli_msg_free it). SL_ETIMEDOUT, SL_EIO, SL_EINVAL. */
+int sli_req_call(const char *url, const void *req, size_t len, int timeout_ms,
+    sli_msg *reply);
+
 #endif

@@ -1345,6 +1345,7 @@ static int emit(coord *c, inflight *f)
 	sl_topology *t = c->t;
 	f->phase = 0;
 	f->done = 0;
+	f->spout_done = 0;
 	f->written = 0;
 	f->emit_ns = sli_now_ns();
 	task *sp = t->stages[0].tasks[0];
@@ -1412,7 +1413,7 @@ static int commit_head(coord *c)
 	}
 	uint64_t now = sli_now_ns();
 	record_latency(t,
-	    (double)(now - f->emit_ns) / 1e6 * 0 + (double)(now - t0) / 1e6,
+	    (double)(now - (f->write_ns ? f->write_ns : t0)) / 1e6,
 	    (double)(now - f->first_emit_ns) / 1e6);
 	pthread_mutex_lock(&t->stats_lock);
 	t->batches_committed++;
@@ -1444,6 +1445,7 @@ static int advance(coord *c)
 		inflight *f = &c->f[0];
 		if (f->phase == 0 && f->done == t->ntasks) {
 			f->phase = 1;
+			f->write_ns = sli_now_ns();
 			f->written = 0;
 			for (size_t s = 0; s < t->nstages; s++) {
 				if (t->stages[s].entry->kind != N_PERSIST)
@@ -1483,6 +1485,8 @@ static int handle_msg(coord *c, sli_frame_reader *r)
 		if (f->phase != 0)
 			return SL_OK;
 		f->done++;
+		if (r->h.source_task == 0)
+			f->spout_done = 1;
 		if (r->h.source_task == 0 && blen >= 9) {
 			f->eof = p[0];
 			f->tuples = sli_le64_get(p + 1);
@@ -1519,8 +1523,10 @@ static int coordinate(coord *c)
 	sl_topology *t = c->t;
 	for (;;) {
 		int rc;
-		/* start new batches */
+		/* start a new txid once the spout finished the previous one,
+		 * so that has_more and the end of the input are known */
 		while (!t->stop && !c->eof && c->nf < t->o.max_pending
+		    && (!c->nf || c->f[c->nf - 1].spout_done)
 		    && spout_has_more(t)) {
 			inflight *f = &c->f[c->nf++];
 			memset(f, 0, sizeof(*f));
@@ -1626,6 +1632,9 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 		task *sp = t->stages[0].tasks[0];
 		if (committed)
 			rc = meta_keep(sp, committed, &meta);
+		if (!rc && t->spout->spout->resume)
+			rc = t->spout->spout->resume(t->spout->spout_self,
+			    committed ? meta.data : NULL, meta.len);
 	}
 	sli_buf_free(&meta);
 	c.committed = committed;

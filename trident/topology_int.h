@@ -23,8 +23,8 @@ typedef struct inflight {
 	int phase; /* 0 emitted, 1 writing */
 	uint32_t done;
 	uint32_t written;
-	uint64_t emit_ns, first_emit_ns;
-	int eof;
+	uint64_t emit_ns, first_emit_ns, write_ns;
+	int eof, spout_done;
 	uint64_t tuples;
 	sli_buf meta;
 } inflight;

@@ -1,0 +1,455 @@
+/*
+ * drpc.c - the DRPC server: a raw REP socket, one receiver thread that
+ * validates requests and enforces timeouts, a bounded pool of handler
+ * threads, JSON replies (jansson). A request is `FUNCTION` TAB `ARGS`.
+ */
+#include "topology_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { J_FREE, J_QUEUED, J_RUNNING, J_ABANDONED };
+
+typedef struct job {
+	int state;
+	void *hdr;
+	char *fn;
+	uint8_t *args;
+	size_t len;
+	uint64_t deadline;
+} job;
+
+struct sl_drpc_server {
+	sl_drpc_options o;
+	char *endpoint;
+	sl_drpc_fn fn;
+	void *user;
+	sli_rep *rep;
+	pthread_t rx;
+	pthread_t *w;
+	uint32_t nw;
+	pthread_mutex_t lock;
+	pthread_cond_t cv, idle;
+	job *jobs;
+	_Atomic int stop;
+	uint32_t busy_workers;
+	sl_drpc_stats st;
+};
+
+void sl_drpc_options_default(sl_drpc_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->endpoint = "tcp://127.0.0.1:3772";
+	o->timeout_ms = 5000;
+	o->workers = 4;
+	o->max_queue = 64;
+	o->max_request = 65536;
+}
+
+/* 1 when [p, p+n) is valid UTF-8 (no overlongs, no surrogates). */
+static int utf8_ok(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		size_t k;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + j] & 0x3f);
+		}
+		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800)
+		    || (k == 3 && (cp < 0x10000 || cp > 0x10ffff))
+		    || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+int sli_drpc_utf8_ok(const uint8_t *p, size_t n)
+{
+	return utf8_ok(p, n);
+}
+
+static char *error_json(const char *msg)
+{
+	json_t *j = json_pack("{s:s}", "error", msg);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return s;
+}
+
+static char *result_json(const sl_value *v)
+{
+	json_t *r;
+	switch (v->type) {
+	case SL_INT:
+		r = json_integer(v->u.i);
+		break;
+	case SL_DOUBLE:
+		r = (v->u.d != v->u.d || v->u.d - v->u.d != 0)
+		    ? json_null()
+		    : json_real(v->u.d);
+		break;
+	case SL_BYTES:
+		r = utf8_ok(v->u.p, v->len)
+		    ? json_stringn((const char *)v->u.p, v->len)
+		    : json_null();
+		break;
+	default:
+		r = json_null();
+		break;
+	}
+	json_t *j = json_object();
+	json_object_set_new(j, "result", r);
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static void reply(sl_drpc_server *s, void *hdr, char *json)
+{
+	const char *fallback = "{\"error\":\"out of memory\"}";
+	const char *out = json ? json : fallback;
+	sli_rep_send(s->rep, hdr, out, strlen(out));
+	free(json);
+}
+
+/* Parses and checks a request; on a bad one returns the error text. */
+static const char *check_request(
+    sl_drpc_server *s, const uint8_t *p, size_t n, size_t *tab)
+{
+	if (n == 0)
+		return "empty request: expected FUNCTION<TAB>ARGS";
+	if (n > s->o.max_request)
+		return "request too large";
+	const uint8_t *t = memchr(p, '\t', n);
+	if (!t)
+		return "malformed request: no TAB between function and args";
+	if (t == p)
+		return "malformed request: no function name";
+	if (!utf8_ok(p, n))
+		return "request is not valid UTF-8";
+	if (memchr(p, 0, (size_t)(t - p)))
+		return "malformed request: NUL in function name";
+	*tab = (size_t)(t - p);
+	return NULL;
+}
+
+static void *worker(void *arg)
+{
+	sl_drpc_server *s = arg;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		job *j = NULL;
+		while (!s->stop) {
+			for (uint32_t i = 0; i < s->o.max_queue; i++)
+				if (s->jobs[i].state == J_QUEUED) {
+					j = &s->jobs[i];
+					break;
+				}
+			if (j)
+				break;
+			pthread_cond_wait(&s->cv, &s->lock);
+		}
+		if (!j)
+			break;
+		j->state = J_RUNNING;
+		s->busy_workers++;
+		pthread_mutex_unlock(&s->lock);
+		sl_value v = sl_null();
+		sli_err(SL_OK, "%s", "");
+		int rc = s->fn(s->user, j->fn, j->args, j->len, &v);
+		char *json;
+		if (rc == SL_ENOTFOUND && *sl_errdetail() == 0) {
+			char m[300];
+			snprintf(m, sizeof(m), "unknown function: %s", j->fn);
+			json = error_json(m);
+		} else if (rc == SL_ENOTFOUND) {
+			char m[600];
+			snprintf(m, sizeof(m), "%s", sl_errdetail());
+			json = error_json(m);
+		} else if (rc)
+			json = error_json(*sl_errdetail() ? sl_errdetail()
+			                                  : sl_strerror(rc));
+		else
+			json = result_json(&v);
+		pthread_mutex_lock(&s->lock);
+		s->busy_workers--;
+		if (j->state == J_RUNNING) {
+			sli_rep_send(s->rep, j->hdr,
+			    json ? json : "{\"error\":\"out of memory\"}",
+			    json ? strlen(json) : 25);
+			if (rc)
+				s->st.errors++;
+			else
+				s->st.answered++;
+		}
+		free(json);
+		free(j->fn);
+		free(j->args);
+		j->state = J_FREE;
+		pthread_cond_broadcast(&s->idle);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void expire(sl_drpc_server *s)
+{
+	uint64_t now = sli_now_ns();
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = 0; i < s->o.max_queue; i++) {
+		job *j = &s->jobs[i];
+		if ((j->state != J_QUEUED && j->state != J_RUNNING)
+		    || now < j->deadline)
+			continue;
+		char *json = error_json("timeout");
+		reply(s, j->hdr, json);
+		j->hdr = NULL;
+		s->st.timeouts++;
+		if (j->state == J_QUEUED) {
+			free(j->fn);
+			free(j->args);
+			j->state = J_FREE;
+		} else
+			j->state
+			    = J_ABANDONED; /* the worker drops its answer */
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *receiver(void *arg)
+{
+	sl_drpc_server *s = arg;
+	while (!s->stop) {
+		sli_msg m;
+		void *hdr = NULL;
+		int rc = sli_rep_recv(s->rep, &m, &hdr, 20);
+		expire(s);
+		if (rc)
+			continue;
+		pthread_mutex_lock(&s->lock);
+		s->st.requests++;
+		pthread_mutex_unlock(&s->lock);
+		size_t tab = 0;
+		const char *bad = check_request(s, m.data, m.len, &tab);
+		if (bad) {
+			pthread_mutex_lock(&s->lock);
+			s->st.bad_requests++;
+			pthread_mutex_unlock(&s->lock);
+			reply(s, hdr, error_json(bad));
+			sli_msg_free(&m);
+			continue;
+		}
+		pthread_mutex_lock(&s->lock);
+		job *j = NULL;
+		for (uint32_t i = 0; i < s->o.max_queue; i++)
+			if (s->jobs[i].state == J_FREE) {
+				j = &s->jobs[i];
+				break;
+			}
+		if (!j) {
+			s->st.busy++;
+			pthread_mutex_unlock(&s->lock);
+			reply(s, hdr, error_json("busy: too many requests"));
+			sli_msg_free(&m);
+			continue;
+		}
+		j->fn = malloc(tab + 1);
+		j->len = m.len - tab - 1;
+		j->args = malloc(j->len + 1);
+		if (!j->fn || !j->args) {
+			free(j->fn);
+			free(j->args);
+			pthread_mutex_unlock(&s->lock);
+			reply(s, hdr, error_json("out of memory"));
+			sli_msg_free(&m);
+			continue;
+		}
+		memcpy(j->fn, m.data, tab);
+		j->fn[tab] = 0;
+		memcpy(j->args, m.data + tab + 1, j->len);
+		j->args[j->len] = 0;
+		j->hdr = hdr;
+		j->deadline
+		    = sli_now_ns() + (uint64_t)s->o.timeout_ms * 1000000u;
+		j->state = J_QUEUED;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->lock);
+		sli_msg_free(&m);
+	}
+	return NULL;
+}
+
+int sl_drpc_server_start(
+    sl_drpc_server **out, const sl_drpc_options *o, sl_drpc_fn fn, void *user)
+{
+	*out = NULL;
+	sl_init();
+	sl_drpc_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return SL_ENOMEM;
+	sl_drpc_options_default(&s->o);
+	if (o) {
+		s->o = *o;
+		sl_drpc_options d;
+		sl_drpc_options_default(&d);
+		if (!s->o.endpoint)
+			s->o.endpoint = d.endpoint;
+		if (s->o.timeout_ms <= 0)
+			s->o.timeout_ms = d.timeout_ms;
+		if (!s->o.workers)
+			s->o.workers = d.workers;
+		if (!s->o.max_queue)
+			s->o.max_queue = d.max_queue;
+		if (!s->o.max_request)
+			s->o.max_request = d.max_request;
+	}
+	s->endpoint = strdup(s->o.endpoint);
+	s->o.endpoint = s->endpoint;
+	s->fn = fn;
+	s->user = user;
+	s->jobs = calloc(s->o.max_queue, sizeof(job));
+	s->w = calloc(s->o.workers, sizeof(pthread_t));
+	if (!s->endpoint || !s->jobs || !s->w) {
+		free(s->endpoint);
+		free(s->jobs);
+		free(s->w);
+		free(s);
+		return SL_ENOMEM;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	/* requests up to 16x the limit arrive and get a clear error; larger
+	 * ones are dropped by nanomsg */
+	int rc = sli_rep_open(&s->rep, s->endpoint, s->o.cluster_key,
+	    s->o.max_request * 16 + 64);
+	if (rc) {
+		free(s->endpoint);
+		free(s->jobs);
+		free(s->w);
+		free(s);
+		return rc;
+	}
+	for (uint32_t i = 0; i < s->o.workers; i++)
+		if (pthread_create(&s->w[i], NULL, worker, s) == 0)
+			s->nw++;
+	pthread_create(&s->rx, NULL, receiver, s);
+	*out = s;
+	return SL_OK;
+}
+
+void sl_drpc_server_stop(sl_drpc_server *s)
+{
+	if (!s)
+		return;
+	s->stop = 1;
+	pthread_join(s->rx, NULL);
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_broadcast(&s->cv);
+	/* wait a little for handlers still running; abandon stuck ones */
+	uint64_t until = sli_now_ns() + 2000000000ull;
+	int stuck = 0;
+	while (s->busy_workers && sli_now_ns() < until) {
+		pthread_mutex_unlock(&s->lock);
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&s->lock);
+	}
+	stuck = s->busy_workers > 0;
+	pthread_mutex_unlock(&s->lock);
+	for (uint32_t i = 0; i < s->nw; i++) {
+		if (stuck)
+			pthread_detach(s->w[i]);
+		else
+			pthread_join(s->w[i], NULL);
+	}
+	for (uint32_t i = 0; i < s->o.max_queue; i++)
+		if (s->jobs[i].state == J_QUEUED) {
+			sli_rep_hdr_free(s->jobs[i].hdr);
+			free(s->jobs[i].fn);
+			free(s->jobs[i].args);
+		}
+	sli_rep_close(s->rep);
+	if (stuck)
+		return; /* the stuck threads still use s: leave it */
+	free(s->jobs);
+	free(s->w);
+	free(s->endpoint);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->idle);
+	free(s);
+}
+
+int sl_drpc_server_stats(sl_drpc_server *s, sl_drpc_stats *st)
+{
+	pthread_mutex_lock(&s->lock);
+	*st = s->st;
+	pthread_mutex_unlock(&s->lock);
+	return SL_OK;
+}
+
+static int topology_fn(void *user, const char *function, const uint8_t *args,
+    size_t len, sl_value *result)
+{
+	return sl_topology_drpc_call(user, function, args, len, result);
+}
+
+int sl_drpc_server_start_topology(
+    sl_drpc_server **out, const sl_drpc_options *o, sl_topology *t)
+{
+	return sl_drpc_server_start(out, o, topology_fn, t);
+}
+
+int sl_drpc_call(const char *endpoint, const char *function, const char *args,
+    int timeout_ms, char **reply_json)
+{
+	*reply_json = NULL;
+	sl_init();
+	if (!function || !args)
+		return sli_err(SL_EINVAL, "no function or args");
+	size_t fl = strlen(function), al = strlen(args);
+	char *req = malloc(fl + al + 2);
+	if (!req)
+		return SL_ENOMEM;
+	memcpy(req, function, fl);
+	req[fl] = '\t';
+	memcpy(req + fl + 1, args, al);
+	sli_msg m;
+	int rc = sli_req_call(endpoint ? endpoint : "tcp://127.0.0.1:3772",
+	    req, fl + al + 1, timeout_ms > 0 ? timeout_ms : 5000, &m);
+	free(req);
+	if (rc)
+		return rc;
+	*reply_json = malloc(m.len + 1);
+	if (!*reply_json) {
+		sli_msg_free(&m);
+		return SL_ENOMEM;
+	}
+	memcpy(*reply_json, m.data, m.len);
+	(*reply_json)[m.len] = 0;
+	sli_msg_free(&m);
+	return SL_OK;
+}
