@@ -72,6 +72,7 @@ struct task {
 	sl_value result;
 	int has_result;
 	char err[256];
+	const char *fail_node; /* where the last error happened */
 };
 
 struct sl_collector {
@@ -417,6 +418,8 @@ static int deliver(
 		rc = n->fn(n->user, &in, &c);
 		if (rc < 0 && !*sl_errdetail())
 			sli_err(rc, "%s failed", n->name);
+		if (rc < 0 && !k->fail_node)
+			k->fail_node = n->name;
 		return rc < 0 ? rc : c.err;
 	}
 	case N_FILTER:
@@ -425,6 +428,8 @@ static int deliver(
 			return sli_err(
 			    SL_EFAILED, "injected failure in %s", n->name);
 		rc = n->filt(n->user, &in);
+		if (rc < 0 && !k->fail_node)
+			k->fail_node = n->name;
 		if (rc < 0)
 			return rc;
 		return rc ? to_children(k, b, n, v, nv) : SL_OK;
@@ -489,6 +494,12 @@ static int finish_node(task *k, bctx *b, sl_stream *n)
 			rc = rc ? rc : c.err;
 		} else {
 			tu[e->ngroup] = e->acc;
+			/* a sum or count of nothing but nulls is 0 */
+			if (e->acc.type == SL_NULL
+			    && a->kind == SL_AGG_COMBINER
+			    && (a->combiner == sl_combiner_sum()
+			        || a->combiner == sl_combiner_count()))
+				tu[e->ngroup] = sl_int(0);
 			rc = to_children(k, b, n, tu, e->ngroup + 1);
 		}
 		if (rc)
@@ -608,7 +619,10 @@ static void report_fail(
 	sli_buf body;
 	sli_buf_init(&body);
 	char msg[600];
-	snprintf(msg, sizeof(msg), "%s: %s", where,
+	if (k->fail_node)
+		where = k->fail_node;
+	k->fail_node = NULL;
+	snprintf(msg, sizeof(msg), "stage %s: %s", where,
 	    *sl_errdetail() ? sl_errdetail()
 	        : *k->err   ? k->err
 	                    : sl_strerror(rc));
