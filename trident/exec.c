@@ -17,6 +17,7 @@
 #include "topology_int.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1400,6 +1401,11 @@ static int commit_head(coord *c)
 {
 	sl_topology *t = c->t;
 	inflight *f = &c->f[0];
+	/* crash tests: die by SIGKILL between the state writes and the
+	 * commit record of one txid (the worst moment for the protocol) */
+	const char *crash = getenv("SLUICE_TEST_KILL_BEFORE_COMMIT");
+	if (crash && strtoull(crash, NULL, 10) == f->txid)
+		raise(SIGKILL);
 	if (hook(t, SLI_FAIL_COMMIT, f->txid, f->attempt))
 		return replay_from(
 		    c, f->txid, "injected failure writing the commit record");
