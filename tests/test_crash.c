@@ -65,7 +65,10 @@ static pid_t start(const char *dir, const char *sem, const char *kill_txid)
 	if (pid == 0) {
 		if (kill_txid)
 			setenv("SLUICE_TEST_KILL_BEFORE_COMMIT", kill_txid, 1);
-		freopen("/dev/null", "w", stderr);
+		char log[800];
+		snprintf(log, sizeof(log), "%s.log", dir);
+		if (!freopen(log, "a", stderr))
+			_exit(126);
 		execl(sl_test_sluice_bin(), "sluice", "wordcount", "--input",
 		    path, "--state", dir, "--semantics", sem, "--batch-size",
 		    "4000", "--no-sync", "--quiet", (char *)NULL);
@@ -80,7 +83,16 @@ static int finish(const char *dir, const char *sem)
 	pid_t pid = start(dir, sem, NULL);
 	int st;
 	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (rc) {
+		char cmd[800];
+		printf("\n    the final run exited %d; its log:\n", rc);
+		fflush(stdout);
+		snprintf(cmd, sizeof(cmd), "tail -5 '%s.log' >&2", dir);
+		if (system(cmd) != 0)
+			printf("    (no log)\n");
+	}
+	return rc;
 }
 
 /* Dumps the state with `sluice state dump` and compares; returns the sum

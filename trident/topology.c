@@ -56,6 +56,7 @@ void sl_topology_free(sl_topology *t)
 		free(n);
 	}
 	free(t->nodes);
+	free(t->stages);
 	free(t->lat_commit);
 	free(t->lat_batch);
 	pthread_mutex_destroy(&t->stats_lock);
