@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,9 +203,13 @@ struct sl_state {
 	int lockfd;
 	char *dir;
 	/* failure injection */
-	int fail_set, fail_after;
+	/* failure injection (tests): the fields are written before fail_set
+	 * is released and read only by the apply that claims fail_set */
+	_Atomic int fail_set;
+	int fail_after;
 	uint32_t fail_part;
 	uint64_t fail_txid;
+	pthread_mutex_t fail_lock;
 };
 
 void sl_state_options_default(sl_state_options *o)
@@ -391,6 +396,7 @@ static int state_new(sl_state **out, const sl_state_options *o)
 		return sli_err(SL_EINVAL, "unknown semantics %d", sem);
 	}
 	s->lockfd = -1;
+	pthread_mutex_init(&s->fail_lock, NULL);
 	*out = s;
 	return SL_OK;
 }
@@ -548,6 +554,7 @@ void sl_state_close(sl_state *s)
 		s->kv->ops->close(s->kv);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
+	pthread_mutex_destroy(&s->fail_lock);
 	free(s->dir);
 	free(s);
 }
@@ -755,11 +762,20 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		return sli_err(SL_ESTALE, "txid %llu is already committed",
 		    (unsigned long long)txid);
 	spart *p = &s->parts[pi];
-	int fail_after = 0;
-	if (s->fail_set && (s->fail_part == pi || s->fail_part == UINT32_MAX)
-	    && s->fail_txid == txid) {
-		s->fail_set = 0;
-		if (!s->fail_after)
+	int fail_after = 0, fail_now = 0, fail_mode = 0;
+	if (s->fail_set) {
+		pthread_mutex_lock(&s->fail_lock);
+		if (s->fail_set
+		    && (s->fail_part == pi || s->fail_part == UINT32_MAX)
+		    && s->fail_txid == txid) {
+			s->fail_set = 0;
+			fail_now = 1;
+			fail_mode = s->fail_after;
+		}
+		pthread_mutex_unlock(&s->fail_lock);
+	}
+	if (fail_now) {
+		if (!fail_mode)
 			return sli_err(SL_EFAILED,
 			    "injected failure before the state write of "
 			    "partition %u, txid %llu",
@@ -1027,10 +1043,12 @@ int sli_state_get_meta(
 void sli_state_fail_once(
     sl_state *s, uint32_t pn, uint64_t txid, int after_write)
 {
+	pthread_mutex_lock(&s->fail_lock);
 	s->fail_part = pn;
 	s->fail_txid = txid;
 	s->fail_after = after_write;
 	s->fail_set = 1;
+	pthread_mutex_unlock(&s->fail_lock);
 }
 
 /* ---- committed reads ---- */
