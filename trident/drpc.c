@@ -134,25 +134,32 @@ static void reply(sl_drpc_server *s, void *hdr, char *json)
 	free(json);
 }
 
-/* Parses and checks a request; on a bad one returns the error text. */
-static const char *check_request(
-    sl_drpc_server *s, const uint8_t *p, size_t n, size_t *tab)
+/* Parses and checks a request: SL_OK with the TAB's offset in *tab, or
+ * SL_EINVAL with the reason in *why. Never reads outside [p, p+n). */
+int sli_drpc_check_request(
+    const uint8_t *p, size_t n, size_t max, size_t *tab, const char **why)
 {
+	*why = NULL;
 	if (n == 0)
-		return "empty request: expected FUNCTION<TAB>ARGS";
-	if (n > s->o.max_request)
-		return "request too large";
-	const uint8_t *t = memchr(p, '\t', n);
-	if (!t)
-		return "malformed request: no TAB between function and args";
-	if (t == p)
-		return "malformed request: no function name";
-	if (!utf8_ok(p, n))
-		return "request is not valid UTF-8";
-	if (memchr(p, 0, (size_t)(t - p)))
-		return "malformed request: NUL in function name";
-	*tab = (size_t)(t - p);
-	return NULL;
+		*why = "empty request: expected FUNCTION<TAB>ARGS";
+	else if (n > max)
+		*why = "request too large";
+	else {
+		const uint8_t *t = memchr(p, '\t', n);
+		if (!t)
+			*why
+			    = "malformed request: no TAB between function and "
+			      "args";
+		else if (t == p)
+			*why = "malformed request: no function name";
+		else if (!utf8_ok(p, n))
+			*why = "request is not valid UTF-8";
+		else if (memchr(p, 0, (size_t)(t - p)))
+			*why = "malformed request: NUL in function name";
+		else
+			*tab = (size_t)(t - p);
+	}
+	return *why ? SL_EINVAL : SL_OK;
 }
 
 static void *worker(void *arg)
@@ -252,8 +259,9 @@ static void *receiver(void *arg)
 		s->st.requests++;
 		pthread_mutex_unlock(&s->lock);
 		size_t tab = 0;
-		const char *bad = check_request(s, m.data, m.len, &tab);
-		if (bad) {
+		const char *bad = NULL;
+		if (sli_drpc_check_request(
+		        m.data, m.len, s->o.max_request, &tab, &bad)) {
 			pthread_mutex_lock(&s->lock);
 			s->st.bad_requests++;
 			pthread_mutex_unlock(&s->lock);

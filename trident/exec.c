@@ -18,6 +18,7 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +111,8 @@ static int hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
 	    || (t->fail_attempt && t->fail_attempt != attempt))
 		return 0;
 	int want = stage;
-	return __atomic_compare_exchange_n(&t->fail_stage, &want,
-	    SLI_FAIL_NONE, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return atomic_compare_exchange_strong(
+	    &t->fail_stage, &want, SLI_FAIL_NONE);
 }
 
 void sli_topology_fail_once(

@@ -109,4 +109,11 @@ void sli_topology_fail_once(
 void sli_topology_set_done_delay(
     sl_topology *t, int (*fn)(void *user, uint64_t txid), void *user);
 
+/* DRPC request checks (trident/drpc.c): SL_OK and the TAB's offset, or
+ * SL_EINVAL and why. Never reads outside [p, p+n). */
+int sli_drpc_check_request(
+    const uint8_t *p, size_t n, size_t max, size_t *tab, const char **why);
+/* 1 when [p, p+n) is valid UTF-8. */
+int sli_drpc_utf8_ok(const uint8_t *p, size_t n);
+
 #endif
