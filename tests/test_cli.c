@@ -1,0 +1,232 @@
+/* test_cli.c - the sluice command on bad input: each a clear message,
+ * a non-zero exit, and committed state left as it was. */
+#include "../state/kv.h"
+#include "sltest.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[600];
+
+/* Runs `sluice ARGS` with stderr to dir/err; returns the exit status. */
+static int sluice(const char *args)
+{
+	return sl_test_sh("'%s' %s > '%s/out' 2> '%s/err'",
+	    sl_test_sluice_bin(), args, dir, dir);
+}
+
+static int err_has(const char *s)
+{
+	return sl_test_sh("grep -qF -- '%s' '%s/err'", s, dir) == 0;
+}
+
+static void fresh(const char *tag)
+{
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir(tag));
+	sl_test_sh("printf 'a b\\nb c\\n' > '%s/in.txt'", dir);
+}
+
+/* A checksum of the directory's files (to see that nothing changed). */
+static unsigned long sum_dir(const char *d)
+{
+	char cmd[2000], out[900];
+	snprintf(out, sizeof(out), "%s.sum", d);
+	snprintf(cmd, sizeof(cmd),
+	    "cd '%s' && ls | grep -v -e '^LOG' -e 'sluice.lock' | sort | "
+	    "xargs cat | cksum | cut -d' ' -f1 > '%s'",
+	    d, out);
+	if (system(cmd) != 0)
+		return 0;
+	FILE *f = fopen(out, "r");
+	unsigned long v = 0;
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static void test_unreadable_input_is_named_and_state_untouched(void)
+{
+	fresh("noinput");
+	char args[1400];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/missing.txt "
+	    "--state %s/st",
+	    dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("missing.txt"));
+	CU_ASSERT(err_has("No such file"));
+	CU_ASSERT_NOT_EQUAL(sl_test_sh("test -e '%s/st'", dir), 0);
+}
+
+static void test_bad_options_are_refused(void)
+{
+	fresh("opts");
+	char args[1400];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --memory --batch-size lots", dir);
+	CU_ASSERT_EQUAL(sluice(args), 2);
+	CU_ASSERT(err_has("--batch-size"));
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --memory --semantics maybe", dir);
+	CU_ASSERT_EQUAL(sluice(args), 2);
+	CU_ASSERT(err_has("maybe"));
+	CU_ASSERT_EQUAL(sluice("wordcount --bogus"), 2);
+	CU_ASSERT(err_has("--bogus"));
+	CU_ASSERT_EQUAL(sluice("frobnicate"), 2);
+	CU_ASSERT(err_has("unknown command"));
+}
+
+static void test_state_dir_not_writable(void)
+{
+	fresh("ro");
+	sl_test_sh("touch '%s/afile'", dir);
+	char args[1400];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/afile/state", dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("afile/state"));
+	CU_ASSERT(err_has("Not a directory"));
+}
+
+static void test_state_locked_by_a_running_topology(void)
+{
+	fresh("locked");
+	int fds[2];
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	char state[700];
+	snprintf(state, sizeof(state), "%s/st", dir);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		close(fds[1]);
+		execl(sl_test_sluice_bin(), "sluice", "wordcount", "--input",
+		    "-", "--state", state, "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (write(fds[1], "x y\n", 4) != 4)
+		CU_FAIL("write to the child");
+	/* wait until the child holds the directory */
+	for (int i = 0;
+	     i < 100 && sl_test_sh("test -s '%s/sluice.lock'", state) != 0;
+	     i++)
+		usleep(20000);
+	usleep(100000);
+	char args[1400];
+	snprintf(args, sizeof(args), "wordcount --input %s/in.txt --state %s",
+	    dir, state);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("locked by another process"));
+	snprintf(args, sizeof(args), "state dump %s", state);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("locked"));
+	close(fds[1]); /* end of input: the child commits and exits */
+	int st;
+	waitpid(pid, &st, 0);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(args, sizeof(args), "state get %s x y z", state);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("printf 'x\\t1\\ny\\t1\\nz\\t-\\n' | cmp -s "
+	               "- '%s/out'",
+	        dir),
+	    0);
+}
+
+static void test_newer_format_refused_and_untouched(void)
+{
+	fresh("newer");
+	char args[1400], state[700];
+	snprintf(state, sizeof(state), "%s/st", dir);
+	snprintf(args, sizeof(args), "wordcount --input %s/in.txt --state %s",
+	    dir, state);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	sli_kv *kv;
+	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, state, 0), SL_OK);
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	uint8_t ver[4] = { 2, 0, 0, 0 };
+	sli_kv_batch_put(&b, "\0format", 7, ver, 4);
+	kv->ops->write(kv, &b, 1);
+	sli_kv_batch_free(&b);
+	kv->ops->close(kv);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("newer sluice"));
+	snprintf(args, sizeof(args), "state stats %s", state);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("newer sluice"));
+	/* the committed counts are intact: back to version 1, they read */
+	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, state, 0), SL_OK);
+	sli_kv_batch_init(&b);
+	ver[0] = 1;
+	sli_kv_batch_put(&b, "\0format", 7, ver, 4);
+	kv->ops->write(kv, &b, 1);
+	sli_kv_batch_free(&b);
+	kv->ops->close(kv);
+	snprintf(args, sizeof(args), "state dump %s", state);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("printf 'a\\t1\\nb\\t2\\nc\\t1\\n' | "
+	                           "cmp -s - '%s/out'",
+	                    dir),
+	    0);
+}
+
+static void test_corrupt_leveldb_named_and_repairable(void)
+{
+	fresh("corrupt");
+	char args[1400], state[700];
+	snprintf(state, sizeof(state), "%s/st", dir);
+	snprintf(args, sizeof(args), "wordcount --input %s/in.txt --state %s",
+	    dir, state);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	sl_test_sh("for f in '%s'/MANIFEST-*; do printf 'XXXXXXXXXXXXXXXX' | "
+	           "dd of=$f bs=1 seek=0 conv=notrunc 2>/dev/null; done",
+	    state);
+	unsigned long before = sum_dir(state);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("MANIFEST-"));
+	CU_ASSERT(err_has("sluice state repair"));
+	CU_ASSERT_EQUAL(sum_dir(state), before);
+	snprintf(args, sizeof(args), "state repair %s", state);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT(err_has("warning"));
+	snprintf(args, sizeof(args), "state dump %s", state);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("printf 'a\\t1\\nb\\t2\\nc\\t1\\n' | cmp -s - "
+	               "'%s/out'",
+	        dir),
+	    0);
+}
+
+static void test_not_a_state_directory(void)
+{
+	fresh("notstate");
+	char args[1400];
+	snprintf(args, sizeof(args), "state dump %s", dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("not a sluice state"));
+	snprintf(args, sizeof(args), "state stats %s/nope", dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+}
+
+SL_SUITE(cli, NULL, NULL,
+    { "unreadable input is named and state untouched",
+        test_unreadable_input_is_named_and_state_untouched },
+    { "bad options are refused", test_bad_options_are_refused },
+    { "state dir not writable", test_state_dir_not_writable },
+    { "state locked by a running topology",
+        test_state_locked_by_a_running_topology },
+    { "newer format refused and untouched",
+        test_newer_format_refused_and_untouched },
+    { "corrupt leveldb named and repairable",
+        test_corrupt_leveldb_named_and_repairable },
+    { "not a state directory", test_not_a_state_directory })
