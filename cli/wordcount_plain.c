@@ -1,11 +1,389 @@
-/* wordcount_plain.c - placeholder until its issue lands. */
+/*
+ * wordcount_plain.c - `sluice wordcount --mode plain`: the same word count
+ * in plain tuple mode (a spout of lines, a split bolt, a count bolt
+ * grouped by word), at-most-once (--acking off) or at-least-once (on),
+ * counting into memory, or into LevelDB non-transactionally at the end of
+ * the run with --state.
+ */
 #include "cli.h"
+#include "state/state.h"
+#include "trident/trident.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct lines {
+	FILE *f;
+	char *buf;
+	size_t cap;
+	uint64_t next; /* msgid of the next new line */
+	int acking;
+	/* lines of pending trees (for replays), by msgid */
+	char **kept;
+	size_t *klen;
+	size_t kcap;
+	uint64_t *replay;
+	size_t nreplay, creplay;
+	uint64_t lines, words, replayed;
+	int eof, err;
+} lines;
+
+static int keep(lines *l, uint64_t id, const char *s, size_t n)
+{
+	if (id >= l->kcap) {
+		size_t nc = l->kcap ? l->kcap : 4096;
+		while (nc <= id)
+			nc *= 2;
+		char **nk = realloc(l->kept, nc * sizeof(char *));
+		if (!nk)
+			return SL_ENOMEM;
+		l->kept = nk;
+		size_t *nl = realloc(l->klen, nc * sizeof(size_t));
+		if (!nl)
+			return SL_ENOMEM;
+		l->klen = nl;
+		memset(l->kept + l->kcap, 0, (nc - l->kcap) * sizeof(char *));
+		l->kcap = nc;
+	}
+	l->kept[id] = malloc(n + 1);
+	if (!l->kept[id])
+		return SL_ENOMEM;
+	memcpy(l->kept[id], s, n);
+	l->klen[id] = n;
+	return SL_OK;
+}
+
+static int next_tuple(void *self, sl_plain_collector *c)
+{
+	lines *l = self;
+	if (l->nreplay) {
+		uint64_t id = l->replay[--l->nreplay];
+		l->replayed++;
+		sl_value v = sl_bytes(l->kept[id], (uint32_t)l->klen[id]);
+		return sl_plain_spout_emit(c, id, &v, 1);
+	}
+	if (l->eof)
+		return SL_ECLOSED;
+	ssize_t n = getline(&l->buf, &l->cap, l->f);
+	if (n < 0) {
+		if (ferror(l->f))
+			l->err = errno;
+		l->eof = 1;
+		return SL_ECLOSED;
+	}
+	if (n && l->buf[n - 1] == '\n')
+		n--;
+	if ((size_t)n > SL_MAX_BYTES)
+		n = SL_MAX_BYTES;
+	uint64_t id = l->next++;
+	l->lines++;
+	size_t pos = 0;
+	const uint8_t *w;
+	while (sli_next_word((const uint8_t *)l->buf, (size_t)n, &pos, &w))
+		l->words++;
+	if (l->acking && keep(l, id, l->buf, (size_t)n))
+		return SL_ENOMEM;
+	sl_value v = sl_bytes(l->buf, (uint32_t)n);
+	return sl_plain_spout_emit(c, id, &v, 1);
+}
+
+static void on_ack(void *self, uint64_t id)
+{
+	lines *l = self;
+	if (id < l->kcap) {
+		free(l->kept[id]);
+		l->kept[id] = NULL;
+	}
+}
+
+static void on_fail(void *self, uint64_t id)
+{
+	lines *l = self;
+	if (id >= l->kcap || !l->kept[id])
+		return;
+	if (l->nreplay == l->creplay) {
+		size_t nc = l->creplay ? l->creplay * 2 : 1024;
+		uint64_t *n = realloc(l->replay, nc * sizeof(uint64_t));
+		if (!n)
+			return;
+		l->replay = n;
+		l->creplay = nc;
+	}
+	l->replay[l->nreplay++] = id;
+}
+
+static int split(void *user, const sl_tuple *in, sl_plain_collector *c)
+{
+	(void)user;
+	size_t pos = 0, n;
+	const uint8_t *w;
+	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
+		sl_value v = sl_bytes(w, (uint32_t)n);
+		int rc = sl_plain_emit(c, &v, 1);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+typedef struct counts {
+	aggmap *m; /* one per count task */
+} counts;
+
+static int count(void *user, const sl_tuple *in, sl_plain_collector *c)
+{
+	counts *k = user;
+	aggmap *m = &k->m[sl_plain_task_index(c)];
+	aggent *e;
+	int isnew;
+	int rc = sli_aggmap_get(m, in->v, 1, &e, &isnew);
+	if (rc)
+		return rc;
+	e->acc = sl_int(e->has ? e->acc.u.i + 1 : 1);
+	e->has = 1;
+	return SL_OK;
+}
+
+typedef struct kv {
+	const uint8_t *k;
+	uint32_t kl;
+	int64_t v;
+} kv;
+
+static int kv_cmp(const void *a, const void *b)
+{
+	const kv *x = a, *y = b;
+	size_t n = x->kl < y->kl ? x->kl : y->kl;
+	int c = memcmp(x->k, y->k, n);
+	return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
+}
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluice wordcount --mode plain --input FILE|- "
+	    "[--acking on|off] [--state DIR]\n"
+	    "         [--parallelism N] [--max-spout-pending N] "
+	    "[--message-timeout MS]\n"
+	    "         [--drop-rate P] [--seed N] [--stats FILE] "
+	    "[--dump FILE] [--quiet]\n");
+	return f == stderr ? 2 : 0;
+}
 
 int sli_cmd_wordcount_plain(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "sluice: %s: not built yet\n", argv[0]);
-	return 2;
+	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
+	int quiet = 0;
+	long par = 2;
+	sl_plain_options o;
+	sl_plain_options_default(&o);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i],
+		           *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--mode") && v)
+			i++;
+		else if (!strcmp(a, "--acking") && v) {
+			if (strcmp(v, "on") && strcmp(v, "off")) {
+				fprintf(stderr,
+				    "sluice: wordcount: --acking: "
+				    "on or off, got '%s'\n",
+				    v);
+				return 2;
+			}
+			o.acking = !strcmp(argv[++i], "on");
+		} else if (!strcmp(a, "--input") && v)
+			input = argv[++i];
+		else if (!strcmp(a, "--state") && v)
+			dir = argv[++i];
+		else if (!strcmp(a, "--memory"))
+			;
+		else if (!strcmp(a, "--stats") && v)
+			stats = argv[++i];
+		else if (!strcmp(a, "--dump") && v)
+			dump = argv[++i];
+		else if (!strcmp(a, "--quiet"))
+			quiet = 1;
+		else if ((!strcmp(a, "--parallelism")
+		             || !strcmp(a, "--max-spout-pending")
+		             || !strcmp(a, "--message-timeout")
+		             || !strcmp(a, "--seed"))
+		    && v) {
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+			if (*end || n < 1 || (a[2] == 'p' && n > 64)) {
+				fprintf(stderr,
+				    "sluice: wordcount: %s: bad number "
+				    "'%s'\n",
+				    a, v);
+				return 2;
+			}
+			if (a[2] == 'p')
+				par = n;
+			else if (a[2] == 'm' && a[3] == 'a')
+				o.max_spout_pending = (uint32_t)n;
+			else if (a[2] == 'm')
+				o.message_timeout_ms = (int)n;
+			else
+				o.seed = (uint64_t)n;
+		} else if (!strcmp(a, "--drop-rate") && v) {
+			char *end;
+			o.drop_rate = strtod(argv[++i], &end);
+			if (*end || o.drop_rate < 0 || o.drop_rate >= 1) {
+				fprintf(stderr,
+				    "sluice: wordcount: --drop-rate: "
+				    "a fraction in [0, 1), got '%s'\n",
+				    v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--help"))
+			return usage(stdout);
+		else {
+			fprintf(stderr,
+			    "sluice: wordcount: plain mode: unknown "
+			    "or incomplete option '%s'\n",
+			    a);
+			return usage(stderr);
+		}
+	}
+	if (!input)
+		return usage(stderr);
+	lines l;
+	memset(&l, 0, sizeof(l));
+	l.acking = o.acking;
+	l.f = strcmp(input, "-") ? fopen(input, "r") : stdin;
+	if (!l.f) {
+		fprintf(stderr, "sluice: wordcount: cannot read %s: %s\n",
+		    input, strerror(errno));
+		return 1;
+	}
+	sl_state *st = NULL;
+	if (dir) {
+		sl_state_options so;
+		sl_state_options_default(&so);
+		so.semantics = SL_SEM_NONE;
+		if (sl_state_open_leveldb(&st, dir, &so)) {
+			fprintf(stderr, "sluice: wordcount: state %s: %s\n",
+			    dir, sl_errdetail());
+			return 1;
+		}
+	}
+	counts cs;
+	cs.m = calloc((size_t)par, sizeof(aggmap));
+	sl_plain *p = NULL;
+	sl_plain_spout sp = { "lines", next_tuple, on_ack, on_fail };
+	int rc = cs.m ? sl_plain_new(&p, &o) : SL_ENOMEM;
+	if (!rc)
+		rc = sl_plain_set_spout(p, "lines", &sp, &l, "line");
+	if (!rc)
+		rc = sl_plain_add_bolt(p, "split", "lines", SL_GROUP_SHUFFLE,
+		    NULL, split, NULL, "word", (uint32_t)par);
+	if (!rc)
+		rc = sl_plain_add_bolt(p, "count", "split", SL_GROUP_FIELDS,
+		    "word", count, &cs, "", (uint32_t)par);
+	if (!rc)
+		rc = sl_plain_run(p);
+	if (!rc && l.err)
+		rc = sli_err(SL_EIO, "read %s: %s", input, strerror(l.err));
+	int status = 0;
+	if (rc) {
+		fprintf(stderr, "sluice: wordcount: %s\n",
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+		status = 1;
+	}
+	/* merge the count tasks' maps, sorted by key */
+	size_t total = 0;
+	for (long t = 0; t < par; t++)
+		total += cs.m[t].n;
+	kv *all = calloc(total + 1, sizeof(kv));
+	size_t n = 0;
+	for (long t = 0; all && t < par; t++)
+		for (size_t i = 0; i < cs.m[t].cap; i++)
+			if (cs.m[t].e[i].key) {
+				sl_value g;
+				sli_aggmap_groups(&cs.m[t].e[i], &g);
+				all[n++] = (kv) { g.u.p, g.len,
+					cs.m[t].e[i].acc.u.i };
+			}
+	if (all)
+		qsort(all, n, sizeof(kv), kv_cmp);
+	if (!status && st && all) {
+		sl_value *keys = calloc(n + 1, sizeof(sl_value));
+		sl_value *d = calloc(n + 1, sizeof(sl_value));
+		uint64_t txid;
+		sl_state_last_committed(st, &txid);
+		txid++;
+		for (size_t i = 0; keys && d && i < n; i++) {
+			keys[i] = sl_bytes(all[i].k, all[i].kl);
+			d[i] = sl_int(all[i].v);
+		}
+		if (!keys || !d
+		    || sli_state_apply(
+		        st, 0, txid, n, keys, d, sl_combiner_count())
+		    || sli_state_commit(st, txid, "", 0)) {
+			fprintf(stderr, "sluice: wordcount: state %s: %s\n",
+			    dir, sl_errdetail());
+			status = 1;
+		}
+		free(keys);
+		free(d);
+	}
+	sl_plain_stats ps;
+	memset(&ps, 0, sizeof(ps));
+	if (p)
+		sl_plain_stats_get(p, &ps);
+	double wps = ps.elapsed_s > 0 ? (double)l.words / ps.elapsed_s : 0;
+	for (int j = 0; j < 2; j++) {
+		FILE *f = j ? (stats ? fopen(stats, "w") : NULL)
+		            : (quiet ? NULL : stderr);
+		if (!f)
+			continue;
+		fprintf(f,
+		    "%s{\"mode\":\"plain\",\"acking\":%s,\"words\":%" PRIu64
+		    ",\"lines\":%" PRIu64 ",\"emitted\":%" PRIu64
+		    ",\"acked\":%" PRIu64 ",\"failed\":%" PRIu64
+		    ",\"timed_out\":%" PRIu64 ",\"replayed\":%" PRIu64
+		    ",\"dropped_frames\":%" PRIu64 ",\"lost_tuples\":%" PRIu64
+		    ",\"max_pending_seen\":%" PRIu64
+		    ",\"elapsed_s\":%.3f,\"words_per_s\":%.0f,"
+		    "\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f}\n",
+		    j ? "" : "sluice: wordcount: ",
+		    o.acking ? "true" : "false", l.words, l.lines, ps.emitted,
+		    ps.acked, ps.failed, ps.timed_out, l.replayed,
+		    ps.dropped_frames, ps.lost_tuples, ps.max_pending_seen,
+		    ps.elapsed_s, wps, ps.latency_p50_ms, ps.latency_p99_ms);
+		if (j)
+			fclose(f);
+	}
+	if (dump && all) {
+		FILE *f = fopen(dump, "w");
+		if (!f) {
+			fprintf(stderr, "sluice: wordcount: %s: %s\n", dump,
+			    strerror(errno));
+			status = 1;
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				fwrite(all[i].k, 1, all[i].kl, f);
+				fprintf(f, "\t%" PRId64 "\n", all[i].v);
+			}
+			fclose(f);
+		}
+	}
+	free(all);
+	for (long t = 0; t < par; t++)
+		sli_aggmap_free(&cs.m[t], NULL);
+	free(cs.m);
+	sl_plain_free(p);
+	sl_state_close(st);
+	for (size_t i = 0; i < l.kcap; i++)
+		free(l.kept[i]);
+	free(l.kept);
+	free(l.klen);
+	free(l.replay);
+	free(l.buf);
+	if (l.f && l.f != stdin)
+		fclose(l.f);
+	return status;
 }
