@@ -216,7 +216,7 @@ void sl_state_options_default(sl_state_options *o)
 {
 	o->semantics = SL_SEM_OPAQUE;
 	o->sync = 1;
-	o->cache_entries = 10000;
+	o->cache_entries = 100000;
 	o->read_only = 0;
 	o->create = 1;
 }
