@@ -88,6 +88,13 @@ static int file_resume(void *self, const void *meta, size_t len)
 	filespout *f = self;
 	if (meta && len == 16)
 		f->next = sli_le64_get((const uint8_t *)meta + 8);
+	if (f->regular && f->next > f->size)
+		return sli_err(SL_EINVAL,
+		    "%s has %llu bytes but %llu were already counted: the "
+		    "file changed since the last run (use a new state "
+		    "directory)",
+		    f->path, (unsigned long long)f->size,
+		    (unsigned long long)f->next);
 	return SL_OK;
 }
 

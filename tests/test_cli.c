@@ -218,6 +218,64 @@ static void test_not_a_state_directory(void)
 	CU_ASSERT_EQUAL(sluice(args), 1);
 }
 
+static void test_input_shorter_than_counted_is_refused(void)
+{
+	fresh("shrunk");
+	char args[1400];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st", dir, dir);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	sl_test_sh("printf 'a\\n' > '%s/in.txt'", dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("the file changed"));
+}
+
+/* A full disk: the state directory on a 1 MiB tmpfs. The batch that does
+ * not fit is not committed, the committed counts stay, and a restart with
+ * room continues exactly. */
+static void test_disk_full_stops_cleanly_and_resumes_exactly(void)
+{
+	fresh("full");
+	char mnt[700], args[1400];
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	sl_test_sh("mkdir -p '%s'", mnt);
+	if (sl_test_sh("mount -t tmpfs -o size=1m tmpfs '%s' 2>/dev/null", mnt)
+	    != 0) {
+		printf(
+		    "\n    skipped: cannot mount a tmpfs here (not root, or "
+		    "no mount namespace)\n");
+		return;
+	}
+	/* 400 000 distinct words: far more than 1 MiB of state */
+	sl_test_sh("seq 1 400000 | sed 's/^/word/' > '%s/big.txt'", dir);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/big.txt --state %s/st --batch-size 20000 "
+	    "--quiet",
+	    dir, mnt);
+	int rc = sluice(args);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(err_has("No space left on device"));
+	CU_ASSERT(err_has("committed state is intact"));
+	/* room again (LevelDB cannot even open a full directory) */
+	CU_ASSERT_EQUAL(sl_test_sh("mount -o remount,size=256m '%s'", mnt), 0);
+	/* what was committed reads back, and only whole batches */
+	char dump[1400];
+	snprintf(dump, sizeof(dump), "state dump %s/st", mnt);
+	CU_ASSERT_EQUAL(sluice(dump), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("test $(( $(wc -l < '%s/out') %% 20000 )) "
+	                           "-eq 0",
+	                    dir),
+	    0);
+	/* the run continues where it stopped */
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(sluice(dump), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("test $(wc -l < '%s/out') -eq 400000 && "
+	                           "test $(cut -f2 '%s/out' | sort -u) = 1",
+	                    dir, dir),
+	    0);
+	sl_test_sh("umount '%s'", mnt);
+}
+
 SL_SUITE(cli, NULL, NULL,
     { "unreadable input is named and state untouched",
         test_unreadable_input_is_named_and_state_untouched },
@@ -229,4 +287,8 @@ SL_SUITE(cli, NULL, NULL,
         test_newer_format_refused_and_untouched },
     { "corrupt leveldb named and repairable",
         test_corrupt_leveldb_named_and_repairable },
-    { "not a state directory", test_not_a_state_directory })
+    { "not a state directory", test_not_a_state_directory },
+    { "input shorter than counted is refused",
+        test_input_shorter_than_counted_is_refused },
+    { "disk full stops cleanly and resumes exactly",
+        test_disk_full_stops_cleanly_and_resumes_exactly })

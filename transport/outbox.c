@@ -17,6 +17,7 @@ struct sli_outbox {
 	sli_frame_writer *w; /* one per target */
 	uint64_t *sent;
 	int send_timeout_ms;
+	const _Atomic int *abort; /* stop waiting on a blocked link when set */
 };
 
 int sli_outbox_new(sli_outbox **out, sli_link **targets, uint32_t ntargets,
@@ -68,6 +69,26 @@ void sli_outbox_set_timeout(sli_outbox *o, int ms)
 	o->send_timeout_ms = ms;
 }
 
+void sli_outbox_set_abort(sli_outbox *o, const _Atomic int *flag)
+{
+	o->abort = flag;
+}
+
+/* Sends one frame; with an abort flag, waits in slices so that a
+ * topology shutting down never stays blocked on a peer that left. */
+static int send_one(sli_outbox *o, uint32_t t, const uint8_t *d, size_t n)
+{
+	if (!o->abort)
+		return sli_link_send(o->targets[t], d, n, o->send_timeout_ms);
+	for (;;) {
+		int rc = sli_link_send(o->targets[t], d, n, 100);
+		if (rc != SL_ETIMEDOUT)
+			return rc;
+		if (*o->abort)
+			return sli_err(SL_ECLOSED, "shutting down");
+	}
+}
+
 static int start(sli_outbox *o, uint32_t t, uint8_t kind, uint32_t count)
 {
 	sli_frame_header h
@@ -83,7 +104,7 @@ static int flush(sli_outbox *o, uint32_t t)
 		return SL_OK;
 	int rc = sli_frame_writer_finish(&o->w[t], o->key, &d, &n);
 	if (!rc)
-		rc = sli_link_send(o->targets[t], d, n, o->send_timeout_ms);
+		rc = send_one(o, t, d, n);
 	if (!rc)
 		rc = start(o, t, SLI_FRAME_DATA, 0);
 	return rc;
@@ -143,8 +164,7 @@ int sli_outbox_end(sli_outbox *o)
 		o->w[t].h.count = (uint32_t)o->sent[t];
 		rc = sli_frame_writer_finish(&o->w[t], o->key, &d, &n);
 		if (!rc)
-			rc = sli_link_send(
-			    o->targets[t], d, n, o->send_timeout_ms);
+			rc = send_one(o, t, d, n);
 		if (rc)
 			return rc;
 		start(o, t, SLI_FRAME_DATA, 0);

@@ -149,6 +149,9 @@ int sli_outbox_end(sli_outbox *o);
 uint64_t sli_outbox_sent(const sli_outbox *o, uint32_t t);
 /* Send timeout per frame in ms (-1, the default, blocks: backpressure). */
 void sli_outbox_set_timeout(sli_outbox *o, int ms);
+/* While *flag is 0 a blocked send keeps waiting (backpressure); once it
+ * is set, the send gives up with SL_ECLOSED. flag borrowed. */
+void sli_outbox_set_abort(sli_outbox *o, const _Atomic int *flag);
 
 /* ---- batch tracker: when has a downstream task its whole batch? ---- */
 typedef struct sli_tracker sli_tracker;

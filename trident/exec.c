@@ -567,7 +567,7 @@ static int send_ctrl(sli_link *l, int op, uint64_t txid, uint32_t attempt,
 	if (!rc)
 		rc = sli_frame_writer_finish(&w, NULL, &d, &n);
 	if (!rc)
-		rc = sli_link_send(l, d, n, -1);
+		rc = sli_link_send(l, d, n, 10000);
 	sli_frame_writer_free(&w);
 	return rc;
 }
@@ -977,6 +977,16 @@ static int plan(sl_topology *t)
 {
 	if (!t->spout)
 		return plan_fail(t, SL_EINVAL, "the topology has no spout");
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i]->kind == N_PERSIST
+		    && sli_state_semantics(t->nodes[i]->state)
+		        == SL_SEM_TRANSACTIONAL
+		    && !t->spout->spout->transactional)
+			return plan_fail(t, SL_EINVAL,
+			    "%s: transactional state needs a transactional "
+			    "spout (%s replays may differ): use opaque "
+			    "state",
+			    t->nodes[i]->name, t->spout->spout->name);
 	t->nstages = 0;
 	free(t->stages);
 	t->stages = calloc(t->nnodes + 1, sizeof(tstage));
@@ -1234,6 +1244,7 @@ static int build_tasks(sl_topology *t, const char *coord_url)
 				    (uint32_t)e->id, t->o.frame_tuples, NULL);
 				if (rc)
 					return rc;
+				sli_outbox_set_abort(x->ob, &t->shutdown);
 			}
 		}
 	}
@@ -1524,9 +1535,22 @@ static int handle_msg(coord *c, sli_frame_reader *r)
 			f->written++;
 	} else if (op == OP_FAIL) {
 		char why[600] = "";
-		if (blen >= 4)
+		int code = SL_EFAILED;
+		if (blen >= 4) {
 			snprintf(why, sizeof(why), "%.*s", (int)(blen - 4),
 			    (const char *)p + 4);
+			code = -(int)sli_le32_get(p);
+		}
+		/* a full disk, a read-only or broken store does not heal by
+		 * replaying: stop with the committed state intact */
+		if (code == SL_ENOSPC || code == SL_EIO || code == SL_EPERM
+		    || code == SL_ECORRUPT) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+			    "txid %" PRIu64 " not committed (the committed "
+			    "state is intact): %s",
+			    f->txid, why);
+			return code;
+		}
 		return replay_from(c, f->txid, why);
 	}
 	(void)t;
@@ -1626,6 +1650,7 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	}
 	t->running = 1;
 	t->stop = 0;
+	t->shutdown = 0;
 	rc = sli_link_pull(&c.in, coord_url);
 	if (!rc)
 		rc = build_tasks(t, coord_url);
@@ -1681,6 +1706,8 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 		snprintf(t->errmsg, sizeof(t->errmsg), "%s",
 		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
 	t->end_ns = sli_now_ns();
+	/* tasks blocked on a full link give up; then each gets STOP */
+	t->shutdown = 1;
 	for (size_t s = 0; s < t->nstages; s++)
 		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
 			task *k = t->stages[s].tasks ? t->stages[s].tasks[i]

@@ -38,6 +38,7 @@ struct sl_topology {
 	char errmsg[512];
 	int running;
 	_Atomic int stop;
+	_Atomic int shutdown; /* tasks give up blocked sends */
 	/* plan */
 	tstage *stages;
 	size_t nstages;
