@@ -146,6 +146,13 @@ try:
 except Exception:
     pass
 transport = open(os.path.join(work, "transport.md")).read().strip()
+drpc = ""
+try:
+    drpc = open(os.path.join(work, "drpc.md")).read().strip()
+except Exception:
+    pass
+if drpc:
+    print(drpc)
 print(table)
 if problems:
     print("\nproblems:\n  " + "\n  ".join(problems), file=sys.stderr)
@@ -171,8 +178,14 @@ if docs and not quick:
                "and 4x with a vocabulary of 1 000 000 words." % (words // 4), ""] + scal_lines
     if plots:
         md += ["", "## Plots", ""] + ["![%s](img/%s)" % (p, p) for p in plots]
+    if drpc:
+        md += ["", "## DRPC latency", "", "`bench-drpc`: `words` queries over one persistent REQ socket while "
+               "`sluice wordcount --drpc` ingests the corpus at full speed (LevelDB, sync off), and "
+               "Redis HGET over one TCP connection to the same redis-server, in the same run.", "", drpc]
     if transport:
-        md += ["", "## Transport", "", transport]
+        md += ["", "## Transport", "", "`bench-transport`: word-count-like tuples (a short word and an int) "
+               "from one thread to another; the first row of each link is the raw nanomsg rate with one tuple "
+               "per message.", "", transport]
     extra = "docs/benchmarks-notes.md"
     if os.path.exists(extra):
         md += ["", open(extra).read().strip()]

@@ -146,6 +146,19 @@ if [ "$quick" = 0 ]; then
 fi
 printf '\r%80s\r' '' >&2
 
+# DRPC latency during ingestion, next to a Redis HGET round trip
+: > "$work/drpc.md"
+if [ -x $bin/bench-drpc ]; then
+	progress "DRPC latency while ingesting"
+	if [ -n "$redis_port" ]; then
+		redis-cli -p "$redis_port" del words >/dev/null
+		awk -F'\t' '{ printf "*4\r\n$4\r\nHSET\r\n$5\r\nwords\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length($1), $1, length($2), $2 }' \
+			"$work/baseline.tsv" | redis-cli -p "$redis_port" --pipe >/dev/null
+	fi
+	$bin/bench-drpc "$corpus" "$bin/sluice" $redis_port > "$work/drpc.md" 2>/dev/null
+	printf '\r%80s\r' '' >&2
+fi
+
 transport_table=
 if [ -x $bin/bench-transport ]; then
 	progress "transport micro-benchmark"

@@ -143,3 +143,53 @@ out:
 	nn_close(s);
 	return rc;
 }
+
+struct sli_req {
+	int sock;
+};
+
+int sli_req_open(sli_req **out, const char *url, int timeout_ms)
+{
+	*out = NULL;
+	sli_req *r = calloc(1, sizeof(*r));
+	if (!r)
+		return SL_ENOMEM;
+	r->sock = nn_socket(AF_SP, NN_REQ);
+	if (r->sock < 0) {
+		free(r);
+		return sli_err(
+		    SL_EIO, "nn_socket: %s", nn_strerror(nn_errno()));
+	}
+	nn_setsockopt(r->sock, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms,
+	    sizeof(timeout_ms));
+	nn_setsockopt(r->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms,
+	    sizeof(timeout_ms));
+	if (nn_connect(r->sock, url) < 0) {
+		nn_close(r->sock);
+		free(r);
+		return sli_err(SL_EINVAL, "cannot connect to %s", url);
+	}
+	*out = r;
+	return SL_OK;
+}
+
+int sli_req_send_recv(sli_req *r, const void *req, size_t len, sli_msg *reply)
+{
+	if (nn_send(r->sock, req, len, 0) < 0)
+		return nn_errno() == ETIMEDOUT ? SL_ETIMEDOUT : SL_EIO;
+	void *buf = NULL;
+	int n = nn_recv(r->sock, &buf, NN_MSG, 0);
+	if (n < 0)
+		return nn_errno() == ETIMEDOUT ? SL_ETIMEDOUT : SL_EIO;
+	reply->data = buf;
+	reply->len = (size_t)n;
+	return SL_OK;
+}
+
+void sli_req_close(sli_req *r)
+{
+	if (!r)
+		return;
+	nn_close(r->sock);
+	free(r);
+}

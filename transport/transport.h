@@ -186,5 +186,10 @@ void sli_rep_close(sli_rep *r);
  * (sli_msg_free it). SL_ETIMEDOUT, SL_EIO, SL_EINVAL. */
 int sli_req_call(const char *url, const void *req, size_t len, int timeout_ms,
     sli_msg *reply);
+/* A persistent REQ socket (one request at a time). Returns owned. */
+typedef struct sli_req sli_req;
+int sli_req_open(sli_req **out, const char *url, int timeout_ms);
+int sli_req_send_recv(sli_req *r, const void *req, size_t len, sli_msg *reply);
+void sli_req_close(sli_req *r);
 
 #endif
