@@ -57,6 +57,9 @@ struct ptask {
 	size_t nouts;
 	uint64_t rng;
 	uint32_t ends;
+	/* bolts: acks of the current input frame, per root */
+	uint64_t *ack_root, *ack_val;
+	size_t nacks, cacks;
 	/* spout: pending trees, msgid -> emit time */
 	uint64_t *pk, *pv;
 	size_t pcap, pn;
@@ -558,6 +561,46 @@ out:
 	return NULL;
 }
 
+static void combine_ack(ptask *k, uint64_t root, uint64_t val)
+{
+	/* frames hold tuples of few trees in a row: a short backward scan
+	 * finds the entry; a new root is appended */
+	for (size_t i = k->nacks; i > 0 && i + 8 > k->nacks; i--)
+		if (k->ack_root[i - 1] == root) {
+			k->ack_val[i - 1] ^= val;
+			return;
+		}
+	if (k->nacks == k->cacks) {
+		size_t nc = k->cacks ? k->cacks * 2 : 1024;
+		uint64_t *r = realloc(k->ack_root, nc * sizeof(uint64_t));
+		if (r)
+			k->ack_root = r;
+		uint64_t *v = realloc(k->ack_val, nc * sizeof(uint64_t));
+		if (v)
+			k->ack_val = v;
+		if (!r || !v) {
+			sl_value a[3] = { sl_int(A_ACK), sl_int((int64_t)root),
+				sl_int((int64_t)val) };
+			to_acker(k, a, 3);
+			return;
+		}
+		k->cacks = nc;
+	}
+	k->ack_root[k->nacks] = root;
+	k->ack_val[k->nacks++] = val;
+}
+
+static void flush_acks(ptask *k)
+{
+	for (size_t i = 0; i < k->nacks; i++) {
+		sl_value a[3]
+		    = { sl_int(A_ACK), sl_int((int64_t)k->ack_root[i]),
+			      sl_int((int64_t)k->ack_val[i]) };
+		to_acker(k, a, 3);
+	}
+	k->nacks = 0;
+}
+
 static void *bolt_main(void *arg)
 {
 	ptask *k = arg;
@@ -589,6 +632,9 @@ static void *bolt_main(void *arg)
 		}
 		sl_value v[SL_MAX_FIELDS + 2];
 		size_t n;
+		/* acks of one input frame are combined per tree: XOR is
+		 * associative, so one message per root carries them all */
+		k->nacks = 0;
 		while (sli_frame_next(&r, v, SL_MAX_FIELDS + 2, &n) == SL_OK) {
 			uint64_t root = 0, id = 0;
 			if (p->o.acking && n >= 2) {
@@ -607,13 +653,10 @@ static void *bolt_main(void *arg)
 				sl_value a[2] = { sl_int(A_FAIL),
 					sl_int((int64_t)root) };
 				to_acker(k, a, 2);
-			} else {
-				sl_value a[3] = { sl_int(A_ACK),
-					sl_int((int64_t)root),
-					sl_int((int64_t)(id ^ col.xor_ids)) };
-				to_acker(k, a, 3);
-			}
+			} else
+				combine_ack(k, root, id ^ col.xor_ids);
 		}
+		flush_acks(k);
 		sli_msg_free(&m);
 	}
 	flush(k);
@@ -728,6 +771,8 @@ static void free_task(ptask *k)
 	sli_link_close(k->to_acker);
 	free(k->pk);
 	free(k->pv);
+	free(k->ack_root);
+	free(k->ack_val);
 	free(k);
 }
 

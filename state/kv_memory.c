@@ -100,6 +100,12 @@ static int put1(
 	uint64_t h = sl_hash(NULL, k, kl);
 	int found;
 	size_t i = find(m, k, kl, h, &found);
+	if (found && m->s[i].vl == vl) {
+		/* same size (the common case of a counter): in place */
+		if (vl)
+			memcpy(m->s[i].k + kl, v, vl);
+		return SL_OK;
+	}
 	uint8_t *mem = malloc(kl + vl + 1);
 	if (!mem)
 		return SL_ENOMEM;
