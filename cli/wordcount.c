@@ -43,21 +43,6 @@ static int usage(FILE *f)
 	return f == stderr ? 2 : 0;
 }
 
-static int split(void *user, const sl_tuple *in, sl_collector *out)
-{
-	(void)user;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	const sl_value *line = &in->v[0];
-	while ((n = sli_next_word(line->u.p, line->len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_emit(out, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
-
 /* DRPC `words`: the sum of the counts of the space-separated words;
  * `count`: the count of one word (the same stream; kept for clarity). */
 static void drpc_streams(sl_topology *t, sl_state *st)
@@ -65,7 +50,8 @@ static void drpc_streams(sl_topology *t, sl_state *st)
 	static const char *const fns[] = { "words", "count" };
 	for (size_t i = 0; i < 2; i++) {
 		sl_stream *q = sl_topology_new_drpc_stream(t, fns[i]);
-		q = sl_stream_flat_map(q, "args", split, NULL, "word");
+		q = sl_stream_flat_map(
+		    q, "args", sl_fn_split_words, NULL, "word");
 		q = sl_stream_state_query(q, st, "word", "count");
 		sl_stream_aggregate(q, "count", sl_agg_sum(), "sum");
 	}
@@ -268,7 +254,7 @@ int sli_cmd_wordcount(int argc, char **argv)
 	}
 	sl_stream *s = sl_topology_new_stream(
 	    t, "lines", &sl_spout_file_ops, spout, "line");
-	s = sl_stream_flat_map(s, "line", split, NULL, "word");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(
 	    s, st, NULL, sl_agg_count(), "count");

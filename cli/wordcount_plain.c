@@ -115,20 +115,6 @@ static void on_fail(void *self, uint64_t id)
 	l->replay[l->nreplay++] = id;
 }
 
-static int split(void *user, const sl_tuple *in, sl_plain_collector *c)
-{
-	(void)user;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_plain_emit(c, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
-
 typedef struct counts {
 	aggmap *m; /* one per count task */
 } counts;
@@ -279,7 +265,7 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 		rc = sl_plain_set_spout(p, "lines", &sp, &l, "line");
 	if (!rc)
 		rc = sl_plain_add_bolt(p, "split", "lines", SL_GROUP_SHUFFLE,
-		    NULL, split, NULL, "word", (uint32_t)par);
+		    NULL, sl_plain_split_words, NULL, "word", (uint32_t)par);
 	if (!rc)
 		rc = sl_plain_add_bolt(p, "count", "split", SL_GROUP_FIELDS,
 		    "word", count, &cs, "", (uint32_t)par);

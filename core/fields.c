@@ -2,6 +2,7 @@
 #include "sluice.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +82,22 @@ int sl_fields_index(const sl_fields *f, const char *name)
 		if (strcmp(f->names[i], name) == 0)
 			return (int)i;
 	return SL_ENOTFOUND;
+}
+
+int sl_fields_parse(sl_fields **out, const char *list)
+{
+	char buf[1024];
+	const char *names[SL_MAX_FIELDS];
+	size_t n = 0;
+	*out = NULL;
+	if (list && strlen(list) >= sizeof(buf))
+		return SL_EINVAL;
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	for (char *save = NULL, *f = strtok_r(buf, ", ", &save); f;
+	     f = strtok_r(NULL, ", ", &save)) {
+		if (n == SL_MAX_FIELDS)
+			return SL_EINVAL;
+		names[n++] = f;
+	}
+	return sl_fields_new(out, n, names);
 }

@@ -128,6 +128,9 @@ int sl_fields_new(sl_fields **out, size_t n, const char *const *names);
 /* Returns owned; names is a NULL-terminated list: sl_fields_of("a","b",0).
  * Returns NULL on out of memory. */
 sl_fields *sl_fields_of(const char *first, ...);
+/* Returns owned the schema of a comma-separated list ("a,b"; NULL or ""
+ * gives no fields). SL_EINVAL for more than SL_MAX_FIELDS names. */
+int sl_fields_parse(sl_fields **out, const char *list);
 void sl_fields_free(sl_fields *f);
 size_t sl_fields_count(const sl_fields *f);
 /* Borrowed name of field i (valid while f lives). */
@@ -348,6 +351,10 @@ sl_agg sl_agg_max(void);
 sl_agg sl_agg_combiner(const sl_combiner *c);
 /* The first n tuples of each batch and partition (all input fields). */
 sl_agg sl_agg_first_n(size_t n);
+
+/* A ready-made function for flat_map: splits its input field (bytes) into
+ * words, runs of bytes other than space, tab and newline. */
+int sl_fn_split_words(void *user, const sl_tuple *in, sl_collector *out);
 
 /* Returns owned (sl_topology_free). */
 int sl_topology_new(sl_topology **out, const char *name);
@@ -587,6 +594,10 @@ int sl_plain_set_spout(sl_plain *p, const char *name,
 int sl_plain_add_bolt(sl_plain *p, const char *name, const char *input,
     sl_grouping g, const char *group_fields, sl_plain_bolt_fn fn, void *user,
     const char *out_fields, uint32_t parallelism);
+/* A ready-made bolt: splits its input field into words (as
+ * sl_fn_split_words). */
+int sl_plain_split_words(
+    void *user, const sl_tuple *in, sl_plain_collector *c);
 int sl_plain_spout_emit(
     sl_plain_collector *c, uint64_t msgid, const sl_value *v, size_t n);
 int sl_plain_emit(sl_plain_collector *c, const sl_value *v, size_t n);

@@ -140,18 +140,6 @@ static int find_comp(const sl_plain *p, const char *name)
 	return -1;
 }
 
-static int fields_of(const char *list, sl_fields **out)
-{
-	char buf[1024];
-	const char *names[SL_MAX_FIELDS];
-	size_t n = 0;
-	snprintf(buf, sizeof(buf), "%s", list ? list : "");
-	for (char *save = NULL, *f = strtok_r(buf, ", ", &save);
-	     f && n < SL_MAX_FIELDS; f = strtok_r(NULL, ", ", &save))
-		names[n++] = f;
-	return sl_fields_new(out, n, names);
-}
-
 static int add_comp(sl_plain *p, const char *name, comp **out)
 {
 	if (!name || !*name || find_comp(p, name) >= 0)
@@ -180,7 +168,7 @@ int sl_plain_set_spout(sl_plain *p, const char *name,
 		return rc;
 	c->input = -1;
 	c->ntasks = 1;
-	if ((rc = fields_of(fields, &c->out)))
+	if ((rc = sl_fields_parse(&c->out, fields)))
 		return rc;
 	p->spout = ops;
 	p->spout_self = self;
@@ -206,7 +194,7 @@ int sl_plain_add_bolt(sl_plain *p, const char *name, const char *input,
 	gr.local = -1;
 	if (g == SL_GROUP_FIELDS) {
 		sl_fields *gf;
-		int rc = fields_of(group_fields, &gf);
+		int rc = sl_fields_parse(&gf, group_fields);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < sl_fields_count(gf); i++) {
@@ -236,7 +224,7 @@ int sl_plain_add_bolt(sl_plain *p, const char *name, const char *input,
 	c->fn = fn;
 	c->user = user;
 	c->ntasks = g == SL_GROUP_GLOBAL ? 1 : parallelism;
-	return fields_of(out_fields, &c->out);
+	return sl_fields_parse(&c->out, out_fields);
 }
 
 uint32_t sl_plain_task_index(const sl_plain_collector *c)
@@ -924,4 +912,20 @@ int sl_plain_run(sl_plain *p)
 	free(p->tasks);
 	p->tasks = NULL;
 	return rc;
+}
+
+int sl_plain_split_words(void *user, const sl_tuple *in, sl_plain_collector *c)
+{
+	(void)user;
+	if (!in->n || in->v[0].type != SL_BYTES)
+		return SL_OK;
+	size_t pos = 0, n;
+	const uint8_t *w;
+	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
+		sl_value v = sl_bytes(w, (uint32_t)n);
+		int rc = sl_plain_emit(c, &v, 1);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
 }

@@ -220,19 +220,6 @@ static void test_listening_off_loopback_needs_the_cluster_key(void)
 }
 
 /* ---- Storm's classic DRPC word count ---- */
-static int split(void *user, const sl_tuple *in, sl_collector *out)
-{
-	(void)user;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_emit(out, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
 
 struct stop_at {
 	sl_topology *t;
@@ -265,12 +252,12 @@ static void test_storm_classic_words_query(void)
 	sl_topology_new(&t, "classic");
 	sl_stream *s = sl_topology_new_stream(
 	    t, "spout", &sl_spout_fixed_ops, sp, "sentence");
-	s = sl_stream_flat_map(s, "sentence", split, NULL, "word");
+	s = sl_stream_flat_map(s, "sentence", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(
 	    s, st, NULL, sl_agg_count(), "count");
 	sl_stream *q = sl_topology_new_drpc_stream(t, "words");
-	q = sl_stream_flat_map(q, "args", split, NULL, "word");
+	q = sl_stream_flat_map(q, "args", sl_fn_split_words, NULL, "word");
 	q = sl_stream_state_query(q, st, "word", "count");
 	sl_stream_aggregate(q, "count", sl_agg_sum(), "sum");
 	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);

@@ -178,20 +178,6 @@ static void src_fail(void *self, uint64_t id)
 	s->replay[s->nreplay++] = id;
 }
 
-static int split_bolt(void *user, const sl_tuple *in, sl_plain_collector *c)
-{
-	(void)user;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_plain_emit(c, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
-
 typedef struct tally {
 	int64_t n[2][VOCAB]; /* per count task */
 } tally;
@@ -251,7 +237,7 @@ static sl_plain *make_topo(
 	CU_ASSERT_EQUAL_FATAL(sl_plain_new(&p, &o), SL_OK);
 	CU_ASSERT_EQUAL(sl_plain_set_spout(p, "src", &ops, s, "line"), SL_OK);
 	CU_ASSERT_EQUAL(sl_plain_add_bolt(p, "split", "src", SL_GROUP_SHUFFLE,
-	                    NULL, split_bolt, NULL, "word", 2),
+	                    NULL, sl_plain_split_words, NULL, "word", 2),
 	    SL_OK);
 	CU_ASSERT_EQUAL(sl_plain_add_bolt(p, "count", "split", SL_GROUP_FIELDS,
 	                    "word", count_bolt, t, "", 2),

@@ -13,20 +13,6 @@
 #define L2 "the man went to the store and bought some candy"
 #define L3 "four score and seven years ago"
 
-static int split(void *user, const sl_tuple *in, sl_collector *out)
-{
-	(void)user;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_emit(out, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
-
 static sl_state *leveldb_state(sl_semantics sem)
 {
 	char d[512];
@@ -57,7 +43,7 @@ static sl_topology *wordcount(
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "wc"), SL_OK);
 	sl_stream *s = sl_topology_new_stream(t, "lines", ops, self, "line");
-	s = sl_stream_flat_map(s, "line", split, NULL, "word");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(
 	    s, st, NULL, sl_agg_count(), "count");
@@ -354,7 +340,7 @@ static void test_missing_fields_rejected_at_build_time(void)
 	sl_spout_fixed_new(&sp, 1, &v, starts, 1, 0);
 	s = sl_topology_new_stream(
 	    t, "lines", &sl_spout_fixed_ops, sp, "line");
-	s = sl_stream_flat_map(s, "line", split, NULL, "word");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	CU_ASSERT_PTR_NULL(sl_stream_group_by(s, "wrd"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "'wrd'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "group_by"));
@@ -425,7 +411,7 @@ static void run_agg(sl_agg agg, const char *in, struct sink *sk)
 	sl_topology_new(&t, "agg");
 	sl_stream *s = sl_topology_new_stream(
 	    t, "lines", &sl_spout_fixed_ops, sp, "line");
-	s = sl_stream_flat_map(s, "line", split, NULL, "word");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_parallelism(sl_stream_shuffle(s), 2);
 	s = sl_stream_filter(s, "word", not_the, NULL);
 	s = sl_stream_each(s, "word", tag, NULL, "len");
@@ -470,7 +456,7 @@ static void test_drpc_stream_reads_committed_state(void)
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
 	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
 	sl_stream *q = sl_topology_new_drpc_stream(t, "words");
-	q = sl_stream_flat_map(q, "args", split, NULL, "word");
+	q = sl_stream_flat_map(q, "args", sl_fn_split_words, NULL, "word");
 	q = sl_stream_state_query(q, st, "word", "count");
 	sl_stream_aggregate(q, "count", sl_agg_sum(), "sum");
 	sl_value r;

@@ -77,22 +77,10 @@ const char *sl_topology_errmsg(const sl_topology *t)
 /* Splits "a,b" into a schema. NULL or "" gives an empty schema. */
 static int parse_fields(sl_topology *t, const char *list, sl_fields **out)
 {
-	char buf[1024];
-	const char *names[SL_MAX_FIELDS];
-	size_t n = 0;
-	*out = NULL;
-	if (list && strlen(list) >= sizeof(buf))
-		return fail(t, SL_EINVAL, "field list too long");
-	snprintf(buf, sizeof(buf), "%s", list ? list : "");
-	for (char *save = NULL, *f = strtok_r(buf, ", ", &save); f;
-	     f = strtok_r(NULL, ", ", &save)) {
-		if (n == SL_MAX_FIELDS)
-			return fail(t, SL_EINVAL, "more than %d fields",
-			    SL_MAX_FIELDS);
-		names[n++] = f;
-	}
-	int rc = sl_fields_new(out, n, names);
-	return rc ? fail(t, rc, "bad field list '%s'", list) : SL_OK;
+	int rc = sl_fields_parse(out, list);
+	return rc ? fail(t, rc, "bad field list '%s' (at most %d names)",
+	           list ? list : "", SL_MAX_FIELDS)
+	          : SL_OK;
 }
 
 /* Resolves list against schema into idx; errors name the missing field
@@ -725,4 +713,20 @@ sl_agg sl_agg_first_n(size_t n)
 	a.free_state = firstn_free;
 	a.user = (void *)(uintptr_t)n;
 	return a;
+}
+
+int sl_fn_split_words(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	if (!in->n || in->v[0].type != SL_BYTES)
+		return SL_OK;
+	size_t pos = 0, n;
+	const uint8_t *w;
+	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
+		sl_value v = sl_bytes(w, (uint32_t)n);
+		int rc = sl_emit(out, &v, 1);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
 }
