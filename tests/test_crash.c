@@ -206,10 +206,37 @@ static void test_killed_nontransactional_wordcount_overcounts(void)
 	CU_ASSERT(bad > 0);
 }
 
+/* SIGTERM in the middle of a run: the batches in flight finish, the
+ * process exits 0, and a rerun completes with exact counts. */
+static void test_sigterm_mid_run_finishes_cleanly_and_stays_exact(void)
+{
+	char dir[700];
+	snprintf(dir, sizeof(dir), "%s/state", sl_test_tmpdir("term"));
+	int clean = 0;
+	for (int i = 0; i < 5; i++) {
+		pid_t pid = start(dir, "opaque", NULL);
+		usleep(30000 + 20000 * (useconds_t)i);
+		kill(pid, SIGTERM);
+		int st;
+		waitpid(pid, &st, 0);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			clean++;
+	}
+	CU_ASSERT_EQUAL(clean, 5);
+	CU_ASSERT_EQUAL(finish(dir, "opaque"), 0);
+	int64_t sum;
+	int bad;
+	compare(dir, &sum, &bad);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(sum, (int64_t)total_words);
+}
+
 SL_SUITE(crash, crash_init, NULL,
     { "killed opaque wordcount is exact",
         test_killed_opaque_wordcount_is_exact },
     { "killed transactional wordcount is exact",
         test_killed_transactional_wordcount_is_exact },
     { "killed non-transactional wordcount overcounts",
-        test_killed_nontransactional_wordcount_overcounts })
+        test_killed_nontransactional_wordcount_overcounts },
+    { "sigterm mid run finishes cleanly and stays exact",
+        test_sigterm_mid_run_finishes_cleanly_and_stays_exact })
