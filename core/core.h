@@ -113,4 +113,10 @@ static inline size_t sli_next_word(
 	*w = p + s;
 	return i - s;
 }
+
+/* Calls emit(ctx, word) for each word of the bytes value line (see
+ * sli_next_word); stops at and returns the first non-zero result. */
+int sli_split_words(const sl_value *line,
+    int (*emit)(void *ctx, const sl_value *word), void *ctx);
+
 #endif

@@ -123,3 +123,19 @@ int sli_value_get(const uint8_t **pp, const uint8_t *end, sl_value *out)
 	*pp = p;
 	return SL_OK;
 }
+
+int sli_split_words(const sl_value *line,
+    int (*emit)(void *ctx, const sl_value *word), void *ctx)
+{
+	if (line->type != SL_BYTES)
+		return SL_OK;
+	size_t pos = 0, n;
+	const uint8_t *w;
+	while ((n = sli_next_word(line->u.p, line->len, &pos, &w))) {
+		sl_value v = sl_bytes(w, (uint32_t)n);
+		int rc = emit(ctx, &v);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}

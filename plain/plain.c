@@ -914,18 +914,14 @@ int sl_plain_run(sl_plain *p)
 	return rc;
 }
 
-int sl_plain_split_words(void *user, const sl_tuple *in, sl_plain_collector *c)
+static int emit_word_p(void *ctx, const sl_value *word)
+{
+	return sl_plain_emit(ctx, word, 1);
+}
+
+int sl_plain_split_words(
+    void *user, const sl_tuple *in, sl_plain_collector *out)
 {
 	(void)user;
-	if (!in->n || in->v[0].type != SL_BYTES)
-		return SL_OK;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_plain_emit(c, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
+	return in->n ? sli_split_words(&in->v[0], emit_word_p, out) : SL_OK;
 }

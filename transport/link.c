@@ -138,23 +138,34 @@ static int wait_for(int sock, short events, int timeout_ms)
 	return rc == 0 ? SL_ETIMEDOUT : SL_OK;
 }
 
+static uint64_t deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? UINT64_MAX
+	                      : sli_now_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+/* After an EAGAIN: waits (in slices of at most 100 ms) for events until
+ * the deadline. SL_OK to try again, SL_ETIMEDOUT, or another error. */
+static int wait_until(sli_link *l, short events, uint64_t deadline)
+{
+	if (nn_errno() != EAGAIN)
+		return nn_code();
+	uint64_t now = sli_now_ns();
+	if (now >= deadline)
+		return SL_ETIMEDOUT;
+	uint64_t left = (deadline - now) / 1000000u;
+	int rc = wait_for(l->sock, events, left > 100 ? 100 : (int)left + 1);
+	return rc == SL_ETIMEDOUT || rc == SL_EAGAIN ? SL_OK : rc;
+}
+
 int sli_link_send(sli_link *l, const void *p, size_t n, int timeout_ms)
 {
-	uint64_t deadline = timeout_ms < 0
-	    ? UINT64_MAX
-	    : sli_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t deadline = deadline_of(timeout_ms);
 	for (;;) {
 		if (nn_send(l->sock, p, n, NN_DONTWAIT) >= 0)
 			return SL_OK;
-		if (nn_errno() != EAGAIN)
-			return nn_code();
-		uint64_t now = sli_now_ns();
-		if (now >= deadline)
-			return SL_ETIMEDOUT;
-		uint64_t left = (deadline - now) / 1000000u;
-		int rc = wait_for(
-		    l->sock, NN_POLLOUT, left > 100 ? 100 : (int)left + 1);
-		if (rc && rc != SL_ETIMEDOUT && rc != SL_EAGAIN)
+		int rc = wait_until(l, NN_POLLOUT, deadline);
+		if (rc)
 			return rc;
 	}
 }
@@ -163,9 +174,7 @@ int sli_link_recv(sli_link *l, sli_msg *m, int timeout_ms)
 {
 	m->data = NULL;
 	m->len = 0;
-	uint64_t deadline = timeout_ms < 0
-	    ? UINT64_MAX
-	    : sli_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t deadline = deadline_of(timeout_ms);
 	for (;;) {
 		void *buf = NULL;
 		int n = nn_recv(l->sock, &buf, NN_MSG, NN_DONTWAIT);
@@ -174,15 +183,8 @@ int sli_link_recv(sli_link *l, sli_msg *m, int timeout_ms)
 			m->len = (size_t)n;
 			return SL_OK;
 		}
-		if (nn_errno() != EAGAIN)
-			return nn_code();
-		uint64_t now = sli_now_ns();
-		if (now >= deadline)
-			return SL_ETIMEDOUT;
-		uint64_t left = (deadline - now) / 1000000u;
-		int rc = wait_for(
-		    l->sock, NN_POLLIN, left > 100 ? 100 : (int)left + 1);
-		if (rc && rc != SL_ETIMEDOUT && rc != SL_EAGAIN)
+		int rc = wait_until(l, NN_POLLIN, deadline);
+		if (rc)
 			return rc;
 	}
 }

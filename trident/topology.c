@@ -715,18 +715,13 @@ sl_agg sl_agg_first_n(size_t n)
 	return a;
 }
 
+static int emit_word_t(void *ctx, const sl_value *word)
+{
+	return sl_emit(ctx, word, 1);
+}
+
 int sl_fn_split_words(void *user, const sl_tuple *in, sl_collector *out)
 {
 	(void)user;
-	if (!in->n || in->v[0].type != SL_BYTES)
-		return SL_OK;
-	size_t pos = 0, n;
-	const uint8_t *w;
-	while ((n = sli_next_word(in->v[0].u.p, in->v[0].len, &pos, &w))) {
-		sl_value v = sl_bytes(w, (uint32_t)n);
-		int rc = sl_emit(out, &v, 1);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
+	return in->n ? sli_split_words(&in->v[0], emit_word_t, out) : SL_OK;
 }
