@@ -111,3 +111,11 @@ int sli_open(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
 		return SL_ECRYPTO;
 	return SL_OK;
 }
+
+void sli_derive_key(uint8_t out[SL_KEY_BYTES], const uint8_t key[SL_KEY_BYTES],
+    const char *context)
+{
+	sl_init();
+	crypto_generichash(out, SL_KEY_BYTES, (const unsigned char *)context,
+	    strlen(context), key, SL_KEY_BYTES);
+}

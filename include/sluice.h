@@ -420,6 +420,11 @@ typedef struct sl_run_options {
 	/* called on the coordinator thread after each commit; may be NULL */
 	void (*on_commit)(void *user, uint64_t txid);
 	void *user;
+	/* cluster key (SL_KEY_BYTES, borrowed) or NULL: when set, every frame
+	 * between the topology's tasks is sealed with a key derived from it
+	 * and the topology's name, so forged frames and frames of another
+	 * topology are dropped and counted (rejected_frames) */
+	const uint8_t *cluster_key;
 } sl_run_options;
 
 void sl_run_options_default(sl_run_options *o);
@@ -436,6 +441,7 @@ void sl_topology_stop(sl_topology *t);
 typedef struct sl_topology_stats {
 	uint64_t batches_committed, replays, tuples, empty_batches;
 	uint64_t last_committed;
+	uint64_t rejected_frames; /* forged, foreign or malformed: dropped */
 	double tuples_per_batch;
 	double commit_p50_ms, commit_p99_ms; /* state writes + record */
 	double batch_p50_ms, batch_p99_ms; /* emit to commit */

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -481,6 +482,76 @@ static void test_drpc_stream_reads_committed_state(void)
 	sl_state_close(st);
 }
 
+struct inject {
+	sl_topology *t;
+	int sent;
+};
+
+/* Forges frames into the first state task of a running, sealed topology:
+ * one sealed with a wrong key, one cut short, and one sealed for another
+ * topology (right cluster key, other name). */
+static void inject_on_commit(void *user, uint64_t txid)
+{
+	struct inject *in = user;
+	if (txid >= 20)
+		sl_topology_stop(in->t);
+	if (txid != 2 || in->sent)
+		return;
+	char url[128];
+	if (sli_topology_task_url(in->t, 1, 0, url, sizeof(url)))
+		return;
+	sli_link *l;
+	if (sli_link_push(&l, url, 4))
+		return;
+	uint8_t wrong[SL_KEY_BYTES], other[SL_KEY_BYTES],
+	    cluster[SL_KEY_BYTES];
+	memset(wrong, 9, sizeof(wrong));
+	memset(cluster, 7, sizeof(cluster));
+	sli_derive_key(other, cluster, "another-topology");
+	const uint8_t *keys[3] = { wrong, other, other };
+	for (int k = 0; k < 3; k++) {
+		sli_frame_writer w;
+		sli_frame_writer_init(&w);
+		sli_frame_header h = { SLI_FRAME_DATA, 0, 3, 3, 1, 0, 0, 0 };
+		sli_frame_writer_begin(&w, &h);
+		sl_value v[2] = { sl_str("w1"), sl_int(1000) };
+		sli_frame_writer_add(&w, v, 2);
+		const uint8_t *d;
+		size_t n;
+		sli_frame_writer_finish(&w, keys[k], &d, &n);
+		/* the third is cut short on the wire */
+		if (sli_link_send(l, d, k == 2 ? n - 5 : n, 1000) == SL_OK)
+			in->sent++;
+		sli_frame_writer_free(&w);
+	}
+	usleep(50000);
+	sli_link_close(l);
+}
+
+static void test_sealed_topology_drops_forged_and_foreign_frames(void)
+{
+	int64_t want1[17];
+	void *sp = make_batches(5, want1);
+	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
+	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
+	uint8_t cluster[SL_KEY_BYTES];
+	memset(cluster, 7, sizeof(cluster));
+	struct inject in = { t, 0 };
+	sl_run_options o = quick();
+	o.cluster_key = cluster;
+	o.max_pending = 1;
+	o.on_commit = inject_on_commit;
+	o.user = &in;
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	sl_topology_stats ts;
+	sl_topology_stats_get(t, &ts);
+	CU_ASSERT_EQUAL(in.sent, 3);
+	CU_ASSERT(ts.rejected_frames >= 3);
+	check_counts(st, want1); /* nothing forged was applied */
+	sl_topology_free(t);
+	sl_state_close(st);
+}
+
 SL_SUITE(trident, NULL, NULL,
     { "acceptance (a): transactional replay",
         test_acceptance_a_transactional_replay },
@@ -501,4 +572,6 @@ SL_SUITE(trident, NULL, NULL,
     { "aggregators over a shuffled stream",
         test_aggregators_over_a_shuffled_stream },
     { "drpc stream reads committed state",
-        test_drpc_stream_reads_committed_state })
+        test_drpc_stream_reads_committed_state },
+    { "sealed topology drops forged and foreign frames",
+        test_sealed_topology_drops_forged_and_foreign_frames })

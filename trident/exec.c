@@ -552,8 +552,8 @@ static int finish_batch(task *k, bctx *b)
 
 /* ---------------------------------------------------------- messages */
 
-static int send_ctrl(sli_link *l, int op, uint64_t txid, uint32_t attempt,
-    uint32_t from, const void *body, size_t blen)
+static int send_ctrl(const uint8_t *key, sli_link *l, int op, uint64_t txid,
+    uint32_t attempt, uint32_t from, const void *body, size_t blen)
 {
 	sli_frame_writer w;
 	sli_frame_writer_init(&w);
@@ -565,7 +565,7 @@ static int send_ctrl(sli_link *l, int op, uint64_t txid, uint32_t attempt,
 	const uint8_t *d;
 	size_t n;
 	if (!rc)
-		rc = sli_frame_writer_finish(&w, NULL, &d, &n);
+		rc = sli_frame_writer_finish(&w, key, &d, &n);
 	if (!rc)
 		rc = sli_link_send(l, d, n, 10000);
 	sli_frame_writer_free(&w);
@@ -596,7 +596,7 @@ static void report(
 			}
 		}
 	}
-	send_ctrl(k->to_coord, op, txid, attempt, k->gid,
+	send_ctrl(k->t->keyp, k->to_coord, op, txid, attempt, k->gid,
 	    body ? body->data : NULL, body ? body->len : 0);
 }
 
@@ -606,8 +606,8 @@ static void flush_delayed(task *k, int all)
 	for (size_t i = 0; i < k->ndl;) {
 		delayed *d = &k->dl[i];
 		if (all || d->due_ns <= now) {
-			send_ctrl(k->to_coord, OP_DONE, d->txid, d->attempt,
-			    k->gid, d->body.data, d->body.len);
+			send_ctrl(k->t->keyp, k->to_coord, OP_DONE, d->txid,
+			    d->attempt, k->gid, d->body.data, d->body.len);
 			sli_buf_free(&d->body);
 			k->dl[i] = k->dl[--k->ndl];
 		} else
@@ -909,7 +909,7 @@ static void *task_main(void *arg)
 		if (rc)
 			break;
 		sli_frame_reader r;
-		rc = sli_frame_decode(&r, m.data, m.len, NULL);
+		rc = sli_frame_decode(&r, m.data, m.len, t->keyp);
 		if (rc) {
 			sli_msg_free(&m);
 			continue; /* counted by the transport; never applied */
@@ -1241,7 +1241,8 @@ static int build_tasks(sl_topology *t, const char *coord_url)
 				int rc = sli_outbox_new(&x->ob, x->links,
 				    ds->ntasks, &g,
 				    source_index(t, (int)d, (int)s, i),
-				    (uint32_t)e->id, t->o.frame_tuples, NULL);
+				    (uint32_t)e->id, t->o.frame_tuples,
+				    t->keyp);
 				if (rc)
 					return rc;
 				sli_outbox_set_abort(x->ob, &t->shutdown);
@@ -1320,6 +1321,9 @@ int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st)
 	st->tuples = t->tuples;
 	st->empty_batches = t->empty_batches;
 	st->last_committed = t->last_committed;
+	st->rejected_frames = t->start_ns
+	    ? sli_transport_rejected() - t->rejected_at_start
+	    : 0;
 	st->tuples_per_batch = t->batches_committed
 	    ? (double)t->tuples / (double)t->batches_committed
 	    : 0;
@@ -1376,8 +1380,8 @@ static int emit(coord *c, inflight *f)
 	f->written = 0;
 	f->emit_ns = sli_now_ns();
 	task *sp = t->stages[0].tasks[0];
-	return send_ctrl(
-	    c->to[sp->gid], OP_EMIT, f->txid, f->attempt, 0, NULL, 0);
+	return send_ctrl(c->t->keyp, c->to[sp->gid], OP_EMIT, f->txid,
+	    f->attempt, 0, NULL, 0);
 }
 
 static int replay_from(coord *c, uint64_t txid, const char *why)
@@ -1484,7 +1488,7 @@ static int advance(coord *c)
 					continue;
 				for (uint32_t i = 0; i < t->stages[s].ntasks;
 				     i++) {
-					int rc = send_ctrl(
+					int rc = send_ctrl(c->t->keyp,
 					    c->to[t->stages[s].tasks[i]->gid],
 					    OP_WRITE, f->txid, f->attempt, 0,
 					    NULL, 0);
@@ -1588,7 +1592,8 @@ static int coordinate(coord *c)
 		rc = sli_link_recv(c->in, &m, 20);
 		if (rc == SL_OK) {
 			sli_frame_reader r;
-			if (sli_frame_decode(&r, m.data, m.len, NULL) == SL_OK
+			if (sli_frame_decode(&r, m.data, m.len, t->keyp)
+			        == SL_OK
 			    && r.h.kind == SLI_FRAME_CTRL)
 				rc = handle_msg(c, &r);
 			sli_msg_free(&m);
@@ -1648,6 +1653,12 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 		free(c.to);
 		return SL_ENOMEM;
 	}
+	t->keyp = NULL;
+	if (t->o.cluster_key) {
+		sli_derive_key(t->key, t->o.cluster_key, t->name);
+		t->keyp = t->key;
+	}
+	t->rejected_at_start = sli_transport_rejected();
 	t->running = 1;
 	t->stop = 0;
 	t->shutdown = 0;
@@ -1714,7 +1725,8 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 			                             : NULL;
 			if (!k || !k->started)
 				continue;
-			send_ctrl(c.to[k->gid], OP_STOP, 0, 0, 0, NULL, 0);
+			send_ctrl(
+			    t->keyp, c.to[k->gid], OP_STOP, 0, 0, 0, NULL, 0);
 		}
 	for (size_t s = 0; s < t->nstages; s++)
 		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
@@ -1792,4 +1804,14 @@ int sl_topology_drpc_call(sl_topology *t, const char *function,
 	sli_buf_free(&k.result_buf);
 	free(mine);
 	return rc;
+}
+
+int sli_topology_task_url(
+    sl_topology *t, int stage, uint32_t idx, char *out, size_t n)
+{
+	if (!t->running || stage < 0 || (size_t)stage >= t->nstages
+	    || idx >= t->stages[stage].ntasks)
+		return SL_ENOTFOUND;
+	task_url(t, out, n, stage, idx);
+	return SL_OK;
 }

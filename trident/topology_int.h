@@ -50,6 +50,9 @@ struct sl_topology {
 	/* run */
 	sl_run_options o;
 	char url_base[64];
+	uint8_t key[SL_KEY_BYTES];
+	const uint8_t *keyp; /* key, or NULL without a cluster key */
+	uint64_t rejected_at_start;
 	/* hooks */
 	_Atomic int fail_stage;
 	uint64_t fail_txid;

@@ -109,6 +109,11 @@ void sli_topology_fail_once(
 void sli_topology_set_done_delay(
     sl_topology *t, int (*fn)(void *user, uint64_t txid), void *user);
 
+/* The inproc endpoint of task idx of stage (tests inject frames there);
+ * SL_ENOTFOUND unless the topology is running. */
+int sli_topology_task_url(
+    sl_topology *t, int stage, uint32_t idx, char *out, size_t n);
+
 /* DRPC request checks (trident/drpc.c): SL_OK and the TAB's offset, or
  * SL_EINVAL and why. Never reads outside [p, p+n). */
 int sli_drpc_check_request(
