@@ -16,6 +16,7 @@ typedef struct ldbkv {
 	leveldb_readoptions_t *ro;
 	leveldb_writeoptions_t *wo_sync, *wo_nosync;
 	leveldb_cache_t *cache;
+	leveldb_filterpolicy_t *bloom;
 	char *dir;
 } ldbkv;
 
@@ -138,6 +139,8 @@ static void ldb_close(sli_kv *kv)
 	leveldb_writeoptions_destroy(l->wo_nosync);
 	if (l->cache)
 		leveldb_cache_destroy(l->cache);
+	if (l->bloom)
+		leveldb_filterpolicy_destroy(l->bloom);
 	free(l->dir);
 	free(l);
 }
@@ -157,7 +160,12 @@ int sli_kv_leveldb_open(sli_kv **out, const char *dir, int create)
 	l->opt = leveldb_options_create();
 	leveldb_options_set_create_if_missing(l->opt, create);
 	leveldb_options_set_paranoid_checks(l->opt, 1);
-	leveldb_options_set_write_buffer_size(l->opt, 16 << 20);
+	/* a small memtable: its skip list stays in the CPU caches (16 MiB
+	 * ran the word count 20% slower); a Bloom filter per table spares
+	 * reads of keys a table does not hold (new keys of a batch) */
+	leveldb_options_set_write_buffer_size(l->opt, 2 << 20);
+	l->bloom = leveldb_filterpolicy_create_bloom(10);
+	leveldb_options_set_filter_policy(l->opt, l->bloom);
 	l->cache = leveldb_cache_create_lru(16 << 20);
 	leveldb_options_set_cache(l->opt, l->cache);
 	l->ro = leveldb_readoptions_create();

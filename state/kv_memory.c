@@ -85,7 +85,7 @@ static int mem_get(
 	pthread_rwlock_rdlock(&m->lock);
 	int rc = SL_OK;
 	if (m->cap) {
-		size_t i = find(m, k, kl, sl_hash(NULL, k, kl), found);
+		size_t i = find(m, k, kl, sli_fasthash(k, kl), found);
 		if (*found)
 			rc = sli_buf_append(
 			    out, m->s[i].k + m->s[i].kl, m->s[i].vl);
@@ -97,7 +97,7 @@ static int mem_get(
 static int put1(
     memkv *m, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
-	uint64_t h = sl_hash(NULL, k, kl);
+	uint64_t h = sli_fasthash(k, kl);
 	int found;
 	size_t i = find(m, k, kl, h, &found);
 	if (found && m->s[i].vl == vl) {
@@ -132,7 +132,7 @@ static void del1(memkv *m, const uint8_t *k, size_t kl)
 	if (!m->cap)
 		return;
 	int found;
-	size_t i = find(m, k, kl, sl_hash(NULL, k, kl), &found);
+	size_t i = find(m, k, kl, sli_fasthash(k, kl), &found);
 	if (!found)
 		return;
 	free(m->s[i].k);

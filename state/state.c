@@ -32,12 +32,17 @@ static const char M_COMMIT[] = "\0commit";
 typedef struct centry {
 	struct centry *prev, *next; /* LRU list, most recent first */
 	uint64_t h;
-	uint32_t kl, vl;
+	uint32_t kl, vl, vcap; /* vcap: room for the value in kv */
 	uint8_t *kv; /* key then value */
 } centry;
 
+typedef struct cslot {
+	uint64_t h; /* the entry's hash: probes skip others unread */
+	centry *e; /* NULL empty, CTOMB deleted */
+} cslot;
+
 typedef struct cache {
-	centry **slots; /* open addressing, NULL empty, TOMB deleted */
+	cslot *slots; /* open addressing */
 	size_t cap, n, max, tombs;
 	centry head; /* sentinel */
 } cache;
@@ -69,7 +74,7 @@ static size_t cache_find(
 {
 	size_t i = h & (c->cap - 1), tomb = SIZE_MAX;
 	for (;;) {
-		centry *e = c->slots[i];
+		centry *e = c->slots[i].e;
 		if (!e) {
 			*found = 0;
 			return tomb != SIZE_MAX ? tomb : i;
@@ -77,7 +82,8 @@ static size_t cache_find(
 		if (e == CTOMB) {
 			if (tomb == SIZE_MAX)
 				tomb = i;
-		} else if (e->h == h && e->kl == kl && !memcmp(e->kv, k, kl)) {
+		} else if (c->slots[i].h == h && e->kl == kl
+		    && !memcmp(e->kv, k, kl)) {
 			*found = 1;
 			return i;
 		}
@@ -109,7 +115,7 @@ static const uint8_t *cache_get(
 	size_t i = cache_find(c, k, kl, h, &found);
 	if (!found)
 		return NULL;
-	centry *e = c->slots[i];
+	centry *e = c->slots[i].e;
 	unlink_e(e);
 	push_front(c, e);
 	*vl = e->vl;
@@ -124,8 +130,8 @@ static void cache_del(cache *c, const uint8_t *k, size_t kl, uint64_t h)
 	size_t i = cache_find(c, k, kl, h, &found);
 	if (!found)
 		return;
-	centry *e = c->slots[i];
-	c->slots[i] = CTOMB;
+	centry *e = c->slots[i].e;
+	c->slots[i].e = CTOMB;
 	c->tombs++;
 	unlink_e(e);
 	free(e->kv);
@@ -139,15 +145,35 @@ static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
 	if (!c->max)
 		return;
 	if (!c->cap) {
+		/* at most a quarter full: short probe chains */
 		size_t cap = 16;
-		while (cap < c->max * 2)
+		while (cap < c->max * 4)
 			cap *= 2;
 		c->slots = calloc(cap, sizeof(*c->slots));
 		if (!c->slots)
 			return;
 		c->cap = cap;
 	}
-	cache_del(c, k, kl, h);
+	int found;
+	size_t i = cache_find(c, k, kl, h, &found);
+	if (found) {
+		/* the common case: a key written again, updated in place */
+		centry *e = c->slots[i].e;
+		if (vl > e->vcap) {
+			uint8_t *kv = realloc(e->kv, kl + vl);
+			if (!kv) {
+				cache_del(c, k, kl, h);
+				return;
+			}
+			e->kv = kv;
+			e->vcap = (uint32_t)vl;
+		}
+		memcpy(e->kv + kl, v, vl);
+		e->vl = (uint32_t)vl;
+		unlink_e(e);
+		push_front(c, e);
+		return;
+	}
 	if (c->n >= c->max) {
 		centry *old = c->head.prev;
 		cache_del(c, old->kv, old->kl, old->h);
@@ -158,9 +184,9 @@ static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
 		c->tombs = 0;
 		for (centry *x = c->head.next; x != &c->head; x = x->next) {
 			size_t j = x->h & (c->cap - 1);
-			while (c->slots[j])
+			while (c->slots[j].e)
 				j = (j + 1) & (c->cap - 1);
-			c->slots[j] = x;
+			c->slots[j] = (cslot) { x->h, x };
 		}
 	}
 	centry *e = malloc(sizeof(*e));
@@ -172,12 +198,12 @@ static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
 	}
 	memcpy(kv, k, kl);
 	memcpy(kv + kl, v, vl);
-	*e = (centry) { NULL, NULL, h, (uint32_t)kl, (uint32_t)vl, kv };
-	int found;
-	size_t i = cache_find(c, k, kl, h, &found);
-	if (c->slots[i] == CTOMB)
+	*e = (centry) { NULL, NULL, h, (uint32_t)kl, (uint32_t)vl,
+		(uint32_t)vl + 1, kv };
+	i = cache_find(c, k, kl, h, &found);
+	if (c->slots[i].e == CTOMB)
 		c->tombs--;
-	c->slots[i] = e;
+	c->slots[i] = (cslot) { h, e };
 	push_front(c, e);
 	c->n++;
 }
@@ -682,7 +708,7 @@ static int kset_build(kset *ks, size_t n, const sl_value *keys)
 		return SL_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		size_t j
-		    = sl_hash(NULL, keys[i].u.p, keys[i].len) & (ks->cap - 1);
+		    = sli_fasthash(keys[i].u.p, keys[i].len) & (ks->cap - 1);
 		while (ks->idx[j])
 			j = (j + 1) & (ks->cap - 1);
 		ks->idx[j] = i + 1;
@@ -693,7 +719,7 @@ static int kset_build(kset *ks, size_t n, const sl_value *keys)
 static int kset_has(
     const kset *ks, const sl_value *keys, const uint8_t *k, size_t kl)
 {
-	size_t j = sl_hash(NULL, k, kl) & (ks->cap - 1);
+	size_t j = sli_fasthash(k, kl) & (ks->cap - 1);
 	while (ks->idx[j]) {
 		const sl_value *x = &keys[ks->idx[j] - 1];
 		if (x->len == kl && !memcmp(x->u.p, k, kl))
@@ -804,7 +830,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		}
 		const uint8_t *k = keys[i].u.p;
 		size_t kl = keys[i].len;
-		uint64_t h = sl_hash(NULL, k, kl);
+		uint64_t h = sli_fasthash(k, kl);
 		rec r;
 		int found, skip;
 		rc = read_rec(s, p, k, kl, h, &r, &found);
@@ -861,7 +887,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 			rec r;
 			int found;
 			rc = read_rec(
-			    s, p, k, kl, sl_hash(NULL, k, kl), &r, &found);
+			    s, p, k, kl, sli_fasthash(k, kl), &r, &found);
 			if (rc || !found || r.txid != txid)
 				continue;
 			sli_buf key;
@@ -918,11 +944,11 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 			sli_varint_get(&q, end, &vl);
 			if (kl && k[0] == KEY_PREFIX)
 				cache_put(&p->c, k + 1, kl - 1,
-				    sl_hash(NULL, k + 1, kl - 1), q, vl);
+				    sli_fasthash(k + 1, kl - 1), q, vl);
 			q += vl;
 		} else if (kl && k[0] == KEY_PREFIX)
-			cache_del(&p->c, k + 1, kl - 1,
-			    sl_hash(NULL, k + 1, kl - 1));
+			cache_del(
+			    &p->c, k + 1, kl - 1, sli_fasthash(k + 1, kl - 1));
 	}
 	if (opaque) {
 		sli_buf t = p->touched;

@@ -78,7 +78,7 @@ int sli_aggmap_get(
 	size_t kl = 0;
 	for (size_t i = 0; i < ng; i++)
 		kl += sli_value_write(kb + kl, &g[i]);
-	uint64_t h = sl_hash(NULL, kb, kl);
+	uint64_t h = sli_fasthash(kb, kl);
 	int rc = SL_OK;
 	if ((m->n + 1) * 2 > m->cap && (rc = grow(m)))
 		goto out;
