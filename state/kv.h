@@ -38,6 +38,10 @@ struct sli_kv_ops {
 	    void *u);
 	uint64_t (*disk_bytes)(sli_kv *kv);
 	void (*close)(sli_kv *kv);
+	/* optional, a hint: the keys prefix+keys[i] (bytes values) are about
+	 * to be read and written; brings their entries into the CPU cache */
+	void (*prefetch)(
+	    sli_kv *kv, uint8_t prefix, size_t n, const sl_value *keys);
 };
 
 struct sli_kv {

@@ -91,6 +91,31 @@ static size_t cache_find(
 	}
 }
 
+/* Three pipelined passes over the hashes, PF apart: the home slot of key
+ * i+2PF, the entry of key i+PF (its slot fetched before), the key bytes
+ * of key i (its entry fetched before). The apply loop that follows then
+ * finds them in the CPU cache. */
+static void cache_prefetch(const cache *c, size_t n, const uint64_t *hs)
+{
+	enum { PF = 8 };
+	for (size_t i = 0; i < n + 2 * PF; i++) {
+		if (i < n)
+			__builtin_prefetch(&c->slots[hs[i] & (c->cap - 1)]);
+		if (i >= PF && i - PF < n) {
+			const centry *e
+			    = c->slots[hs[i - PF] & (c->cap - 1)].e;
+			if (e && e != CTOMB)
+				__builtin_prefetch(e);
+		}
+		if (i >= 2 * PF) {
+			const centry *e
+			    = c->slots[hs[i - 2 * PF] & (c->cap - 1)].e;
+			if (e && e != CTOMB)
+				__builtin_prefetch(e->kv);
+		}
+	}
+}
+
 static void unlink_e(centry *e)
 {
 	e->prev->next = e->next;
@@ -217,6 +242,7 @@ typedef struct spart {
 	sli_buf rec, key, newtouched, arena;
 	sli_kv_batch batch;
 	size_t *offs; /* record offsets in arena */
+	uint64_t *hs; /* hashes of the keys of an apply call */
 	size_t noffs;
 } spart;
 
@@ -292,6 +318,7 @@ static void part_free(spart *p)
 	sli_buf_free(&p->arena);
 	sli_kv_batch_free(&p->batch);
 	free(p->offs);
+	free(p->hs);
 }
 
 int sli_state_set_partitions(sl_state *s, uint32_t nparts)
@@ -816,11 +843,23 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 	p->newtouched.len = 0;
 	if (p->noffs < n + 1) {
 		size_t *o = realloc(p->offs, (n + 1) * sizeof(*o));
-		if (!o)
+		if (o)
+			p->offs = o;
+		uint64_t *hs
+		    = o ? realloc(p->hs, (n + 1) * sizeof(*hs)) : NULL;
+		if (!hs)
 			return SL_ENOMEM;
-		p->offs = o;
+		p->hs = hs;
 		p->noffs = n + 1;
 	}
+	for (size_t i = 0; i < n; i++)
+		p->hs[i] = keys[i].type == SL_BYTES
+		    ? sli_fasthash(keys[i].u.p, keys[i].len)
+		    : 0;
+	if (p->c.cap)
+		cache_prefetch(&p->c, n, p->hs);
+	else if (s->kv->ops->prefetch)
+		s->kv->ops->prefetch(s->kv, KEY_PREFIX, n, keys);
 	kset ks = { NULL, 0 };
 	int opaque = s->o.semantics == SL_SEM_OPAQUE;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -830,7 +869,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		}
 		const uint8_t *k = keys[i].u.p;
 		size_t kl = keys[i].len;
-		uint64_t h = sli_fasthash(k, kl);
+		uint64_t h = p->hs[i];
 		rec r;
 		int found, skip;
 		rc = read_rec(s, p, k, kl, h, &r, &found);
