@@ -181,7 +181,10 @@ if docs and not quick:
     if drpc:
         md += ["", "## DRPC latency", "", "`bench-drpc`: `words` queries over one persistent REQ socket while "
                "`sluice wordcount --drpc` ingests the corpus at full speed (LevelDB, sync off), and "
-               "Redis HGET over one TCP connection to the same redis-server, in the same run.", "", drpc]
+               "Redis HGET over one TCP connection to the same redis-server, in the same run: "
+               "once interleaved with the DRPC queries (the same two busy cores) and once on the idle "
+               "machine after the ingestion. The target compares like with like (both under load); "
+               "on a saturated 2-core machine both tails are set by the scheduler.", "", drpc]
     if transport:
         md += ["", "## Transport", "", "`bench-transport`: word-count-like tuples (a short word and an int) "
                "from one thread to another; the first row of each link is the raw nanomsg rate with one tuple "
