@@ -25,6 +25,31 @@ void sli_aggmap_free(aggmap *m, const sl_agg *agg)
 	sli_aggmap_init(m);
 }
 
+void sli_aggmap_reset(aggmap *m, const sl_agg *agg)
+{
+	if (m->cap > 65536 || !m->e) {
+		sli_aggmap_free(m, agg);
+		return;
+	}
+	if (agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state)
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].key && m->e[i].st)
+				agg->free_state(agg->user, m->e[i].st);
+	memset(m->e, 0, m->cap * sizeof(*m->e));
+	m->n = 0;
+	/* keep the newest arena block, emptied */
+	arena_blk *keep = m->arena;
+	if (keep) {
+		for (arena_blk *b = keep->next; b;) {
+			arena_blk *n = b->next;
+			free(b);
+			b = n;
+		}
+		keep->next = NULL;
+		keep->used = 0;
+	}
+}
+
 uint8_t *sli_aggmap_copy(aggmap *m, const void *p, size_t n)
 {
 	arena_blk *b = m->arena;
@@ -70,14 +95,22 @@ int sli_aggmap_get(
 {
 	uint8_t stack[512];
 	uint8_t *kb = stack;
-	size_t need = 0;
-	for (size_t i = 0; i < ng; i++)
-		need += sli_value_size(&g[i]);
-	if (need > sizeof(stack) && !(kb = malloc(need)))
-		return SL_ENOMEM;
 	size_t kl = 0;
-	for (size_t i = 0; i < ng; i++)
-		kl += sli_value_write(kb + kl, &g[i]);
+	if (ng == 1 && g[0].type == SL_BYTES && g[0].len < 128) {
+		/* the common key, one short string: tag, 1-byte length */
+		stack[0] = SL_BYTES;
+		stack[1] = (uint8_t)g[0].len;
+		memcpy(stack + 2, g[0].u.p, g[0].len);
+		kl = 2 + (size_t)g[0].len;
+	} else {
+		size_t need = 0;
+		for (size_t i = 0; i < ng; i++)
+			need += sli_value_size(&g[i]);
+		if (need > sizeof(stack) && !(kb = malloc(need)))
+			return SL_ENOMEM;
+		for (size_t i = 0; i < ng; i++)
+			kl += sli_value_write(kb + kl, &g[i]);
+	}
 	uint64_t h = sli_fasthash(kb, kl);
 	int rc = SL_OK;
 	if ((m->n + 1) * 2 > m->cap && (rc = grow(m)))

@@ -202,9 +202,9 @@ static bctx *bctx_get(task *k, uint64_t txid, uint32_t attempt, int *stale)
 	}
 	for (size_t i = 0; i < t->nnodes; i++) {
 		if (b->mused[i])
-			sli_aggmap_free(&b->maps[i], &t->nodes[i]->agg);
+			sli_aggmap_reset(&b->maps[i], &t->nodes[i]->agg);
 		if (b->pused[i])
-			sli_aggmap_free(&b->pmaps[i], &t->nodes[i]->agg);
+			sli_aggmap_reset(&b->pmaps[i], &t->nodes[i]->agg);
 	}
 	memset(b->mused, 0, t->nnodes);
 	memset(b->pused, 0, t->nnodes);
@@ -220,9 +220,9 @@ static void bctx_release(task *k, bctx *b)
 {
 	for (size_t i = 0; i < k->t->nnodes; i++) {
 		if (b->mused[i])
-			sli_aggmap_free(&b->maps[i], &k->t->nodes[i]->agg);
+			sli_aggmap_reset(&b->maps[i], &k->t->nodes[i]->agg);
 		if (b->pused[i])
-			sli_aggmap_free(&b->pmaps[i], &k->t->nodes[i]->agg);
+			sli_aggmap_reset(&b->pmaps[i], &k->t->nodes[i]->agg);
 	}
 	memset(b->mused, 0, k->t->nnodes);
 	memset(b->pused, 0, k->t->nnodes);
@@ -232,8 +232,14 @@ static void bctx_release(task *k, bctx *b)
 static void bctx_free_all(task *k)
 {
 	for (size_t i = 0; i < k->nb; i++) {
-		if (k->b[i].maps)
+		if (k->b[i].maps) {
 			bctx_release(k, &k->b[i]);
+			/* reset kept their memory: free every map */
+			for (size_t j = 0; j < k->t->nnodes; j++) {
+				sli_aggmap_free(&k->b[i].maps[j], NULL);
+				sli_aggmap_free(&k->b[i].pmaps[j], NULL);
+			}
+		}
 		free(k->b[i].maps);
 		free(k->b[i].pmaps);
 		free(k->b[i].mused);
@@ -331,19 +337,15 @@ static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
 	return SL_OK;
 }
 
+/* The maps start zeroed (calloc) and are reset, not freed, between
+ * batches: an unused map is empty but may keep its memory. */
 static aggmap *map_of(bctx *b, int id, int partial)
 {
 	if (partial) {
-		if (!b->pused[id]) {
-			sli_aggmap_init(&b->pmaps[id]);
-			b->pused[id] = 1;
-		}
+		b->pused[id] = 1;
 		return &b->pmaps[id];
 	}
-	if (!b->mused[id]) {
-		sli_aggmap_init(&b->maps[id]);
-		b->mused[id] = 1;
-	}
+	b->mused[id] = 1;
 	return &b->maps[id];
 }
 

@@ -83,6 +83,8 @@ typedef struct aggmap {
 
 void sli_aggmap_init(aggmap *m);
 void sli_aggmap_free(aggmap *m, const sl_agg *agg);
+/* Empties the map for the next batch, keeping its memory unless large. */
+void sli_aggmap_reset(aggmap *m, const sl_agg *agg);
 /* Copies n bytes into the map's arena; returns the copy or NULL. */
 uint8_t *sli_aggmap_copy(aggmap *m, const void *p, size_t n);
 /* Finds or adds the entry for group values g[0..ng); *isnew says which. */
