@@ -1,4 +1,5 @@
-/* drpc_cmd.c - `sluice drpc [--endpoint E] [--timeout MS] FUNCTION ARGS...`:
+/* drpc_cmd.c - `sluice drpc [--endpoint E] [--timeout MS]
+ * [--cluster-key-file FILE] FUNCTION ARGS...`:
  * a DRPC client. Prints the JSON reply; exits 0 on a result, 1 on an error
  * reply, 2 on usage errors, timeouts or connection failures. */
 #include "cli.h"
@@ -12,20 +13,27 @@ static int usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sluice drpc [--endpoint tcp://127.0.0.1:3772] "
-	    "[--timeout MS] FUNCTION [ARGS...]\n"
+	    "[--timeout MS]\n"
+	    "                   [--cluster-key-file FILE] FUNCTION "
+	    "[ARGS...]\n"
 	    "Sends FUNCTION<TAB>ARGS (args joined by spaces) and prints "
-	    "the JSON reply.\n");
+	    "the JSON reply.\n"
+	    "With a cluster key the request and reply travel sealed "
+	    "(docs/drpc.md).\n");
 	return f == stderr ? 2 : 0;
 }
 
 int sli_cmd_drpc(int argc, char **argv)
 {
-	const char *endpoint = "tcp://127.0.0.1:3772";
+	const char *endpoint = "tcp://127.0.0.1:3772", *keyfile = NULL;
 	long timeout = 5000;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
 		if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
 			endpoint = argv[++i];
+		else if (!strcmp(argv[i], "--cluster-key-file")
+		    && i + 1 < argc)
+			keyfile = argv[++i];
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			char *end;
 			timeout = strtol(argv[++i], &end, 10);
@@ -46,6 +54,11 @@ int sli_cmd_drpc(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage(stderr);
+	uint8_t key[SL_KEY_BYTES];
+	if (keyfile && sl_key_from_file(key, keyfile)) {
+		fprintf(stderr, "sluice: drpc: %s\n", sl_errdetail());
+		return 2;
+	}
 	const char *fn = argv[i++];
 	size_t len = 1;
 	for (int j = i; j < argc; j++)
@@ -59,7 +72,8 @@ int sli_cmd_drpc(int argc, char **argv)
 		strcat(args, argv[j]);
 	}
 	char *reply = NULL;
-	int rc = sl_drpc_call(endpoint, fn, args, (int)timeout, &reply);
+	int rc = sl_drpc_call_keyed(
+	    endpoint, keyfile ? key : NULL, fn, args, (int)timeout, &reply);
 	free(args);
 	if (rc) {
 		fprintf(stderr, "sluice: drpc: %s: %s\n", endpoint,

@@ -36,6 +36,7 @@ static int usage(FILE *f)
 	    "[--batch-timeout MS]\n"
 	    "         [--max-attempts N] [--stats FILE] [--dump FILE] "
 	    "[--quiet] [--drpc [ENDPOINT]]\n"
+	    "         [--cluster-key-file FILE]\n"
 	    "       sluice wordcount --mode plain ... (see docs/plain.md)\n"
 	    "Counts the words (runs of bytes other than space, tab and "
 	    "newline) of each line\nexactly once into the state; a rerun on "
@@ -140,7 +141,7 @@ static void on_commit(void *user, uint64_t txid)
 int sli_cmd_wordcount(int argc, char **argv)
 {
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
-	const char *sem_s = "opaque", *drpc = NULL;
+	const char *sem_s = "opaque", *drpc = NULL, *keyfile = NULL;
 	int memory = 0, sync = 1, quiet = 0;
 	long batch_size = 10000, batch_ms = 100, max_pending = 4;
 	long parallelism = 2, timeout = 30000, attempts = 0;
@@ -200,6 +201,8 @@ int sli_cmd_wordcount(int argc, char **argv)
 			stats = argv[++i];
 		else if (!strcmp(a, "--dump") && v)
 			dump = argv[++i];
+		else if (!strcmp(a, "--cluster-key-file") && v)
+			keyfile = argv[++i];
 		else if (!strcmp(a, "--drpc")) {
 			drpc = "tcp://127.0.0.1:3772";
 			if (v && v[0] != '-')
@@ -228,6 +231,13 @@ int sli_cmd_wordcount(int argc, char **argv)
 		return 2;
 	}
 	so.sync = sync;
+	/* the cluster key seals DRPC (and frames); checked before anything
+	 * is opened */
+	uint8_t key[SL_KEY_BYTES];
+	if (keyfile && sl_key_from_file(key, keyfile)) {
+		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
+		return 2;
+	}
 	/* open the input first: a bad input never touches the state */
 	void *spout;
 	int rc = sl_spout_file_new(&spout, input);
@@ -274,6 +284,7 @@ int sli_cmd_wordcount(int argc, char **argv)
 	ro.max_pending = (uint32_t)max_pending;
 	ro.batch_timeout_ms = (int)timeout;
 	ro.max_attempts = (uint32_t)attempts;
+	ro.cluster_key = keyfile ? key : NULL;
 	progress pr = { t, !quiet && isatty(2), 0 };
 	ro.on_commit = on_commit;
 	ro.user = &pr;
@@ -287,6 +298,7 @@ int sli_cmd_wordcount(int argc, char **argv)
 	sl_drpc_options dro;
 	sl_drpc_options_default(&dro);
 	dro.endpoint = drpc;
+	dro.cluster_key = keyfile ? key : NULL;
 	if (drpc && (rc = sl_drpc_server_start_topology(&server, &dro, t))) {
 		fprintf(stderr, "sluice: wordcount: drpc %s: %s\n", drpc,
 		    sl_errdetail());

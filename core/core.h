@@ -82,6 +82,10 @@ int sli_seal(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
 int sli_open(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
     const uint8_t *sealed, size_t slen, uint8_t *out);
 
+/* Overwrites n bytes at p with zeros in a way the compiler keeps (for
+ * keys). */
+void sli_wipe(void *p, size_t n);
+
 /* Derives out = BLAKE2b-256 keyed with key over context: a per-purpose
  * key (e.g. per topology) from the cluster key. Thread-safe. */
 void sli_derive_key(uint8_t out[SL_KEY_BYTES], const uint8_t key[SL_KEY_BYTES],

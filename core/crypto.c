@@ -2,10 +2,14 @@
  * sealing of frames. */
 #include "core.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_rc;
@@ -82,6 +86,59 @@ int sl_key_from_hex(uint8_t out[SL_KEY_BYTES], const char *hex)
 		return SL_EINVAL;
 	}
 	return SL_OK;
+}
+
+int sl_key_from_file(uint8_t out[SL_KEY_BYTES], const char *path)
+{
+	if (!path)
+		return sli_err(SL_EINVAL, "no key file given");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		return sli_err(sli_errno_code(e), "cluster key file %s: %s",
+		    path, strerror(e));
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return sli_err(SL_EINVAL,
+		    "cluster key file %s: not a regular file", path);
+	}
+	if (sb.st_mode & 077) {
+		close(fd);
+		return sli_err(SL_EPERM,
+		    "cluster key file %s is readable by other users "
+		    "(chmod 600 %s)",
+		    path, path);
+	}
+	char buf[2 * SL_KEY_BYTES + 64];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return sli_err(
+		    SL_EIO, "cluster key file %s: read failed", path);
+	size_t b = 0, e = (size_t)n;
+	while (b < e
+	    && (buf[b] == ' ' || buf[b] == '\t' || buf[b] == '\n'
+	        || buf[b] == '\r'))
+		b++;
+	while (e > b
+	    && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\n'
+	        || buf[e - 1] == '\r'))
+		e--;
+	buf[e] = 0;
+	int rc = sl_key_from_hex(out, buf + b);
+	sodium_memzero(buf, sizeof(buf));
+	if (rc)
+		return sli_err(SL_EINVAL,
+		    "cluster key file %s: expected 64 hex digits (32 bytes)",
+		    path);
+	return SL_OK;
+}
+
+void sli_wipe(void *p, size_t n)
+{
+	sodium_memzero(p, n);
 }
 
 int sli_seal(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,

@@ -3,6 +3,7 @@
  * exactly once in LevelDB and queried over DRPC while the stream runs.
  *
  *   counters --state DIR [--records N] [--drpc ENDPOINT] [--serve]
+ *            [--cluster-key-file FILE]
  *
  * Each record is (url, country, status, bytes), generated from a seed
  * (replays are identical: a transactional spout). Three states in DIR:
@@ -174,6 +175,7 @@ static sl_state *open_state(const char *dir, const char *name)
 int main(int argc, char **argv)
 {
 	const char *dir = NULL, *endpoint = "tcp://127.0.0.1:3773";
+	const char *keyfile = NULL;
 	uint64_t n = 200000;
 	int serve = 0;
 	for (int i = 1; i < argc; i++) {
@@ -183,17 +185,26 @@ int main(int argc, char **argv)
 			n = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--drpc") && i + 1 < argc)
 			endpoint = argv[++i];
+		else if (!strcmp(argv[i], "--cluster-key-file")
+		    && i + 1 < argc)
+			keyfile = argv[++i];
 		else if (!strcmp(argv[i], "--serve"))
 			serve = 1;
 		else {
 			fprintf(stderr,
 			    "usage: counters --state DIR [--records N] "
-			    "[--drpc ENDPOINT] [--serve]\n");
+			    "[--drpc ENDPOINT] [--serve] "
+			    "[--cluster-key-file FILE]\n");
 			return 2;
 		}
 	}
 	if (!dir) {
 		fprintf(stderr, "counters: --state DIR is required\n");
+		return 2;
+	}
+	uint8_t key[SL_KEY_BYTES];
+	if (keyfile && sl_key_from_file(key, keyfile)) {
+		fprintf(stderr, "counters: %s\n", sl_errdetail());
 		return 2;
 	}
 	char cmd[4200];
@@ -232,6 +243,7 @@ int main(int argc, char **argv)
 	sl_drpc_options o;
 	sl_drpc_options_default(&o);
 	o.endpoint = endpoint;
+	o.cluster_key = keyfile ? key : NULL;
 	sl_drpc_server *srv;
 	if (sl_drpc_server_start(&srv, &o, handler, &a)) {
 		fprintf(stderr, "counters: drpc %s: %s\n", endpoint,

@@ -158,6 +158,12 @@ uint64_t sl_value_hash(const uint8_t key[16], const sl_value *v);
 /* Parses a cluster key from 64 hex digits into out. SL_EINVAL on bad
  * input (the message never contains the key). */
 int sl_key_from_hex(uint8_t out[SL_KEY_BYTES], const char *hex);
+/* Reads a cluster key file: 64 hex digits, surrounding whitespace allowed
+ * (e.g. made with `head -c32 /dev/urandom | xxd -p -c32 > key; chmod 600
+ * key`). SL_ENOTFOUND / SL_EIO when it cannot be read, SL_EPERM when the
+ * file is readable by group or others, SL_EINVAL when its content is not
+ * a key; sl_errdetail() names the file, never the key. Thread-safe. */
+int sl_key_from_file(uint8_t out[SL_KEY_BYTES], const char *path);
 
 /* @@TRANSPORT-API@@ (transport/ adds its public declarations below) */
 
@@ -509,7 +515,10 @@ typedef int (*sl_drpc_fn)(void *user, const char *function,
 
 typedef struct sl_drpc_options {
 	const char *endpoint; /* default tcp://127.0.0.1:3772 */
-	const uint8_t *cluster_key; /* SL_KEY_BYTES; required off loopback */
+	/* SL_KEY_BYTES, borrowed for the server's life; required off
+	 * loopback. When set, only requests sealed with it are answered
+	 * (sl_drpc_call_keyed), on any endpoint. */
+	const uint8_t *cluster_key;
 	int timeout_ms; /* per request; default 5000 */
 	uint32_t workers; /* handler threads; default 4 */
 	uint32_t max_queue; /* requests queued or running; default 64 */
@@ -535,6 +544,7 @@ void sl_drpc_server_stop(sl_drpc_server *s);
 
 typedef struct sl_drpc_stats {
 	uint64_t requests, answered, errors, timeouts, busy, bad_requests;
+	uint64_t auth_failures; /* unsealed, forged or stale requests */
 } sl_drpc_stats;
 int sl_drpc_server_stats(sl_drpc_server *s, sl_drpc_stats *st);
 
@@ -542,6 +552,14 @@ int sl_drpc_server_stats(sl_drpc_server *s, sl_drpc_stats *st);
  * reply (returns owned, free()). SL_ETIMEDOUT after timeout_ms. */
 int sl_drpc_call(const char *endpoint, const char *function, const char *args,
     int timeout_ms, char **reply_json);
+/* Like sl_drpc_call with a cluster key (SL_KEY_BYTES, borrowed; NULL
+ * behaves as sl_drpc_call): the request is sealed with a key derived from
+ * it and stamped with the time, and the reply must come sealed by a
+ * server holding the same key and bound to this request (docs/drpc.md,
+ * "Cluster key"). SL_ECRYPTO when it does not; sl_errdetail() then says
+ * why, quoting an unsealed reply. Thread-safe. */
+int sl_drpc_call_keyed(const char *endpoint, const uint8_t *cluster_key,
+    const char *function, const char *args, int timeout_ms, char **reply_json);
 
 /* @@PLAIN-API@@ (plain/ adds its public declarations below) */
 /* ---------------------------------------------------------- plain mode */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int handler(void *user, const char *fn, const uint8_t *args, size_t len,
@@ -366,6 +367,195 @@ static void test_queries_during_ingestion_are_monotonic_and_exact(void)
 	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* ---- the cluster key: sealed requests and replies ---- */
+
+static const char *KEY_HEX
+    = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/* A request sealed as docs/drpc.md describes, stamped with ts (unix ms);
+ * with flip, one ciphertext byte is changed. Returns the reply as text
+ * (an unsealed reply) or "SEALED" (a sealed one). */
+static char *forged(
+    const char *ep, const uint8_t *key, uint64_t ts, const char *req, int flip)
+{
+	uint8_t dk[SL_KEY_BYTES], plain[256], msg[256 + SLI_SEAL_OVERHEAD + 1];
+	size_t n = strlen(req);
+	sli_derive_key(dk, key, "sluice drpc v1");
+	sli_le64_put(plain, ts);
+	memcpy(plain + 8, req, n);
+	msg[0] = 0x01;
+	const char *ad = "sluice drpc request v1";
+	sli_seal(dk, (const uint8_t *)ad, strlen(ad), plain, n + 8, msg + 1);
+	if (flip)
+		msg[1 + SLI_SEAL_NONCE + 2] ^= 0x40;
+	sli_msg m;
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_req_call(ep, msg, 1 + n + 8 + SLI_SEAL_OVERHEAD, 3000, &m),
+	    SL_OK);
+	char *r;
+	if (m.len && m.data[0] == 0x01)
+		r = strdup("SEALED");
+	else {
+		r = malloc(m.len + 1);
+		memcpy(r, m.data, m.len);
+		r[m.len] = 0;
+	}
+	sli_msg_free(&m);
+	return r;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void test_cluster_key_seals_requests_and_replies(void)
+{
+	const char *ep = "tcp://127.0.0.1:37708";
+	uint8_t key[SL_KEY_BYTES], other[SL_KEY_BYTES];
+	CU_ASSERT_EQUAL_FATAL(sl_key_from_hex(key, KEY_HEX), SL_OK);
+	memcpy(other, key, sizeof(other));
+	other[7] ^= 1;
+	sl_drpc_options o;
+	sl_drpc_options_default(&o);
+	o.endpoint = ep;
+	o.cluster_key = key;
+	sl_drpc_server *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_drpc_server_start(&s, &o, handler, NULL), SL_OK);
+
+	/* the keyed client: a sealed round trip, results and errors alike */
+	char *r = NULL;
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call_keyed(ep, key, "echo", "sealed hi", 3000, &r), SL_OK);
+	CU_ASSERT_STRING_EQUAL(r ? r : "", "{\"result\":\"sealed hi\"}");
+	free(r);
+	r = NULL;
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call_keyed(ep, key, "nope", "", 3000, &r), SL_OK);
+	CU_ASSERT_STRING_EQUAL(
+	    r ? r : "", "{\"error\":\"unknown function: nope\"}");
+	free(r);
+	/* on the wire the reply is sealed: the result text is not in it */
+	r = forged(ep, key, now_ms(), "echo\tsecret-result", 0);
+	CU_ASSERT_STRING_EQUAL(r, "SEALED");
+	free(r);
+
+	/* an unsealed request is refused with a clear error, not answered */
+	r = call(ep, "echo", "x");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "authentication required"));
+	CU_ASSERT_PTR_NULL(strstr(r, "result"));
+	free(r);
+	/* the wrong key: the server refuses, the client says so */
+	r = NULL;
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call_keyed(ep, other, "echo", "x", 3000, &r), SL_ECRYPTO);
+	CU_ASSERT_PTR_NULL(r);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sl_errdetail(), "authentication failed"));
+	/* a tampered request */
+	r = forged(ep, key, now_ms(), "echo\tx", 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "authentication failed"));
+	free(r);
+	/* a stale (replayed) request: stamped 10 minutes ago */
+	r = forged(ep, key, now_ms() - 600000, "echo\tx", 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "timestamp"));
+	free(r);
+	sl_drpc_stats st;
+	sl_drpc_server_stats(s, &st);
+	CU_ASSERT_EQUAL(st.auth_failures, 4);
+	CU_ASSERT_EQUAL(st.answered, 2);
+	sl_drpc_server_stop(s);
+
+	/* a keyed client and a server without the key */
+	const char *ep2 = "tcp://127.0.0.1:37709";
+	s = serve(ep2, 2000);
+	r = NULL;
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call_keyed(ep2, key, "echo", "x", 3000, &r), SL_ECRYPTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "no cluster key"));
+	sl_drpc_server_stats(s, &st);
+	CU_ASSERT_EQUAL(st.auth_failures, 1);
+	CU_ASSERT_EQUAL(st.answered, 0);
+	sl_drpc_server_stop(s);
+}
+
+/* The word count and `sluice drpc` with --cluster-key-file; key files
+ * that are unsafe or malformed are refused without showing the key. */
+static void test_cluster_key_file_from_the_command_line(void)
+{
+	const char *d0 = sl_test_tmpdir("keyfile");
+	char d[512];
+	snprintf(d, sizeof(d), "%s", d0);
+	const char *bin = sl_test_sluice_bin();
+	const char *ep = "tcp://127.0.0.1:37710";
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("cd %s && printf '%s\\n' > key && chmod 600 key "
+	               "&& printf '%s\\n' > open && chmod 644 open "
+	               "&& printf 'nothex\\n' > bad && chmod 600 bad "
+	               "&& printf 'the cat the\\n' > in.txt",
+	        d, KEY_HEX, KEY_HEX),
+	    0);
+	/* unsafe, malformed and missing key files: exit 2, file named, key
+	 * never printed */
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("'%s' drpc --cluster-key-file %s/open count "
+	               "the > %s/o1 2>&1",
+	        bin, d, d),
+	    2);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("grep -q 'readable by other users' %s/o1", d), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("'%s' wordcount --input %s/in.txt --memory "
+	                           "--cluster-key-file %s/bad > %s/o2 2>&1",
+	                    bin, d, d, d),
+	    2);
+	CU_ASSERT_EQUAL(sl_test_sh("grep -q '64 hex digits' %s/o2", d), 0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("'%s' drpc --cluster-key-file %s/none count "
+	               "the > %s/o3 2>&1",
+	        bin, d, d),
+	    2);
+	CU_ASSERT_EQUAL(sl_test_sh("grep -q '%s/none' %s/o3", d, d), 0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("cat %s/o1 %s/o2 %s/o3 | grep -q 0001020304", d, d, d),
+	    1);
+
+	/* a keyed word count answers keyed queries only */
+	pid_t pid = fork();
+	if (pid == 0) {
+		char in[600], kf[600];
+		snprintf(in, sizeof(in), "%s/in.txt", d);
+		snprintf(kf, sizeof(kf), "%s/key", d);
+		freopen("/dev/null", "w", stderr);
+		execl(bin, bin, "wordcount", "--input", in, "--memory",
+		    "--quiet", "--cluster-key-file", kf, "--drpc", ep,
+		    (char *)NULL);
+		_exit(127);
+	}
+	int ok = 0;
+	for (int i = 0; i < 100 && !ok; i++) {
+		usleep(50000);
+		ok = sl_test_sh(
+		         "'%s' drpc --endpoint %s --timeout 500 "
+		         "--cluster-key-file %s/key count the > %s/o4 "
+		         "2>/dev/null && grep -qx '{\"result\":2}' %s/o4",
+		         bin, ep, d, d, d)
+		    == 0;
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT_EQUAL(sl_test_sh("'%s' drpc --endpoint %s count the > %s/o5",
+	                    bin, ep, d),
+	    1);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("grep -q 'authentication required' %s/o5", d), 0);
+	kill(pid, SIGTERM);
+	int st;
+	waitpid(pid, &st, 0);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 SL_SUITE(drpc, NULL, NULL,
     { "round trips from C, the CLI and nanocat",
         test_round_trips_from_c_cli_and_nanocat },
@@ -376,6 +566,10 @@ SL_SUITE(drpc, NULL, NULL,
         test_a_thousand_concurrent_requests_are_all_answered },
     { "listening off loopback needs the cluster key",
         test_listening_off_loopback_needs_the_cluster_key },
+    { "the cluster key seals requests and replies",
+        test_cluster_key_seals_requests_and_replies },
+    { "cluster key file from the command line",
+        test_cluster_key_file_from_the_command_line },
     { "Storm's classic words query", test_storm_classic_words_query },
     { "queries during ingestion are monotonic and exact",
         test_queries_during_ingestion_are_monotonic_and_exact })

@@ -2,6 +2,10 @@
  * drpc.c - the DRPC server: a raw REP socket, one receiver thread that
  * validates requests and enforces timeouts, a bounded pool of handler
  * threads, JSON replies (jansson). A request is `FUNCTION` TAB `ARGS`.
+ * With a cluster key, requests and replies travel sealed (docs/drpc.md,
+ * "Cluster key"): 0x01, then XChaCha20-Poly1305 of (8-byte unix ms
+ * timestamp, request) under a key derived from the cluster key; the reply
+ * is bound to its request's nonce.
  */
 #include "topology_int.h"
 
@@ -13,8 +17,22 @@
 
 enum { J_FREE, J_QUEUED, J_RUNNING, J_ABANDONED };
 
+#define SEALED_MARK  0x01 /* first byte of a sealed request or reply */
+#define SKEW_MS      300000 /* accepted clock difference, sealed requests */
+#define REQ_AD       "sluice drpc request v1"
+#define REP_AD       "sluice drpc reply v1"
+#define KEY_CONTEXT  "sluice drpc v1"
+#define REP_AD_BYTES (sizeof(REP_AD) - 1 + SLI_SEAL_NONCE)
+
+/* How to answer one request: in clear, or sealed and bound to nonce. */
+typedef struct sealinfo {
+	int on;
+	uint8_t nonce[SLI_SEAL_NONCE];
+} sealinfo;
+
 typedef struct job {
 	int state;
+	sealinfo si;
 	void *hdr;
 	char *fn;
 	uint8_t *args;
@@ -37,7 +55,22 @@ struct sl_drpc_server {
 	_Atomic int stop;
 	uint32_t busy_workers;
 	sl_drpc_stats st;
+	int keyed;
+	uint8_t key[SL_KEY_BYTES]; /* derived from the cluster key */
 };
+
+static void reply_ad(uint8_t ad[REP_AD_BYTES], const uint8_t *nonce)
+{
+	memcpy(ad, REP_AD, sizeof(REP_AD) - 1);
+	memcpy(ad + sizeof(REP_AD) - 1, nonce, SLI_SEAL_NONCE);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 void sl_drpc_options_default(sl_drpc_options *o)
 {
@@ -126,12 +159,82 @@ static char *result_json(const sl_value *v)
 	return s;
 }
 
-static void reply(sl_drpc_server *s, void *hdr, char *json)
+/* The bytes answering a request: json itself in clear (*owned NULL), or
+ * sealed into *owned (free()). NULL json means out of memory. */
+static const uint8_t *encode_reply(sl_drpc_server *s, const sealinfo *si,
+    const char *json, size_t *len, uint8_t **owned)
 {
 	const char *fallback = "{\"error\":\"out of memory\"}";
 	const char *out = json ? json : fallback;
-	sli_rep_send(s->rep, hdr, out, strlen(out));
+	size_t n = strlen(out);
+	*owned = NULL;
+	*len = n;
+	if (!si->on)
+		return (const uint8_t *)out;
+	uint8_t *b = malloc(1 + n + SLI_SEAL_OVERHEAD);
+	if (!b) {
+		*len = 0;
+		return NULL;
+	}
+	uint8_t ad[REP_AD_BYTES];
+	reply_ad(ad, si->nonce);
+	b[0] = SEALED_MARK;
+	sli_seal(s->key, ad, sizeof(ad), (const uint8_t *)out, n, b + 1);
+	*owned = b;
+	*len = 1 + n + SLI_SEAL_OVERHEAD;
+	return b;
+}
+
+/* Answers the request of hdr (taken) with json (taken, may be NULL). */
+static void reply(sl_drpc_server *s, void *hdr, const sealinfo *si, char *json)
+{
+	size_t n;
+	uint8_t *owned;
+	const uint8_t *b = encode_reply(s, si, json, &n, &owned);
+	if (b)
+		sli_rep_send(s->rep, hdr, b, n);
+	else
+		sli_rep_hdr_free(hdr); /* the client times out */
+	free(owned);
 	free(json);
+}
+
+/* Opens a sealed request m into *plain (owned) / [*req, *req + *rlen) and
+ * fills si; returns NULL, or the reason it is refused. */
+static const char *open_request(sl_drpc_server *s, const sli_msg *m,
+    sealinfo *si, uint8_t **plain, const uint8_t **req, size_t *rlen)
+{
+	*plain = NULL;
+	if (!s->keyed)
+		return "sealed request, but this server has no cluster key";
+	if (m->len == 0 || m->data[0] != SEALED_MARK)
+		return "authentication required: this server accepts only "
+		       "requests sealed with the cluster key";
+	if (m->len < 1 + SLI_SEAL_OVERHEAD + 8)
+		return "authentication failed: sealed request too short";
+	size_t plen = m->len - 1 - SLI_SEAL_OVERHEAD;
+	uint8_t *p = malloc(plen);
+	if (!p)
+		return "out of memory";
+	if (sli_open(s->key, (const uint8_t *)REQ_AD, sizeof(REQ_AD) - 1,
+	        m->data + 1, m->len - 1, p)) {
+		free(p);
+		return "authentication failed: wrong cluster key or tampered "
+		       "request";
+	}
+	uint64_t ts = sli_le64_get(p), now = wall_ms();
+	if ((ts > now ? ts - now : now - ts) > SKEW_MS) {
+		free(p);
+		return "authentication failed: request timestamp more than "
+		       "300 s from the server's clock (replayed request or "
+		       "clock skew)";
+	}
+	si->on = 1;
+	memcpy(si->nonce, m->data + 1, SLI_SEAL_NONCE);
+	*plain = p;
+	*req = p + 8;
+	*rlen = plen - 8;
+	return NULL;
 }
 
 /* Parses and checks a request: SL_OK with the TAB's offset in *tab, or
@@ -200,17 +303,23 @@ static void *worker(void *arg)
 			                                  : sl_strerror(rc));
 		else
 			json = result_json(&v);
+		size_t blen;
+		uint8_t *owned;
+		const uint8_t *b
+		    = encode_reply(s, &j->si, json, &blen, &owned);
 		pthread_mutex_lock(&s->lock);
 		s->busy_workers--;
 		if (j->state == J_RUNNING) {
-			sli_rep_send(s->rep, j->hdr,
-			    json ? json : "{\"error\":\"out of memory\"}",
-			    json ? strlen(json) : 25);
+			if (b)
+				sli_rep_send(s->rep, j->hdr, b, blen);
+			else
+				sli_rep_hdr_free(j->hdr);
 			if (rc)
 				s->st.errors++;
 			else
 				s->st.answered++;
 		}
+		free(owned);
 		free(json);
 		free(j->fn);
 		free(j->args);
@@ -230,8 +339,7 @@ static void expire(sl_drpc_server *s)
 		if ((j->state != J_QUEUED && j->state != J_RUNNING)
 		    || now < j->deadline)
 			continue;
-		char *json = error_json("timeout");
-		reply(s, j->hdr, json);
+		reply(s, j->hdr, &j->si, error_json("timeout"));
 		j->hdr = NULL;
 		s->st.timeouts++;
 		if (j->state == J_QUEUED) {
@@ -258,14 +366,29 @@ static void *receiver(void *arg)
 		pthread_mutex_lock(&s->lock);
 		s->st.requests++;
 		pthread_mutex_unlock(&s->lock);
-		size_t tab = 0;
+		sealinfo si = { 0 };
+		uint8_t *plain = NULL;
+		const uint8_t *req = m.data;
+		size_t rlen = m.len;
 		const char *bad = NULL;
+		if (s->keyed || (m.len && m.data[0] == SEALED_MARK))
+			bad = open_request(s, &m, &si, &plain, &req, &rlen);
+		if (bad) {
+			pthread_mutex_lock(&s->lock);
+			s->st.auth_failures++;
+			pthread_mutex_unlock(&s->lock);
+			reply(s, hdr, &si, error_json(bad));
+			sli_msg_free(&m);
+			continue;
+		}
+		size_t tab = 0;
 		if (sli_drpc_check_request(
-		        m.data, m.len, s->o.max_request, &tab, &bad)) {
+		        req, rlen, s->o.max_request, &tab, &bad)) {
 			pthread_mutex_lock(&s->lock);
 			s->st.bad_requests++;
 			pthread_mutex_unlock(&s->lock);
-			reply(s, hdr, error_json(bad));
+			reply(s, hdr, &si, error_json(bad));
+			free(plain);
 			sli_msg_free(&m);
 			continue;
 		}
@@ -279,31 +402,36 @@ static void *receiver(void *arg)
 		if (!j) {
 			s->st.busy++;
 			pthread_mutex_unlock(&s->lock);
-			reply(s, hdr, error_json("busy: too many requests"));
+			reply(s, hdr, &si,
+			    error_json("busy: too many requests"));
+			free(plain);
 			sli_msg_free(&m);
 			continue;
 		}
 		j->fn = malloc(tab + 1);
-		j->len = m.len - tab - 1;
+		j->len = rlen - tab - 1;
 		j->args = malloc(j->len + 1);
 		if (!j->fn || !j->args) {
 			free(j->fn);
 			free(j->args);
 			pthread_mutex_unlock(&s->lock);
-			reply(s, hdr, error_json("out of memory"));
+			reply(s, hdr, &si, error_json("out of memory"));
+			free(plain);
 			sli_msg_free(&m);
 			continue;
 		}
-		memcpy(j->fn, m.data, tab);
+		memcpy(j->fn, req, tab);
 		j->fn[tab] = 0;
-		memcpy(j->args, m.data + tab + 1, j->len);
+		memcpy(j->args, req + tab + 1, j->len);
 		j->args[j->len] = 0;
+		j->si = si;
 		j->hdr = hdr;
 		j->deadline
 		    = sli_now_ns() + (uint64_t)s->o.timeout_ms * 1000000u;
 		j->state = J_QUEUED;
 		pthread_cond_signal(&s->cv);
 		pthread_mutex_unlock(&s->lock);
+		free(plain);
 		sli_msg_free(&m);
 	}
 	return NULL;
@@ -337,6 +465,10 @@ int sl_drpc_server_start(
 	s->o.endpoint = s->endpoint;
 	s->fn = fn;
 	s->user = user;
+	if (s->o.cluster_key) {
+		sli_derive_key(s->key, s->o.cluster_key, KEY_CONTEXT);
+		s->keyed = 1;
+	}
 	s->jobs = calloc(s->o.max_queue, sizeof(job));
 	s->w = calloc(s->o.workers, sizeof(pthread_t));
 	if (!s->endpoint || !s->jobs || !s->w) {
@@ -354,6 +486,7 @@ int sl_drpc_server_start(
 	int rc = sli_rep_open(&s->rep, s->endpoint, s->o.cluster_key,
 	    s->o.max_request * 16 + 64);
 	if (rc) {
+		sli_wipe(s->key, sizeof(s->key));
 		free(s->endpoint);
 		free(s->jobs);
 		free(s->w);
@@ -405,6 +538,7 @@ void sl_drpc_server_stop(sl_drpc_server *s)
 	free(s->jobs);
 	free(s->w);
 	free(s->endpoint);
+	sli_wipe(s->key, sizeof(s->key));
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->idle);
@@ -434,30 +568,98 @@ int sl_drpc_server_start_topology(
 int sl_drpc_call(const char *endpoint, const char *function, const char *args,
     int timeout_ms, char **reply_json)
 {
+	return sl_drpc_call_keyed(
+	    endpoint, NULL, function, args, timeout_ms, reply_json);
+}
+
+/* Opens the sealed reply m to the request sealed with nonce into a
+ * NUL-terminated *json (owned). */
+static int open_reply(
+    const uint8_t *key, const uint8_t *nonce, const sli_msg *m, char **json)
+{
+	if (m->len < 1 + SLI_SEAL_OVERHEAD || m->data[0] != SEALED_MARK) {
+		/* the server's words, shown with control bytes masked */
+		char shown[201];
+		size_t n = m->len < 200 ? m->len : 200;
+		for (size_t i = 0; i < n; i++)
+			shown[i] = m->data[i] < 0x20 || m->data[i] == 0x7f
+			    ? '?'
+			    : (char)m->data[i];
+		shown[n] = 0;
+		return sli_err(SL_ECRYPTO,
+		    "the server's reply is not sealed with the cluster key "
+		    "(wrong key, or a server without one): %s",
+		    shown);
+	}
+	size_t n = m->len - 1 - SLI_SEAL_OVERHEAD;
+	char *out = malloc(n + 1);
+	if (!out)
+		return SL_ENOMEM;
+	uint8_t ad[REP_AD_BYTES];
+	reply_ad(ad, nonce);
+	if (sli_open(key, ad, sizeof(ad), m->data + 1, m->len - 1,
+	        (uint8_t *)out)) {
+		free(out);
+		return sli_err(SL_ECRYPTO,
+		    "the server's reply failed authentication (wrong cluster "
+		    "key or a tampered reply)");
+	}
+	out[n] = 0;
+	*json = out;
+	return SL_OK;
+}
+
+int sl_drpc_call_keyed(const char *endpoint, const uint8_t *cluster_key,
+    const char *function, const char *args, int timeout_ms, char **reply_json)
+{
 	*reply_json = NULL;
 	sl_init();
 	if (!function || !args)
 		return sli_err(SL_EINVAL, "no function or args");
 	size_t fl = strlen(function), al = strlen(args);
-	char *req = malloc(fl + al + 2);
+	size_t pre = cluster_key ? 8 : 0; /* the timestamp */
+	uint8_t *req = malloc(pre + fl + al + 1);
 	if (!req)
 		return SL_ENOMEM;
-	memcpy(req, function, fl);
-	req[fl] = '\t';
-	memcpy(req + fl + 1, args, al);
+	if (pre)
+		sli_le64_put(req, wall_ms());
+	memcpy(req + pre, function, fl);
+	req[pre + fl] = '\t';
+	memcpy(req + pre + fl + 1, args, al);
+	size_t len = pre + fl + al + 1;
+	uint8_t key[SL_KEY_BYTES], *sealed = NULL;
+	if (cluster_key) {
+		sli_derive_key(key, cluster_key, KEY_CONTEXT);
+		sealed = malloc(1 + len + SLI_SEAL_OVERHEAD);
+		if (!sealed) {
+			sli_wipe(key, sizeof(key));
+			free(req);
+			return SL_ENOMEM;
+		}
+		sealed[0] = SEALED_MARK;
+		sli_seal(key, (const uint8_t *)REQ_AD, sizeof(REQ_AD) - 1, req,
+		    len, sealed + 1);
+	}
 	sli_msg m;
 	int rc = sli_req_call(endpoint ? endpoint : "tcp://127.0.0.1:3772",
-	    req, fl + al + 1, timeout_ms > 0 ? timeout_ms : 5000, &m);
+	    sealed ? sealed : req, sealed ? 1 + len + SLI_SEAL_OVERHEAD : len,
+	    timeout_ms > 0 ? timeout_ms : 5000, &m);
 	free(req);
-	if (rc)
-		return rc;
-	*reply_json = malloc(m.len + 1);
-	if (!*reply_json) {
-		sli_msg_free(&m);
-		return SL_ENOMEM;
+	if (!rc && sealed)
+		rc = open_reply(key, sealed + 1, &m, reply_json);
+	else if (!rc) {
+		*reply_json = malloc(m.len + 1);
+		if (*reply_json) {
+			memcpy(*reply_json, m.data, m.len);
+			(*reply_json)[m.len] = 0;
+		} else
+			rc = SL_ENOMEM;
 	}
-	memcpy(*reply_json, m.data, m.len);
-	(*reply_json)[m.len] = 0;
-	sli_msg_free(&m);
-	return SL_OK;
+	if (m.data)
+		sli_msg_free(&m);
+	if (sealed) {
+		sli_wipe(key, sizeof(key));
+		free(sealed);
+	}
+	return rc;
 }
