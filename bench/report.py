@@ -99,6 +99,17 @@ if scal:
         r = (t16[0]["words"] / t16[0]["seconds"]) / one["trident-leveldb"]
         target("trident-leveldb words/s at 16x vs 1x", "%.0f%%" % (100 * r), "within 20%", abs(1 - r) <= 0.2)
 
+# peak RSS on 100M words / 1M distinct comes from `./run bench-big`
+# (docs/benchmarks-big.md), a separate, longer run
+if os.path.exists("docs/benchmarks-big.md"):
+    import re
+    big = open("docs/benchmarks-big.md").read()
+    m = re.search(r"([\d,]+) words over .*?\n\| trident-leveldb \|(?:[^|]*\|){3} *(\d+) *\|", big, re.S)
+    if m:
+        mib = int(m.group(2))
+        target("trident-leveldb peak RSS, %s words, 1M distinct (bench-big)" % m.group(1),
+               "%d MiB" % mib, "< 200 MiB", mib < 200)
+
 json.dump({"summary": summary, "scaling": scal, "problems": problems},
           open(os.path.join(out, "results.json"), "w"), indent=1)
 
@@ -189,9 +200,9 @@ if docs and not quick:
         md += ["", "## Transport", "", "`bench-transport`: word-count-like tuples (a short word and an int) "
                "from one thread to another; the first row of each link is the raw nanomsg rate with one tuple "
                "per message.", "", transport]
-    extra = "docs/benchmarks-notes.md"
-    if os.path.exists(extra):
-        md += ["", open(extra).read().strip()]
+    for extra in ("docs/benchmarks-big.md", "docs/benchmarks-notes.md"):
+        if os.path.exists(extra):
+            md += ["", open(extra).read().strip()]
     open("docs/benchmarks.md", "w").write("\n".join(md) + "\n")
     print("bench: wrote docs/benchmarks.md and docs/img/*.png", file=sys.stderr)
 sys.exit(1 if problems else 0)
