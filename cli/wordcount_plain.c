@@ -286,13 +286,12 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 	kv *all = calloc(total + 1, sizeof(kv));
 	size_t n = 0;
 	for (long t = 0; all && t < par; t++)
-		for (size_t i = 0; i < cs.m[t].cap; i++)
-			if (cs.m[t].e[i].key) {
-				sl_value g;
-				sli_aggmap_groups(&cs.m[t].e[i], &g);
-				all[n++] = (kv) { g.u.p, g.len,
-					cs.m[t].e[i].acc.u.i };
-			}
+		for (size_t i = 0; i < cs.m[t].n; i++) {
+			const aggent *e = sli_aggmap_at(&cs.m[t], i);
+			sl_value g;
+			sli_aggmap_groups(e, &g);
+			all[n++] = (kv) { g.u.p, g.len, e->acc.u.i };
+		}
 	if (all)
 		qsort(all, n, sizeof(kv), kv_cmp);
 	if (!status && st && all) {

@@ -18,7 +18,7 @@ void sli_buf_free(sli_buf *b)
 	sli_buf_init(b);
 }
 
-int sli_buf_reserve(sli_buf *b, size_t extra)
+int sli_buf_grow(sli_buf *b, size_t extra)
 {
 	if (extra > SIZE_MAX - b->len)
 		return SL_ENOMEM;
@@ -33,31 +33,6 @@ int sli_buf_reserve(sli_buf *b, size_t extra)
 		return SL_ENOMEM;
 	b->data = p;
 	b->cap = cap;
-	return SL_OK;
-}
-
-int sli_buf_append(sli_buf *b, const void *p, size_t n)
-{
-	int rc = sli_buf_reserve(b, n);
-	if (rc)
-		return rc;
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return SL_OK;
-}
-
-int sli_buf_put_u8(sli_buf *b, uint8_t v)
-{
-	return sli_buf_append(b, &v, 1);
-}
-
-int sli_buf_put_varint(sli_buf *b, uint64_t v)
-{
-	int rc = sli_buf_reserve(b, 10);
-	if (rc)
-		return rc;
-	b->len += sli_varint_put(b->data + b->len, v);
 	return SL_OK;
 }
 
@@ -86,7 +61,7 @@ size_t sli_varint_put(uint8_t *p, uint64_t v)
 	return n;
 }
 
-int sli_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
 	const uint8_t *p = *pp;
 	uint64_t v = 0;

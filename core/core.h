@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growable byte buffer. Owns data; free with sli_buf_free. */
 typedef struct sli_buf {
@@ -20,20 +21,60 @@ typedef struct sli_buf {
 
 void sli_buf_init(sli_buf *b);
 void sli_buf_free(sli_buf *b);
-/* Makes room for extra more bytes. SL_ENOMEM on failure. */
-int sli_buf_reserve(sli_buf *b, size_t extra);
-int sli_buf_append(sli_buf *b, const void *p, size_t n);
-int sli_buf_put_varint(sli_buf *b, uint64_t v);
-int sli_buf_put_u8(sli_buf *b, uint8_t v);
+/* The slow path of sli_buf_reserve: reallocates. */
+int sli_buf_grow(sli_buf *b, size_t extra);
+/* Varint (LEB128) into p (at least 10 bytes). Returns bytes written. */
+size_t sli_varint_put(uint8_t *p, uint64_t v);
+
+/* Makes room for extra more bytes. SL_ENOMEM on failure. (The buffer
+ * functions are inline: they sit on every hot path.) */
+static inline int sli_buf_reserve(sli_buf *b, size_t extra)
+{
+	return extra <= b->cap - b->len ? SL_OK : sli_buf_grow(b, extra);
+}
+static inline int sli_buf_append(sli_buf *b, const void *p, size_t n)
+{
+	int rc = sli_buf_reserve(b, n);
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return SL_OK;
+}
+static inline int sli_buf_put_u8(sli_buf *b, uint8_t v)
+{
+	int rc = sli_buf_reserve(b, 1);
+	if (rc)
+		return rc;
+	b->data[b->len++] = v;
+	return SL_OK;
+}
+static inline int sli_buf_put_varint(sli_buf *b, uint64_t v)
+{
+	int rc = sli_buf_reserve(b, 10);
+	if (rc)
+		return rc;
+	b->len += sli_varint_put(b->data + b->len, v);
+	return SL_OK;
+}
 /* Little-endian fixed-width. */
 int sli_buf_put_u32(sli_buf *b, uint32_t v);
 int sli_buf_put_u64(sli_buf *b, uint64_t v);
 
-/* Varint (LEB128) into p (at least 10 bytes). Returns bytes written. */
-size_t sli_varint_put(uint8_t *p, uint64_t v);
 /* Reads a varint from [*p, end): advances *p. SL_ETRUNC if the input ends,
  * SL_EOVERFLOW if it encodes more than 64 bits. Never reads past end. */
-int sli_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out);
+int sli_varint_get_slow(const uint8_t **p, const uint8_t *end, uint64_t *out);
+static inline int sli_varint_get(
+    const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	if (*p < end && **p < 0x80) { /* one byte: the common case */
+		*out = **p;
+		(*p)++;
+		return SL_OK;
+	}
+	return sli_varint_get_slow(p, end, out);
+}
 
 static inline uint64_t sli_zigzag(int64_t v)
 {

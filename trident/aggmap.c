@@ -13,10 +13,12 @@ void sli_aggmap_init(aggmap *m)
 void sli_aggmap_free(aggmap *m, const sl_agg *agg)
 {
 	if (agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state)
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->e[i].key && m->e[i].st)
-				agg->free_state(agg->user, m->e[i].st);
+		for (size_t k = 0; k < m->n; k++)
+			if (sli_aggmap_at(m, k)->st)
+				agg->free_state(
+				    agg->user, sli_aggmap_at(m, k)->st);
 	free(m->e);
+	free(m->used);
 	for (arena_blk *b = m->arena; b;) {
 		arena_blk *n = b->next;
 		free(b);
@@ -31,11 +33,15 @@ void sli_aggmap_reset(aggmap *m, const sl_agg *agg)
 		sli_aggmap_free(m, agg);
 		return;
 	}
-	if (agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state)
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->e[i].key && m->e[i].st)
-				agg->free_state(agg->user, m->e[i].st);
-	memset(m->e, 0, m->cap * sizeof(*m->e));
+	int fr = agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state;
+	/* only the used slots are cleared: a batch with few keys does not
+	 * pay for the map's largest size */
+	for (size_t k = 0; k < m->n; k++) {
+		aggent *e = sli_aggmap_at(m, k);
+		if (fr && e->st)
+			agg->free_state(agg->user, e->st);
+		memset(e, 0, sizeof(*e));
+	}
 	m->n = 0;
 	/* keep the newest arena block, emptied */
 	arena_blk *keep = m->arena;
@@ -74,18 +80,25 @@ static int grow(aggmap *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 256;
 	aggent *ne = calloc(ncap, sizeof(*ne));
-	if (!ne)
+	/* n stays below cap / 2 */
+	uint32_t *nu = malloc((ncap / 2 + 1) * sizeof(*nu));
+	if (!ne || !nu) {
+		free(ne);
+		free(nu);
 		return SL_ENOMEM;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->e[i].key)
-			continue;
-		size_t j = m->e[i].h & (ncap - 1);
+	}
+	for (size_t k = 0; k < m->n; k++) {
+		const aggent *e = sli_aggmap_at(m, k);
+		size_t j = e->h & (ncap - 1);
 		while (ne[j].key)
 			j = (j + 1) & (ncap - 1);
-		ne[j] = m->e[i];
+		ne[j] = *e;
+		nu[k] = (uint32_t)j;
 	}
 	free(m->e);
+	free(m->used);
 	m->e = ne;
+	m->used = nu;
 	m->cap = ncap;
 	return SL_OK;
 }
@@ -137,7 +150,7 @@ int sli_aggmap_get(
 	e->klen = (uint32_t)kl;
 	e->ngroup = (uint32_t)ng;
 	e->acc = sl_null();
-	m->n++;
+	m->used[m->n++] = (uint32_t)j;
 	*out = e;
 	*isnew = 1;
 out:

@@ -130,11 +130,10 @@ void sli_topology_set_done_delay(
 	t->done_delay_user = user;
 }
 
-/* The state key of group values: one bytes value as is, numbers as
- * text, several values joined by 0x1f. */
+/* Appends the state key of group values to out: one bytes value as is,
+ * numbers as text, several values joined by 0x1f. */
 static int state_key(sli_buf *out, const sl_value *g, size_t ng)
 {
-	out->len = 0;
 	for (size_t i = 0; i < ng; i++) {
 		char tmp[40];
 		int rc = SL_OK;
@@ -485,10 +484,8 @@ static int finish_node(task *k, bctx *b, sl_stream *n)
 	}
 	if (!m)
 		return SL_OK;
-	for (size_t i = 0; i < m->cap; i++) {
-		aggent *e = &m->e[i];
-		if (!e->key)
-			continue;
+	for (size_t i = 0; i < m->n; i++) {
+		aggent *e = sli_aggmap_at(m, i);
 		sli_aggmap_groups(e, tu);
 		int rc;
 		if (a->kind == SL_AGG_AGGREGATOR) {
@@ -532,13 +529,11 @@ static int finish_batch(task *k, bctx *b)
 			texit *x = exit_for(k, n->stage);
 			aggmap *m = &b->pmaps[i];
 			sl_value tu[SL_MAX_FIELDS];
-			for (size_t j = 0; j < m->cap && !rc && x; j++) {
-				if (!m->e[j].key)
-					continue;
-				sli_aggmap_groups(&m->e[j], tu);
-				tu[m->e[j].ngroup] = m->e[j].acc;
-				rc = sli_outbox_emit(
-				    x->ob, tu, m->e[j].ngroup + 1);
+			for (size_t j = 0; j < m->n && !rc && x; j++) {
+				const aggent *e = sli_aggmap_at(m, j);
+				sli_aggmap_groups(e, tu);
+				tu[e->ngroup] = e->acc;
+				rc = sli_outbox_emit(x->ob, tu, e->ngroup + 1);
 			}
 		}
 		if (rc)
@@ -808,20 +803,14 @@ static int persist_write(task *k, uint64_t txid, uint32_t attempt)
 		if (!keys || !deltas || !offs)
 			rc = SL_ENOMEM;
 		size_t j = 0;
-		for (size_t i = 0; m && !rc && i < m->cap; i++) {
-			if (!m->e[i].key)
-				continue;
+		for (size_t i = 0; m && !rc && i < m->n; i++) {
+			const aggent *e = sli_aggmap_at(m, i);
 			sl_value g[SL_MAX_FIELDS];
-			sli_aggmap_groups(&m->e[i], g);
-			sli_buf one;
-			sli_buf_init(&one);
-			rc = state_key(&one, g, m->e[i].ngroup);
+			sli_aggmap_groups(e, g);
 			offs[j] = kb.len;
-			if (!rc)
-				rc = sli_buf_append(&kb, one.data, one.len);
-			keys[j].len = (uint32_t)one.len;
-			sli_buf_free(&one);
-			deltas[j++] = m->e[i].acc;
+			rc = state_key(&kb, g, e->ngroup);
+			keys[j].len = (uint32_t)(kb.len - offs[j]);
+			deltas[j++] = e->acc;
 		}
 		for (size_t i = 0; !rc && i < j; i++)
 			keys[i] = sl_bytes(

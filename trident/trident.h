@@ -78,8 +78,15 @@ typedef struct arena_blk {
 typedef struct aggmap {
 	aggent *e;
 	size_t cap, n;
+	uint32_t *used; /* slots of the n entries, in insertion order */
 	arena_blk *arena;
 } aggmap;
+
+/* The k-th entry (k < m->n) in insertion order. */
+static inline aggent *sli_aggmap_at(const aggmap *m, size_t k)
+{
+	return &m->e[m->used[k]];
+}
 
 void sli_aggmap_init(aggmap *m);
 void sli_aggmap_free(aggmap *m, const sl_agg *agg);
