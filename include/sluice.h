@@ -203,7 +203,8 @@ const char *sl_semantics_name(sl_semantics s);
 typedef struct sl_state_options {
 	sl_semantics semantics; /* default SL_SEM_OPAQUE */
 	int sync; /* fsync each batch's write; default 1 */
-	size_t cache_entries; /* LRU entries per partition; default 100000 */
+	size_t cache_entries; /* cached records per partition (CLOCK); default
+	                         100000 */
 	int read_only; /* open for reading (state tools); default 0 */
 	int create; /* create the directory if missing; default 1 */
 } sl_state_options;

@@ -1,7 +1,7 @@
 /*
  * state.c - the map state: update semantics over a key-value back-end,
  * the opaque rollback record, the commit record, per-txid spout metadata,
- * committed-only reads, a per-partition LRU cache (docs/state-format.md).
+ * committed-only reads, a per-partition CLOCK cache (docs/state-format.md).
  *
  * Every semantics stores (txid, prev, curr) per key so that reads can
  * always return the committed value: curr when txid <= last committed,
@@ -28,11 +28,17 @@ static const char M_FORMAT[] = "\0format";
 static const char M_SEM[] = "\0semantics";
 static const char M_COMMIT[] = "\0commit";
 
-/* ---- LRU cache of encoded records, one per partition (one thread) ---- */
+/* ---- cache of encoded records, one per partition (one thread) ----
+ * Replacement is CLOCK (second chance): a hit only sets the entry's
+ * reference bit, so it touches no other entry (an LRU list move touches
+ * two neighbours, two cache misses per key on a big cache); when the
+ * cache is full, the hand sweeps the ring, clearing bits, and evicts the
+ * first entry not referenced since its last pass. */
 typedef struct centry {
-	struct centry *prev, *next; /* LRU list, most recent first */
+	struct centry *prev, *next; /* the ring, in insertion order */
 	uint64_t h;
 	uint32_t kl, vl, vcap; /* vcap: room for the value in kv */
+	uint32_t ref; /* used since the hand last passed */
 	uint8_t *kv; /* key then value */
 } centry;
 
@@ -44,7 +50,8 @@ typedef struct cslot {
 typedef struct cache {
 	cslot *slots; /* open addressing */
 	size_t cap, n, max, tombs;
-	centry head; /* sentinel */
+	centry head; /* sentinel of the ring */
+	centry *hand; /* the clock hand: an entry, or &head */
 } cache;
 
 #define CTOMB ((centry *)1)
@@ -54,6 +61,7 @@ static void cache_init(cache *c, size_t max)
 	memset(c, 0, sizeof(*c));
 	c->max = max;
 	c->head.next = c->head.prev = &c->head;
+	c->hand = &c->head;
 }
 
 static void cache_clear(cache *c)
@@ -116,21 +124,42 @@ static void cache_prefetch(const cache *c, size_t n, const uint64_t *hs)
 	}
 }
 
-static void unlink_e(centry *e)
+static void unlink_e(cache *c, centry *e)
 {
+	if (c->hand == e)
+		c->hand = e->next;
 	e->prev->next = e->next;
 	e->next->prev = e->prev;
 }
 
-static void push_front(cache *c, centry *e)
+/* Links a new entry just behind the hand: the last one it will visit. */
+static void link_behind_hand(cache *c, centry *e)
 {
-	e->next = c->head.next;
-	e->prev = &c->head;
-	c->head.next->prev = e;
-	c->head.next = e;
+	centry *h = c->hand;
+	e->next = h;
+	e->prev = h->prev;
+	h->prev->next = e;
+	h->prev = e;
 }
 
-/* Borrowed value bytes of k, or NULL. Moves it to the front. */
+/* The entry to evict: sweeps from the hand, giving referenced entries a
+ * second chance. The cache is not empty. */
+static centry *clock_victim(cache *c)
+{
+	for (;;) {
+		centry *x = c->hand;
+		if (x == &c->head) {
+			c->hand = x->next;
+			continue;
+		}
+		if (!x->ref)
+			return x;
+		x->ref = 0;
+		c->hand = x->next;
+	}
+}
+
+/* Borrowed value bytes of k, or NULL. Marks it referenced. */
 static const uint8_t *cache_get(
     cache *c, const uint8_t *k, size_t kl, uint64_t h, size_t *vl)
 {
@@ -141,8 +170,7 @@ static const uint8_t *cache_get(
 	if (!found)
 		return NULL;
 	centry *e = c->slots[i].e;
-	unlink_e(e);
-	push_front(c, e);
+	e->ref = 1;
 	*vl = e->vl;
 	return e->kv + e->kl;
 }
@@ -158,7 +186,7 @@ static void cache_del(cache *c, const uint8_t *k, size_t kl, uint64_t h)
 	centry *e = c->slots[i].e;
 	c->slots[i].e = CTOMB;
 	c->tombs++;
-	unlink_e(e);
+	unlink_e(c, e);
 	free(e->kv);
 	free(e);
 	c->n--;
@@ -195,16 +223,15 @@ static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
 		}
 		memcpy(e->kv + kl, v, vl);
 		e->vl = (uint32_t)vl;
-		unlink_e(e);
-		push_front(c, e);
+		e->ref = 1;
 		return;
 	}
 	if (c->n >= c->max) {
-		centry *old = c->head.prev;
+		centry *old = clock_victim(c);
 		cache_del(c, old->kv, old->kl, old->h);
 	}
 	if (c->tombs > c->cap / 4) {
-		/* rebuild the slots from the LRU list: drops tombstones */
+		/* rebuild the slots from the ring: drops tombstones */
 		memset(c->slots, 0, c->cap * sizeof(*c->slots));
 		c->tombs = 0;
 		for (centry *x = c->head.next; x != &c->head; x = x->next) {
@@ -224,12 +251,12 @@ static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
 	memcpy(kv, k, kl);
 	memcpy(kv + kl, v, vl);
 	*e = (centry) { NULL, NULL, h, (uint32_t)kl, (uint32_t)vl,
-		(uint32_t)vl + 1, kv };
+		(uint32_t)vl + 1, 0, kv };
 	i = cache_find(c, k, kl, h, &found);
 	if (c->slots[i].e == CTOMB)
 		c->tombs--;
 	c->slots[i] = (cslot) { h, e };
-	push_front(c, e);
+	link_behind_hand(c, e);
 	c->n++;
 }
 
