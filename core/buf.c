@@ -50,18 +50,54 @@ int sli_buf_put_u64(sli_buf *b, uint64_t v)
 	return sli_buf_append(b, t, 8);
 }
 
+/* The inverse of pack7 below: the low 56 bits of v as eight 7-bit
+ * groups, one per byte. */
+static inline uint64_t spread7(uint64_t v)
+{
+	uint64_t x = v & 0x00ffffffffffffffull;
+	x = ((x << 4) & 0x0fffffff00000000ull) | (x & 0x000000000fffffffull);
+	x = ((x << 2) & 0x3fff00003fff0000ull) | (x & 0x00003fff00003fffull);
+	x = ((x << 1) & 0x7f007f007f007f00ull) | (x & 0x007f007f007f007full);
+	return x;
+}
+
 size_t sli_varint_put(uint8_t *p, uint64_t v)
 {
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
+	if (v < 0x80) {
+		p[0] = (uint8_t)v;
+		return 1;
 	}
-	p[n++] = (uint8_t)v;
+	size_t n = (size_t)(64 - __builtin_clzll(v) + 6) / 7;
+	/* eight bytes at once (p has room for ten): the groups, and the
+	 * continuation bit on all but the last of the n */
+	uint64_t x = spread7(v)
+	    | (0x8080808080808080ull
+	        & (n > 8 ? ~0ull : (1ull << (8 * (n - 1))) - 1));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	memcpy(p, &x, 8);
+	if (n > 8) {
+		p[8] = (uint8_t)((v >> 56) & 0x7f) | (n > 9 ? 0x80 : 0);
+		if (n > 9)
+			p[9] = (uint8_t)(v >> 63);
+	}
 	return n;
 }
 
-int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+/* The 7-bit groups of the eight bytes of x (high bits already clear),
+ * packed into 56 bits: byte pairs, then 16-bit and 32-bit lanes. */
+static inline uint64_t pack7(uint64_t x)
+{
+	x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+	x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+	x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+	return x;
+}
+
+/* Byte by byte, bounds-checked: near the end of the input. */
+static int varint_get_bytes(
+    const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
 	const uint8_t *p = *pp;
 	uint64_t v = 0;
@@ -81,6 +117,41 @@ int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 		}
 	}
 	return SL_EOVERFLOW;
+}
+
+int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	if (end - p < 10)
+		return varint_get_bytes(pp, end, out);
+	/* ten bytes are there: eight at once (the random 64-bit ids of
+	 * plain mode's acking take ten bytes each) */
+	uint64_t w;
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	uint64_t stop = ~w & 0x8080808080808080ull;
+	if (stop) {
+		unsigned n = ((unsigned)__builtin_ctzll(stop) >> 3) + 1;
+		uint64_t keep = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+		*out = pack7(w & keep & 0x7f7f7f7f7f7f7f7full);
+		*pp = p + n;
+		return SL_OK;
+	}
+	uint64_t v = pack7(w & 0x7f7f7f7f7f7f7f7full);
+	v |= (uint64_t)(p[8] & 0x7f) << 56;
+	if (!(p[8] & 0x80)) {
+		*out = v;
+		*pp = p + 9;
+		return SL_OK;
+	}
+	/* the 10th byte may only carry the top bit of a 64-bit value */
+	if (p[9] > 1)
+		return SL_EOVERFLOW;
+	*out = v | (uint64_t)p[9] << 63;
+	*pp = p + 10;
+	return SL_OK;
 }
 
 void sli_le32_put(uint8_t *p, uint32_t v)

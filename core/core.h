@@ -105,6 +105,9 @@ size_t sli_value_write(uint8_t *p, const sl_value *v);
  * Advances *p. SL_ETRUNC / SL_EOVERFLOW / SL_EPROTO on malformed input;
  * never reads past end. */
 int sli_value_get(const uint8_t **p, const uint8_t *end, sl_value *out);
+/* Steps over one encoded value, accepting and rejecting exactly what
+ * sli_value_get does (the frame validation pass), without building it. */
+int sli_value_skip(const uint8_t **p, const uint8_t *end);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t sli_now_ns(void);

@@ -2,6 +2,8 @@
 #include "../core/core.h"
 #include "sltest.h"
 
+#include <stdio.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,102 @@ static void test_varint_round_trip_and_rejects(void)
 	top[9] = 0x02; /* 65th bit set */
 	p = top;
 	CU_ASSERT_EQUAL(sli_varint_get(&p, top + 10, &x), SL_EOVERFLOW);
+}
+
+/* The decoder has a word-at-a-time path (ten bytes or more left) and a
+ * byte-by-byte one: both must agree with the encoder on every length,
+ * with and without padding behind the varint, and on non-canonical
+ * encodings. */
+static void test_varint_fast_and_careful_paths_agree(void)
+{
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 20000; i++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		uint64_t v = r >> (i % 64); /* every length, 1 to 10 bytes */
+		uint8_t b[32];
+		memset(b, 0xff, sizeof(b));
+		size_t n = sli_varint_put(b, v);
+		for (size_t pad = 0; pad <= 12; pad += 6) {
+			const uint8_t *p = b;
+			uint64_t x = ~v;
+			int rc = sli_varint_get(&p, b + n + pad, &x);
+			if (rc != SL_OK || x != v || p != b + n) {
+				CU_FAIL("varint decode disagrees");
+				printf(
+				    "\n    %llx (%zu bytes, pad %zu): rc %d "
+				    "got %llx\n",
+				    (unsigned long long)v, n, pad, rc,
+				    (unsigned long long)x);
+				return;
+			}
+		}
+	}
+	/* non-canonical: 1 written in three bytes, with room and without */
+	uint8_t nc[16] = { 0x81, 0x80, 0x00 };
+	for (size_t end = 3; end <= 16; end += 13) {
+		const uint8_t *p = nc;
+		uint64_t x = 0;
+		CU_ASSERT_EQUAL(sli_varint_get(&p, nc + end, &x), SL_OK);
+		CU_ASSERT_EQUAL(x, 1);
+		CU_ASSERT_PTR_EQUAL(p, nc + 3);
+	}
+	/* overflow with room behind it: no terminator in ten bytes */
+	uint8_t ov[16];
+	memset(ov, 0xff, sizeof(ov));
+	const uint8_t *p = ov;
+	uint64_t x;
+	CU_ASSERT_EQUAL(sli_varint_get(&p, ov + 16, &x), SL_EOVERFLOW);
+	memset(ov, 0x80, 9);
+	ov[9] = 0x03;
+	p = ov;
+	CU_ASSERT_EQUAL(sli_varint_get(&p, ov + 16, &x), SL_EOVERFLOW);
+}
+
+/* The frame validation pass skips values; it must accept and reject
+ * exactly what decoding does, at the same end, on valid values and on
+ * random bytes (varints of every length near and far from the end). */
+static void test_value_skip_agrees_with_decode(void)
+{
+	uint64_t r = 0x243f6a8885a308d3ull;
+	uint8_t b[64];
+	int ok = 0, bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		size_t n = 1;
+		for (size_t j = 0; j < sizeof(b); j++) {
+			r ^= r << 13;
+			r ^= r >> 7;
+			r ^= r << 17;
+			b[j] = (uint8_t)r;
+		}
+		b[0] %= 5; /* tags 0-3 and one unknown */
+		if (i % 3 == 0) {
+			/* mostly continuation bytes: long varints */
+			for (size_t j = 1; j < 12; j++)
+				b[j] |= 0x80;
+			b[1 + (r >> 8) % 11] &= (uint8_t)(r >> 20);
+		}
+		if (b[0] == SL_BYTES)
+			b[1] &= 0x3f; /* short lengths, often within reach */
+		n = 1 + (size_t)((r >> 32) % (sizeof(b) - 1));
+		const uint8_t *p1 = b, *p2 = b;
+		sl_value v;
+		int r1 = sli_value_get(&p1, b + n, &v);
+		int r2 = sli_value_skip(&p2, b + n);
+		if (r1 != r2 || (r1 == SL_OK && p1 != p2)) {
+			CU_FAIL("skip and decode disagree");
+			printf("\n    tag %u, %zu bytes: get %d skip %d\n",
+			    b[0], n, r1, r2);
+			return;
+		}
+		if (r1 == SL_OK)
+			ok++;
+		else
+			bad++;
+	}
+	CU_ASSERT(ok > 10000);
+	CU_ASSERT(bad > 10000);
 }
 
 static void test_value_codec_round_trips_extremes(void)
@@ -202,6 +300,9 @@ static void test_key_from_hex(void)
 SL_SUITE(core, NULL, NULL,
     { "strerror names every code", test_strerror_names_every_code },
     { "varint round trip and rejects", test_varint_round_trip_and_rejects },
+    { "varint fast and careful paths agree",
+        test_varint_fast_and_careful_paths_agree },
+    { "value skip agrees with decode", test_value_skip_agrees_with_decode },
     { "value codec round trips extremes",
         test_value_codec_round_trips_extremes },
     { "value decode rejects malformed", test_value_decode_rejects_malformed },

@@ -198,11 +198,9 @@ int sli_frame_decode(
 		if (arity > SL_MAX_FIELDS)
 			return reject(
 			    SL_EOVERFLOW, "tuple arity over the limit");
-		for (uint64_t i = 0; i < arity; i++) {
-			sl_value v;
-			if ((rc = sli_value_get(&q, end, &v)))
+		for (uint64_t i = 0; i < arity; i++)
+			if ((rc = sli_value_skip(&q, end)))
 				return reject(rc, "bad value");
-		}
 	}
 	if (q != end)
 		return reject(SL_ECORRUPT, "bytes after the last tuple");
