@@ -21,7 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define N 4000
+#define N      4000 /* queries of each kind per round */
+#define ROUNDS 3 /* ingestions; samples of all rounds pooled */
 
 static int cmp(const void *a, const void *b)
 {
@@ -88,54 +89,63 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *ep = "tcp://127.0.0.1:37795";
-	char state[64];
-	snprintf(state, sizeof(state), "/tmp/sluice-bench-drpc-%ld",
-	    (long)getpid());
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl(argv[2], "sluice", "wordcount", "--input", argv[1],
-		    "--state", state, "--no-sync", "--quiet", "--drpc", ep,
-		    (char *)NULL);
-		_exit(127);
-	}
-	sli_req *r = NULL;
-	for (int i = 0; i < 100 && !r; i++) {
-		usleep(20000);
-		sli_req_open(&r, ep, 2000);
-	}
-	static double one[N], hundred[N], red[N], redload[N];
+	static double one[N * ROUNDS], hundred[N * ROUNDS], red[N],
+	    redload[N * ROUNDS];
 	int rfd = argc > 3 ? redis_connect(atoi(argv[3])) : -1;
-	int nrl = 0;
+	int nrl = 0, n1 = 0, n100 = 0, ingesting = 1;
 	char big[4096] = "words\t";
 	for (int i = 0; i < 100; i++)
 		strcat(big, i ? " the" : "the");
-	int n1 = 0, n100 = 0;
-	for (int i = 0; r && i < N; i++) {
-		sli_msg m;
-		uint64_t t0 = sli_now_ns();
-		if (sli_req_send_recv(r, "words\tthe", 9, &m) == SL_OK) {
-			one[n1++] = (double)(sli_now_ns() - t0) / 1e6;
-			sli_msg_free(&m);
+	for (int round = 0; round < ROUNDS; round++) {
+		char state[64];
+		snprintf(state, sizeof(state), "/tmp/sluice-bench-drpc-%ld",
+		    (long)getpid());
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl(argv[2], "sluice", "wordcount", "--input",
+			    argv[1], "--state", state, "--no-sync", "--quiet",
+			    "--drpc", ep, (char *)NULL);
+			_exit(127);
 		}
-		t0 = sli_now_ns();
-		if (sli_req_send_recv(r, big, strlen(big), &m) == SL_OK) {
-			hundred[n100++] = (double)(sli_now_ns() - t0) / 1e6;
-			sli_msg_free(&m);
+		sli_req *r = NULL;
+		for (int i = 0; i < 100 && !r; i++) {
+			usleep(20000);
+			sli_req_open(&r, ep, 2000);
 		}
-		/* Redis under the same load: interleaved with the queries */
-		char buf[512];
-		t0 = sli_now_ns();
-		if (rfd >= 0 && !redis_hget(rfd, "the", buf, sizeof(buf)))
-			redload[nrl++] = (double)(sli_now_ns() - t0) / 1e6;
+		for (int i = 0; r && i < N; i++) {
+			sli_msg m;
+			uint64_t t0 = sli_now_ns();
+			if (sli_req_send_recv(r, "words\tthe", 9, &m)
+			    == SL_OK) {
+				one[n1++] = (double)(sli_now_ns() - t0) / 1e6;
+				sli_msg_free(&m);
+			}
+			t0 = sli_now_ns();
+			if (sli_req_send_recv(r, big, strlen(big), &m)
+			    == SL_OK) {
+				hundred[n100++]
+				    = (double)(sli_now_ns() - t0) / 1e6;
+				sli_msg_free(&m);
+			}
+			/* Redis under the same load: interleaved with the
+			 * queries */
+			char buf[512];
+			t0 = sli_now_ns();
+			if (rfd >= 0
+			    && !redis_hget(rfd, "the", buf, sizeof(buf)))
+				redload[nrl++]
+				    = (double)(sli_now_ns() - t0) / 1e6;
+		}
+		ingesting &= waitpid(pid, NULL, WNOHANG) == 0;
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		sli_req_close(r);
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", state);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench-drpc: could not remove %s\n",
+			    state);
 	}
-	int ingesting = waitpid(pid, NULL, WNOHANG) == 0;
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	sli_req_close(r);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", state);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench-drpc: could not remove %s\n", state);
 	/* Redis on the idle machine, after the ingestion */
 	int nr = 0;
 	for (int i = 0; rfd >= 0 && i < N; i++) {
@@ -149,15 +159,16 @@ int main(int argc, char **argv)
 		close(rfd);
 	printf(
 	    "| query | n | p50 ms | p99 ms | |\n|---|---:|---:|---:|---|\n");
-	const char *note = ingesting ? "while the word count ingests"
-	                             : "(ingestion ended during the run)";
+	const char *note = ingesting
+	    ? "while the word count ingests (3 ingestions pooled)"
+	    : "(an ingestion ended during its queries)";
 	if (n1)
 		row("DRPC `words` 1 word", one, n1, note);
 	if (n100)
 		row("DRPC `words` 100 words", hundred, n100, note);
 	if (nrl)
 		row("Redis HGET", redload, nrl,
-		    "interleaved with the DRPC queries, same load");
+		    "interleaved with the DRPC queries, same load (pooled)");
 	if (nr)
 		row("Redis HGET", red, nr,
 		    "idle machine, after the ingestion ended");

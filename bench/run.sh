@@ -118,7 +118,8 @@ for r in $(seq "$rounds"); do
 	done
 done
 
-# scaling: baseline and trident-leveldb at 1x, 4x, 16x (and 10x keys)
+# scaling: baseline and trident-leveldb at 1x, 4x, 16x (and 10x keys),
+# each run ROUNDS times (the report takes the median)
 : > "$work/scaling.jsonl"
 if [ "$quick" = 0 ]; then
 	base=$((words / 4))
@@ -128,6 +129,7 @@ if [ "$quick" = 0 ]; then
 			[ "$vocab" = 1000000 ] && [ "$mult" != 4 ] && continue
 			progress "scaling: ${mult}x, $vocab words in the vocabulary"
 			$bin/bench-gencorpus "$n" "$vocab" 2 > "$work/scale.txt"
+			for rr in $(seq "$rounds"); do
 			for row in baseline trident-leveldb; do
 				d=$work/scale.$row
 				rm -rf "$d"; mkdir -p "$d"
@@ -139,7 +141,8 @@ if [ "$quick" = 0 ]; then
 					secs=$(python3 -c "import json; print(json.load(open('$d/stats.json'))['elapsed_s'])")
 				fi
 				rss=$(cut -d' ' -f2 "$d/time")
-				echo "{\"row\":\"$row\",\"mult\":$mult,\"vocab\":$vocab,\"words\":$n,\"seconds\":$secs,\"rss_kib\":$rss}" >> "$work/scaling.jsonl"
+				echo "{\"row\":\"$row\",\"round\":$rr,\"mult\":$mult,\"vocab\":$vocab,\"words\":$n,\"seconds\":$secs,\"rss_kib\":$rss}" >> "$work/scaling.jsonl"
+			done
 			done
 		done
 	done
