@@ -119,6 +119,17 @@ static int varint_get_bytes(
 	return SL_EOVERFLOW;
 }
 
+/* Eight bytes at p as a little-endian word. */
+static inline uint64_t load8(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
 int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
 	const uint8_t *p = *pp;
@@ -126,11 +137,7 @@ int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 		return varint_get_bytes(pp, end, out);
 	/* ten bytes are there: eight at once (the random 64-bit ids of
 	 * plain mode's acking take ten bytes each) */
-	uint64_t w;
-	memcpy(&w, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w = __builtin_bswap64(w);
-#endif
+	uint64_t w = load8(p);
 	uint64_t stop = ~w & 0x8080808080808080ull;
 	if (stop) {
 		unsigned n = ((unsigned)__builtin_ctzll(stop) >> 3) + 1;
@@ -151,6 +158,26 @@ int sli_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 		return SL_EOVERFLOW;
 	*out = v | (uint64_t)p[9] << 63;
 	*pp = p + 10;
+	return SL_OK;
+}
+
+int sli_varint_skip(const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	uint64_t x;
+	if (end - p < 10)
+		return varint_get_bytes(pp, end, &x);
+	/* the terminator among eight bytes at once; nothing assembled */
+	uint64_t stop = ~load8(p) & 0x8080808080808080ull;
+	if (stop)
+		p += ((unsigned)__builtin_ctzll(stop) >> 3) + 1;
+	else if (!(p[8] & 0x80))
+		p += 9;
+	else if (p[9] > 1) /* only the 64th bit is left */
+		return SL_EOVERFLOW;
+	else
+		p += 10;
+	*pp = p;
 	return SL_OK;
 }
 

@@ -65,6 +65,8 @@ int sli_buf_put_u64(sli_buf *b, uint64_t v);
 /* Reads a varint from [*p, end): advances *p. SL_ETRUNC if the input ends,
  * SL_EOVERFLOW if it encodes more than 64 bits. Never reads past end. */
 int sli_varint_get_slow(const uint8_t **p, const uint8_t *end, uint64_t *out);
+/* Steps over a varint, accepting and rejecting what sli_varint_get does. */
+int sli_varint_skip(const uint8_t **p, const uint8_t *end);
 static inline int sli_varint_get(
     const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
