@@ -10,32 +10,11 @@ void sli_aggmap_init(aggmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void sli_aggmap_free(aggmap *m, const sl_agg *agg)
+/* Frees aggregator states and clears the used entries; with keep, the
+ * newest arena block stays, emptied, for the next batch. */
+static void empty(aggmap *m, const sl_agg *agg, int keep)
 {
-	if (agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state)
-		for (size_t k = 0; k < m->n; k++)
-			if (sli_aggmap_at(m, k)->st)
-				agg->free_state(
-				    agg->user, sli_aggmap_at(m, k)->st);
-	free(m->e);
-	free(m->used);
-	for (arena_blk *b = m->arena; b;) {
-		arena_blk *n = b->next;
-		free(b);
-		b = n;
-	}
-	sli_aggmap_init(m);
-}
-
-void sli_aggmap_reset(aggmap *m, const sl_agg *agg)
-{
-	if (m->cap > 65536 || !m->e) {
-		sli_aggmap_free(m, agg);
-		return;
-	}
 	int fr = agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state;
-	/* only the used slots are cleared: a batch with few keys does not
-	 * pay for the map's largest size */
 	for (size_t k = 0; k < m->n; k++) {
 		aggent *e = sli_aggmap_at(m, k);
 		if (fr && e->st)
@@ -43,17 +22,36 @@ void sli_aggmap_reset(aggmap *m, const sl_agg *agg)
 		memset(e, 0, sizeof(*e));
 	}
 	m->n = 0;
-	/* keep the newest arena block, emptied */
-	arena_blk *keep = m->arena;
-	if (keep) {
-		for (arena_blk *b = keep->next; b;) {
-			arena_blk *n = b->next;
-			free(b);
-			b = n;
-		}
-		keep->next = NULL;
-		keep->used = 0;
+	arena_blk *b = m->arena;
+	if (keep && b) {
+		b->used = 0;
+		b = b->next;
+		m->arena->next = NULL;
+	} else
+		m->arena = NULL;
+	while (b) {
+		arena_blk *n = b->next;
+		free(b);
+		b = n;
 	}
+}
+
+void sli_aggmap_free(aggmap *m, const sl_agg *agg)
+{
+	empty(m, agg, 0);
+	free(m->e);
+	free(m->used);
+	sli_aggmap_init(m);
+}
+
+/* Only the used slots are cleared: a batch with few keys does not pay
+ * for the map's largest size. A map grown past 65536 slots is freed. */
+void sli_aggmap_reset(aggmap *m, const sl_agg *agg)
+{
+	if (m->cap > 65536 || !m->e)
+		sli_aggmap_free(m, agg);
+	else
+		empty(m, agg, 1);
 }
 
 uint8_t *sli_aggmap_copy(aggmap *m, const void *p, size_t n)
