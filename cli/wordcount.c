@@ -145,12 +145,22 @@ int sli_cmd_wordcount(int argc, char **argv)
 	int memory = 0, sync = 1, quiet = 0;
 	long batch_size = 10000, batch_ms = 100, max_pending = 4;
 	long parallelism = 2, timeout = 30000, attempts = 0;
+	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
+	 * the state opens stops the run cleanly instead of killing it */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--mode")) {
-			if (v && !strcmp(v, "plain"))
+			if (v && !strcmp(v, "plain")) {
+				signal(SIGINT, SIG_DFL);
+				signal(SIGTERM, SIG_DFL);
 				return sli_cmd_wordcount_plain(argc, argv);
+			}
 			if (!v || strcmp(v, "trident")) {
 				fprintf(stderr,
 				    "sluice: wordcount: --mode: trident or "
@@ -289,11 +299,6 @@ int sli_cmd_wordcount(int argc, char **argv)
 	ro.on_commit = on_commit;
 	ro.user = &pr;
 	running = t;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	sl_drpc_server *server = NULL;
 	sl_drpc_options dro;
 	sl_drpc_options_default(&dro);
@@ -306,7 +311,8 @@ int sli_cmd_wordcount(int argc, char **argv)
 		sl_state_close(st);
 		return 1;
 	}
-	rc = sl_topology_run(t, &ro);
+	/* stopped before it started: nothing to finish */
+	rc = got_signal ? SL_OK : sl_topology_run(t, &ro);
 	if (pr.tty)
 		fputc('\n', stderr);
 	int status = 0;
@@ -354,7 +360,16 @@ int sli_cmd_wordcount(int argc, char **argv)
 			    strerror(errno));
 			status = 1;
 		} else {
-			sl_state_foreach(st, dump_one, f);
+			/* a damaged state must not leave a partial dump
+			 * behind an exit status of 0 */
+			int drc = sl_state_foreach(st, dump_one, f);
+			if (drc) {
+				fprintf(stderr, "sluice: wordcount: %s: %s\n",
+				    dump,
+				    *sl_errdetail() ? sl_errdetail()
+				                    : sl_strerror(drc));
+				status = 1;
+			}
 			if (fclose(f)) {
 				fprintf(stderr, "sluice: wordcount: %s: %s\n",
 				    dump, strerror(errno));

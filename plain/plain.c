@@ -293,6 +293,8 @@ static int flush(ptask *k)
 static int to_acker(ptask *k, const sl_value *v, size_t n)
 {
 	int rc = sli_frame_writer_add(&k->ackw, v, n);
+	if (rc == SL_EFULL && !(rc = send_frame(k->to_acker, &k->ackw)))
+		rc = sli_frame_writer_add(&k->ackw, v, n);
 	if (!rc && k->ackw.h.count >= k->p->o.frame_tuples)
 		rc = send_frame(k->to_acker, &k->ackw);
 	return rc;
@@ -319,6 +321,9 @@ static int route(
 				tu[m++] = sl_int((int64_t)id);
 			}
 			int rc = sli_frame_writer_add(&po->w[j], tu, m);
+			if (rc == SL_EFULL
+			    && !(rc = ship(k, po->links[j], &po->w[j])))
+				rc = sli_frame_writer_add(&po->w[j], tu, m);
 			if (!rc && po->w[j].h.count >= p->o.frame_tuples)
 				rc = ship(k, po->links[j], &po->w[j]);
 			if (rc)

@@ -13,6 +13,10 @@
 #include <string.h>
 
 #define KEEP 32
+/* Messages up to this size arrive and are judged here (a line over
+ * SL_MAX_BYTES is rejected and counted); larger ones make nanomsg drop the
+ * sender's connection before anything is allocated for them. */
+#define MAX_MSG ((size_t)SL_MAX_BYTES * 2 + 2)
 
 typedef struct kept {
 	uint64_t txid;
@@ -30,7 +34,7 @@ int sl_spout_socket_new(void **out, const char *endpoint)
 	sockspout *s = calloc(1, sizeof(*s));
 	if (!s)
 		return SL_ENOMEM;
-	int rc = sli_link_pull(&s->l, endpoint);
+	int rc = sli_link_pull_max(&s->l, endpoint, MAX_MSG);
 	if (rc) {
 		free(s);
 		return rc;
@@ -85,8 +89,13 @@ static int sock_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		size_t l = m.len;
 		while (l && (m.data[l - 1] == '\n' || m.data[l - 1] == 0))
 			l--;
-		if (l > SL_MAX_BYTES)
-			l = SL_MAX_BYTES;
+		if (l > SL_MAX_BYTES) {
+			/* never cut it into a bogus word: drop and count it
+			 * (rejected_frames) */
+			sli_transport_count_rejected();
+			sli_msg_free(&m);
+			continue;
+		}
 		rc = sli_buf_put_varint(&k->data, l);
 		if (!rc)
 			rc = sli_buf_append(&k->data, m.data, l);

@@ -76,6 +76,12 @@ int sli_frame_writer_add(sli_frame_writer *w, const sl_value *v, size_t n)
 			return SL_EINVAL;
 		need += sli_value_size(&v[i]);
 	}
+	if (w->buf.len - SLI_FRAME_HEADER_BYTES + need > SLI_FRAME_MAX_BODY)
+		return w->h.count ? SL_EFULL
+		                  : sli_err(SL_ELIMIT,
+		                      "a tuple of %zu bytes is larger than a "
+		                      "frame may be (%zu bytes)",
+		                      need, (size_t)SLI_FRAME_MAX_BODY);
 	int rc = sli_buf_reserve(&w->buf, need);
 	if (rc)
 		return rc;
@@ -124,6 +130,11 @@ static _Atomic uint64_t rejected;
 uint64_t sli_transport_rejected(void)
 {
 	return rejected;
+}
+
+void sli_transport_count_rejected(void)
+{
+	rejected++;
 }
 
 static int reject(int rc, const char *why)

@@ -4,6 +4,9 @@
 
 #include <nanomsg/nn.h>
 #include <nanomsg/pipeline.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,23 +24,90 @@ void sli_msg_free(sli_msg *m)
 	}
 }
 
-int sli_url_is_loopback(const char *url)
+/* The scheme of url: 0 unknown, 1 local (inproc, ipc), 2 network. */
+static int url_scheme(const char *url, const char **rest)
 {
-	if (strncmp(url, "tcp://", 6) != 0)
-		return 1; /* inproc and ipc never leave the host */
-	const char *h = url + 6;
-	/* nanomsg's tcp://local;remote form: judge the part after ';' */
+	static const struct {
+		const char *pre;
+		int kind;
+	} schemes[] = { { "inproc://", 1 }, { "ipc://", 1 }, { "tcp://", 2 },
+		{ "ws://", 2 } };
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i].pre);
+		if (!strncmp(url, schemes[i].pre, n)) {
+			*rest = url + n;
+			return schemes[i].kind;
+		}
+	}
+	*rest = url;
+	return 0;
+}
+
+/* 1 when the host of a tcp:// or ws:// address (host:port[/path], maybe
+ * after nanomsg's "local;" part) is a loopback address; the whole host is
+ * compared, never a prefix ("127.x.evil" is not loopback). */
+static int host_is_loopback(const char *h)
+{
 	const char *semi = strchr(h, ';');
 	if (semi)
 		h = semi + 1;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0
-	    || strncmp(h, "[::1]:", 6) == 0;
+	char host[256];
+	size_t n;
+	if (*h == '[') {
+		const char *e = strchr(h, ']');
+		if (!e || e[1] != ':')
+			return 0;
+		n = (size_t)(e - h - 1);
+		h++;
+	} else {
+		const char *e = strrchr(h, ':');
+		const char *slash = strchr(h, '/');
+		if (slash && e && e > slash) {
+			/* a ':' inside the path: the port ends the host */
+			e = memchr(h, ':', (size_t)(slash - h));
+		}
+		if (!e)
+			return 0;
+		n = (size_t)(e - h);
+	}
+	if (n == 0 || n >= sizeof(host))
+		return 0;
+	memcpy(host, h, n);
+	host[n] = 0;
+	if (!strcmp(host, "localhost"))
+		return 1;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+int sli_url_is_loopback(const char *url)
+{
+	const char *rest;
+	switch (url_scheme(url, &rest)) {
+	case 1:
+		return 1; /* inproc and ipc never leave the host */
+	case 2:
+		return host_is_loopback(rest);
+	default:
+		return 0;
+	}
 }
 
 int sli_bind_allowed(const char *url, const uint8_t *key)
 {
+	const char *rest;
 	if (!url || !*url)
 		return sli_err(SL_EINVAL, "empty endpoint");
+	if (!url_scheme(url, &rest))
+		return sli_err(SL_EINVAL,
+		    "%s: unknown transport (use inproc://, ipc://, tcp:// or "
+		    "ws://)",
+		    url);
 	if (!sli_url_is_loopback(url) && !key)
 		return sli_err(SL_EPERM,
 		    "%s is not on loopback: a cluster key is required to "
@@ -70,7 +140,7 @@ static int nn_code(void)
 }
 
 static int open_link(sli_link **out, int proto, const char *url, int bind,
-    int max_inflight, const uint8_t *key)
+    int max_inflight, const uint8_t *key, size_t max_msg)
 {
 	*out = NULL;
 	if (bind) {
@@ -87,7 +157,9 @@ static int open_link(sli_link **out, int proto, const char *url, int bind,
 		return sli_err(
 		    nn_code(), "nn_socket: %s", nn_strerror(nn_errno()));
 	}
-	int maxsz = -1; /* frame sizes are bounded by the codec */
+	/* never -1 (unlimited): a peer announcing a 2^62-byte message
+	 * would make nanomsg abort the process on the failed allocation */
+	int maxsz = max_msg > INT_MAX ? INT_MAX : (int)max_msg;
 	nn_setsockopt(
 	    l->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsz, sizeof(maxsz));
 	if (max_inflight > 0) {
@@ -116,17 +188,23 @@ static int open_link(sli_link **out, int proto, const char *url, int bind,
 
 int sli_link_pull(sli_link **out, const char *url)
 {
-	return open_link(out, NN_PULL, url, 1, 0, NULL);
+	return open_link(out, NN_PULL, url, 1, 0, NULL, SLI_FRAME_MAX_BYTES);
+}
+
+int sli_link_pull_max(sli_link **out, const char *url, size_t max_msg)
+{
+	return open_link(out, NN_PULL, url, 1, 0, NULL, max_msg);
 }
 
 int sli_link_pull_keyed(sli_link **out, const char *url, const uint8_t *key)
 {
-	return open_link(out, NN_PULL, url, 1, 0, key);
+	return open_link(out, NN_PULL, url, 1, 0, key, SLI_FRAME_MAX_BYTES);
 }
 
 int sli_link_push(sli_link **out, const char *url, int max_inflight)
 {
-	return open_link(out, NN_PUSH, url, 0, max_inflight, NULL);
+	/* a PUSH socket receives nothing: the smallest cap */
+	return open_link(out, NN_PUSH, url, 0, max_inflight, NULL, 1024);
 }
 
 static int wait_for(int sock, short events, int timeout_ms)

@@ -128,6 +128,8 @@ int sli_outbox_emit_to(sli_outbox *o, uint32_t t, const sl_value *v, size_t n)
 	if (t >= o->ntargets)
 		return SL_EINVAL;
 	int rc = sli_frame_writer_add(&o->w[t], v, n);
+	if (rc == SL_EFULL && !(rc = flush(o, t)))
+		rc = sli_frame_writer_add(&o->w[t], v, n);
 	if (rc)
 		return rc;
 	o->sent[t]++;

@@ -5,6 +5,7 @@
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,7 @@ int sli_rep_open(
 		return sli_err(
 		    SL_EIO, "nn_socket: %s", nn_strerror(nn_errno()));
 	}
-	int maxsz = (int)max_msg;
+	int maxsz = max_msg > INT_MAX ? INT_MAX : (int)max_msg;
 	nn_setsockopt(
 	    r->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsz, sizeof(maxsz));
 	if (nn_bind(r->sock, url) < 0) {
@@ -118,7 +119,9 @@ int sli_req_call(const char *url, const void *req, size_t len, int timeout_ms,
 	    s, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
 	nn_setsockopt(
 	    s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
-	int maxsz = -1;
+	/* a reply larger than any valid one is refused: a hostile server
+	 * announcing a huge message must not make nanomsg abort us */
+	int maxsz = (int)SLI_REPLY_MAX_BYTES;
 	nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsz, sizeof(maxsz));
 	if (nn_connect(s, url) < 0) {
 		rc = sli_err(SL_EINVAL, "cannot connect to %s: %s", url,
@@ -164,6 +167,9 @@ int sli_req_open(sli_req **out, const char *url, int timeout_ms)
 	    sizeof(timeout_ms));
 	nn_setsockopt(r->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms,
 	    sizeof(timeout_ms));
+	int maxsz = (int)SLI_REPLY_MAX_BYTES;
+	nn_setsockopt(
+	    r->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsz, sizeof(maxsz));
 	if (nn_connect(r->sock, url) < 0) {
 		nn_close(r->sock);
 		free(r);

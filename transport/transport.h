@@ -15,6 +15,12 @@
 	             */
 #define SLI_FRAME_VERSION      1
 #define SLI_FRAME_HEADER_BYTES 40
+/* The largest frame body a writer builds and a link accepts: 64 MiB (one
+ * tuple of a few maximal values fits). Every receive is capped at
+ * SLI_FRAME_MAX_BYTES, so a peer announcing a huge message is cut off
+ * before anything is allocated for it. */
+#define SLI_FRAME_MAX_BODY  ((size_t)64 << 20)
+#define SLI_FRAME_MAX_BYTES (SLI_FRAME_HEADER_BYTES + SLI_FRAME_MAX_BODY)
 
 enum sli_frame_kind {
 	SLI_FRAME_DATA = 0, /* count tuples follow */
@@ -46,7 +52,10 @@ void sli_frame_writer_init(sli_frame_writer *w);
 void sli_frame_writer_free(sli_frame_writer *w);
 /* Starts a frame with header h (count is counted by _add). */
 int sli_frame_writer_begin(sli_frame_writer *w, const sli_frame_header *h);
-/* Appends one tuple of n values (borrowed, copied into the frame). */
+/* Appends one tuple of n values (borrowed, copied into the frame).
+ * SL_EFULL when the frame holds tuples and this one would take it past
+ * SLI_FRAME_MAX_BODY (ship the frame, then add again); SL_ELIMIT when the
+ * tuple alone is larger than that. */
 int sli_frame_writer_add(sli_frame_writer *w, const sl_value *v, size_t n);
 /* Finishes the frame: patches count, seals the body when key != NULL.
  * data and len borrow the writer's buffer until the next begin. */
@@ -82,8 +91,12 @@ typedef struct sli_msg {
 void sli_msg_free(sli_msg *m);
 
 /* Binds a PULL socket at url (the receiving end). A tcp url that is not on
- * loopback needs a cluster key (SL_EPERM otherwise). Returns owned. */
+ * loopback needs a cluster key (SL_EPERM otherwise). Messages over
+ * SLI_FRAME_MAX_BYTES are refused by nanomsg (the connection is dropped).
+ * Returns owned. */
 int sli_link_pull(sli_link **out, const char *url);
+/* Like sli_link_pull with messages capped at max_msg bytes. */
+int sli_link_pull_max(sli_link **out, const char *url, size_t max_msg);
 /* Connects a PUSH socket to url. max_inflight bounds queued frames
  * (backpressure: send blocks when the peer is slow). Returns owned. */
 int sli_link_push(sli_link **out, const char *url, int max_inflight);
@@ -96,14 +109,18 @@ void sli_link_close(sli_link *l);
 /* Like sli_link_pull; key (borrowed, may be NULL) allows binding tcp on a
  * non-loopback address. */
 int sli_link_pull_keyed(sli_link **out, const char *url, const uint8_t *key);
-/* 1 when url cannot be reached from another host (inproc, ipc, tcp on
- * 127.0.0.0/8, localhost, [::1]). */
+/* 1 when url cannot be reached from another host: inproc, ipc, or a
+ * network scheme (tcp, ws) whose host is 127.0.0.0/8, localhost or ::1.
+ * Unknown schemes are not loopback. */
 int sli_url_is_loopback(const char *url);
-/* SL_OK when a server may listen on url: loopback, or a cluster key is
- * given; SL_EPERM with a detail otherwise. */
+/* SL_OK when a server may listen on url: a known scheme (inproc, ipc,
+ * tcp, ws; SL_EINVAL otherwise) on loopback, or a cluster key is given;
+ * SL_EPERM with a detail otherwise. */
 int sli_bind_allowed(const char *url, const uint8_t *key);
-/* Frames rejected by sli_frame_decode in this process (all threads). */
+/* Frames (and socket spout messages) rejected in this process. */
 uint64_t sli_transport_rejected(void);
+/* Counts one rejected message (a receiver outside the frame codec). */
+void sli_transport_count_rejected(void);
 
 /* ---- groupings ---- */
 typedef enum sli_grouping_kind {
@@ -182,8 +199,12 @@ int sli_rep_recv(sli_rep *r, sli_msg *m, void **hdr, int timeout_ms);
 int sli_rep_send(sli_rep *r, void *hdr, const void *p, size_t n);
 void sli_rep_hdr_free(void *hdr);
 void sli_rep_close(sli_rep *r);
+/* The largest DRPC reply a client accepts (a maximal value as escaped
+ * JSON, sealed and padded): larger ones are refused by nanomsg. */
+#define SLI_REPLY_MAX_BYTES ((size_t)128 << 20)
 /* Sends req to a REP server at url and waits timeout_ms for the reply
- * (sli_msg_free it). SL_ETIMEDOUT, SL_EIO, SL_EINVAL. */
+ * (sli_msg_free it); replies over SLI_REPLY_MAX_BYTES never arrive.
+ * SL_ETIMEDOUT, SL_EIO, SL_EINVAL. */
 int sli_req_call(const char *url, const void *req, size_t len, int timeout_ms,
     sli_msg *reply);
 /* A persistent REQ socket (one request at a time). Returns owned. */
