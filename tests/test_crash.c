@@ -206,6 +206,23 @@ static void test_killed_nontransactional_wordcount_overcounts(void)
 	CU_ASSERT(bad > 0);
 }
 
+/* 1 when process pid has a handler for SIGTERM (/proc's SigCgt mask). */
+static int catches_sigterm(pid_t pid)
+{
+	char pfile[64], line[256];
+	snprintf(pfile, sizeof(pfile), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(pfile, "r");
+	if (!f)
+		return 0;
+	int yes = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "SigCgt:", 7))
+			yes = (strtoull(line + 7, NULL, 16) >> (SIGTERM - 1))
+			    & 1;
+	fclose(f);
+	return yes;
+}
+
 /* SIGTERM in the middle of a run: the batches in flight finish, the
  * process exits 0, and a rerun completes with exact counts. */
 static void test_sigterm_mid_run_finishes_cleanly_and_stays_exact(void)
@@ -215,6 +232,10 @@ static void test_sigterm_mid_run_finishes_cleanly_and_stays_exact(void)
 	int clean = 0;
 	for (int i = 0; i < 5; i++) {
 		pid_t pid = start(dir, "opaque", NULL);
+		/* wait until the child catches SIGTERM (on a loaded machine
+		 * the signal could otherwise find it still starting up) */
+		for (int w = 0; w < 400 && !catches_sigterm(pid); w++)
+			usleep(5000);
 		usleep(30000 + 20000 * (useconds_t)i);
 		kill(pid, SIGTERM);
 		int st;
