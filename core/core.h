@@ -177,4 +177,36 @@ static inline size_t sli_next_word(
 int sli_split_words(const sl_value *line,
     int (*emit)(void *ctx, const sl_value *word), void *ctx);
 
+/* Trace checking (tests/model/trace_check.py): built with SL_TRACE
+ * (`scons --trace`), sli_trace appends one line to the file named by the
+ * environment variable SLUICE_TRACE (one write(2) with O_APPEND, so the
+ * lines of several processes interleave whole). Without SL_TRACE it does
+ * nothing. SLUICE_TRACE_CRASH=N makes the Nth traced atomic write of the
+ * process end it with _exit(137) just after its line (a crash point). */
+#ifdef SL_TRACE
+void sli_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A traced atomic write happened: counts it, exits at the crash point. */
+void sli_trace_point(void);
+/* Hex of up to 64 bytes of p into out (129 bytes). */
+const char *sli_trace_hex(char *out, const void *p, size_t n);
+#define SLI_TRACING 1
+#else
+static inline __attribute__((format(printf, 1, 2))) void sli_trace(
+    const char *fmt, ...)
+{
+	(void)fmt;
+}
+static inline void sli_trace_point(void)
+{
+}
+static inline const char *sli_trace_hex(char *out, const void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	out[0] = 0;
+	return out;
+}
+#define SLI_TRACING 0
+#endif
+
 #endif

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,8 +264,7 @@ static void cache_put(cache *c, const uint8_t *k, size_t kl, uint64_t h,
 /* ---- the state ---- */
 typedef struct spart {
 	cache c;
-	int touched_loaded;
-	uint64_t touched_txid;
+	uint64_t touched_txid; /* 0: no record of this partition on disk */
 	sli_buf touched; /* varint klen, key ... */
 	sli_buf rec, key, newtouched, arena;
 	sli_kv_batch batch;
@@ -277,6 +277,9 @@ struct sl_state {
 	sli_kv *kv;
 	sl_state_options o;
 	_Atomic uint64_t committed;
+	_Atomic int recovered; /* the restart pass ran since the last
+	                          set_partitions */
+	pthread_mutex_t recover_lock;
 	uint32_t nparts;
 	spart *parts;
 	int lockfd;
@@ -285,6 +288,7 @@ struct sl_state {
 	/* failure injection (tests): the fields are written before fail_set
 	 * is released and read only by the apply that claims fail_set */
 	_Atomic int fail_set;
+	_Atomic uint64_t fail_commit; /* txid whose commit record fails */
 	int fail_after;
 	uint32_t fail_part;
 	uint64_t fail_txid;
@@ -361,6 +365,9 @@ int sli_state_set_partitions(sl_state *s, uint32_t nparts)
 	free(s->parts);
 	s->parts = np;
 	s->nparts = nparts;
+	/* the in-memory records of touched keys are gone: the restart pass
+	 * must run again (from the records on disk) before the next apply */
+	s->recovered = 0;
 	/* the memory back-end needs no cache in front of it */
 	size_t ce = s->o.cache_entries;
 	if (!strcmp(s->kv->ops->name, "memory"))
@@ -477,6 +484,7 @@ static int state_new(sl_state **out, const sl_state_options *o)
 	}
 	s->lockfd = -1;
 	pthread_mutex_init(&s->fail_lock, NULL);
+	pthread_mutex_init(&s->recover_lock, NULL);
 	*out = s;
 	return SL_OK;
 }
@@ -635,6 +643,7 @@ void sl_state_close(sl_state *s)
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->fail_lock);
+	pthread_mutex_destroy(&s->recover_lock);
 	free(s->dir);
 	free(s);
 }
@@ -690,39 +699,23 @@ static int prefixed(sli_buf *b, const void *k, size_t kl)
 	return rc ? rc : sli_buf_append(b, k, kl);
 }
 
-static void touched_key(uint8_t out[16], uint32_t pn)
+/* The record of the keys partition pn wrote for txid: "\0touched/",
+ * txid (u64 BE), pn (u32 BE). Keyed by txid first: at a restart every
+ * record of the uncommitted txid is found whatever the partition count of
+ * the run that wrote it (format 1 keyed it by partition number only). */
+#define TOUCHED_PREFIX_LEN 9
+#define TOUCHED_KEY_LEN    21
+#define TOUCHED_KEY_V1_LEN 13
+static void touched_key(
+    uint8_t out[TOUCHED_KEY_LEN], uint64_t txid, uint32_t pn)
 {
-	memcpy(out, "\0touched/", 9);
-	out[9] = (uint8_t)(pn >> 24);
-	out[10] = (uint8_t)(pn >> 16);
-	out[11] = (uint8_t)(pn >> 8);
-	out[12] = (uint8_t)pn;
-}
-
-static int load_touched(sl_state *s, uint32_t pi, spart *p)
-{
-	if (p->touched_loaded)
-		return SL_OK;
-	uint8_t tk[16];
-	touched_key(tk, pi);
-	int found;
-	int rc = get_meta(s, (const char *)tk, 13, &p->touched, &found);
-	if (rc)
-		return rc;
-	p->touched_txid = 0;
-	if (found) {
-		const uint8_t *q = p->touched.data;
-		if (sli_varint_get(&q, p->touched.data + p->touched.len,
-		        &p->touched_txid))
-			return sli_err(
-			    SL_ECORRUPT, "touched record is corrupt");
-		size_t hdr = (size_t)(q - p->touched.data);
-		memmove(p->touched.data, q, p->touched.len - hdr);
-		p->touched.len -= hdr;
-	} else
-		p->touched.len = 0;
-	p->touched_loaded = 1;
-	return SL_OK;
+	memcpy(out, "\0touched/", TOUCHED_PREFIX_LEN);
+	for (int i = 0; i < 8; i++)
+		out[9 + i] = (uint8_t)(txid >> (56 - 8 * i));
+	out[17] = (uint8_t)(pn >> 24);
+	out[18] = (uint8_t)(pn >> 16);
+	out[19] = (uint8_t)(pn >> 8);
+	out[20] = (uint8_t)pn;
 }
 
 /* Reads key k's record of partition p (cache first) into *r; the record's
@@ -830,6 +823,235 @@ static int update_rec(sl_semantics sem, const sl_combiner *comb, rec *r,
 	return SL_OK;
 }
 
+#if SLI_TRACING
+/* "key:txid:prev:curr" of a record for the trace (ints; others as ?) */
+static void trace_val(sli_buf *b, const sl_value *v)
+{
+	char t[32];
+	if (v->type == SL_INT)
+		snprintf(t, sizeof(t), "%lld", (long long)v->u.i);
+	else if (v->type == SL_NULL)
+		snprintf(t, sizeof(t), "n");
+	else
+		snprintf(t, sizeof(t), "?");
+	sli_buf_append(b, t, strlen(t));
+}
+
+static void trace_write(sl_state *s, uint32_t pi, uint64_t txid,
+    const sli_kv_batch *batch, size_t n, const sl_value *deltas,
+    const sl_value *keys)
+{
+	sli_buf b;
+	sli_buf_init(&b);
+	char h[160];
+	/* deltas of the call, then every record the write put or deleted */
+	for (size_t i = 0; i < n; i++) {
+		sli_buf_append(&b, " d:", 3);
+		sli_trace_hex(h, keys[i].u.p, keys[i].len);
+		sli_buf_append(&b, h, strlen(h));
+		sli_buf_append(&b, ":", 1);
+		trace_val(&b, &deltas[i]);
+	}
+	const uint8_t *q = batch->ops.data, *end = q + batch->ops.len;
+	while (q < end) {
+		uint8_t op = *q++;
+		uint64_t kl, vl = 0;
+		sli_varint_get(&q, end, &kl);
+		const uint8_t *k = q;
+		q += kl;
+		const uint8_t *v = NULL;
+		if (op == 1) {
+			sli_varint_get(&q, end, &vl);
+			v = q;
+			q += vl;
+		}
+		if (!kl || k[0] != KEY_PREFIX)
+			continue;
+		sli_trace_hex(h, k + 1, kl - 1);
+		rec r;
+		if (v && rec_decode(v, vl, &r) == SL_OK) {
+			char t[64];
+			snprintf(t, sizeof(t), " r:%s:%llu:", h,
+			    (unsigned long long)r.txid);
+			sli_buf_append(&b, t, strlen(t));
+			trace_val(&b, &r.prev);
+			sli_buf_append(&b, ":", 1);
+			trace_val(&b, &r.curr);
+		} else {
+			sli_buf_append(&b, " x:", 3);
+			sli_buf_append(&b, h, strlen(h));
+		}
+	}
+	sli_trace("write %s %u %llu%.*s", s->dir ? s->dir : "mem", pi,
+	    (unsigned long long)txid, (int)b.len,
+	    b.data ? (const char *)b.data : "");
+	sli_buf_free(&b);
+	sli_trace_point();
+}
+#endif
+
+/* ---- the restart pass ----
+ * Collects every touched record (any partition number, format 1's
+ * per-partition records included): their keys, and the keys each record
+ * names when its txid is the one being rolled back. */
+typedef struct rscan {
+	uint64_t undo; /* the txid whose writes are taken back */
+	sli_buf dels; /* varint klen, record key ... */
+	sli_buf keys; /* varint klen, user key ... (of records of undo) */
+	int err;
+} rscan;
+
+static int rscan_cb(
+    void *u, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	rscan *r = u;
+	if (kl != TOUCHED_KEY_LEN && kl != TOUCHED_KEY_V1_LEN)
+		return 0;
+	const uint8_t *q = v, *end = v + vl;
+	uint64_t txid;
+	if (sli_varint_get(&q, end, &txid)) {
+		r->err = sli_err(SL_ECORRUPT, "touched record is corrupt");
+		return 1;
+	}
+	int rc = sli_buf_put_varint(&r->dels, kl);
+	if (!rc)
+		rc = sli_buf_append(&r->dels, k, kl);
+	if (!rc && txid == r->undo)
+		rc = sli_buf_append(&r->keys, q, (size_t)(end - q));
+	if (rc) {
+		r->err = rc;
+		return 1;
+	}
+	return 0;
+}
+
+/* Before anything runs: for every key that a record of txid undo (the
+ * first uncommitted txid, or the last committed one when another state of
+ * the topology is one commit behind) names and that still carries undo,
+ * curr = prev (deleted when prev is null; transactional records also
+ * forget the txid so that the replay applies again); every record is
+ * dropped; when undoing a commit, the commit record goes back to target
+ * with meta. One atomic write. The partition count of the runs that wrote
+ * the records does not matter (opaque_check.py --remap). */
+static int recover(sl_state *s, uint64_t target, const void *meta, size_t ml)
+{
+	uint64_t committed = s->committed;
+	if (target != committed && target + 1 != committed)
+		return sli_err(SL_ESTALE,
+		    "%s has committed txid %llu but the topology resumes at "
+		    "%llu: these states were not written by one topology",
+		    s->dir ? s->dir : "state", (unsigned long long)committed,
+		    (unsigned long long)target);
+	rscan r;
+	memset(&r, 0, sizeof(r));
+	r.undo = target + 1;
+	sli_buf_init(&r.dels);
+	sli_buf_init(&r.keys);
+	sli_buf key, val, rb;
+	sli_buf_init(&key);
+	sli_buf_init(&val);
+	sli_buf_init(&rb);
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	static const uint8_t pre[] = "\0touched/";
+	int rc
+	    = s->kv->ops->scan(s->kv, pre, TOUCHED_PREFIX_LEN, rscan_cb, &r);
+	if (!rc)
+		rc = r.err;
+	uint64_t nroll = 0;
+	const uint8_t *q = r.keys.data, *end = q + r.keys.len;
+	while (!rc && q < end) {
+		uint64_t kl;
+		if (sli_varint_get(&q, end, &kl) || kl > (uint64_t)(end - q)) {
+			rc = sli_err(SL_ECORRUPT, "touched record is corrupt");
+			break;
+		}
+		const uint8_t *k = q;
+		q += kl;
+		int found;
+		rc = prefixed(&key, k, kl);
+		if (!rc)
+			rc = s->kv->ops->get(
+			    s->kv, key.data, key.len, &val, &found);
+		rec rr;
+		if (rc || !found)
+			continue;
+		if ((rc = rec_decode(val.data, val.len, &rr)))
+			break;
+		if (rr.txid != r.undo)
+			continue;
+		nroll++;
+		if (rr.prev.type == SL_NULL) {
+			rc = sli_kv_batch_del(&b, key.data, key.len);
+			continue;
+		}
+		rr.curr = rr.prev;
+		if (s->o.semantics != SL_SEM_OPAQUE)
+			rr.txid = 0;
+		rb.len = 0;
+		rc = rec_encode(&rb, &rr);
+		if (!rc)
+			rc = sli_kv_batch_put(
+			    &b, key.data, key.len, rb.data, rb.len);
+	}
+	q = r.dels.data;
+	end = q + r.dels.len;
+	while (!rc && q < end) {
+		uint64_t kl;
+		sli_varint_get(&q, end, &kl);
+		rc = sli_kv_batch_del(&b, q, kl);
+		q += kl;
+	}
+	if (!rc && target + 1 == committed) {
+		sli_buf v;
+		sli_buf_init(&v);
+		rc = sli_buf_put_varint(&v, target);
+		if (!rc)
+			rc = sli_buf_append(&v, meta, ml);
+		if (!rc)
+			rc = sli_kv_batch_put(
+			    &b, M_COMMIT, sizeof(M_COMMIT) - 1, v.data, v.len);
+		sli_buf_free(&v);
+	}
+	if (!rc && b.n)
+		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
+	if (!rc) {
+		s->committed = target;
+		for (uint32_t i = 0; i < s->nparts; i++) {
+			cache_clear(&s->parts[i].c);
+			s->parts[i].touched.len = 0;
+			s->parts[i].touched_txid = 0;
+		}
+		s->recovered = 1;
+#if SLI_TRACING
+		/* the pass, then what it wrote as a write of partition -1 */
+		sli_trace("recover %s %llu %llu %llu", s->dir ? s->dir : "mem",
+		    (unsigned long long)committed, (unsigned long long)target,
+		    (unsigned long long)nroll);
+		trace_write(s, UINT32_MAX, target, &b, 0, NULL, NULL);
+#endif
+		(void)nroll;
+	}
+	sli_kv_batch_free(&b);
+	sli_buf_free(&r.dels);
+	sli_buf_free(&r.keys);
+	sli_buf_free(&key);
+	sli_buf_free(&val);
+	sli_buf_free(&rb);
+	return rc;
+}
+
+int sli_state_recover(
+    sl_state *s, uint64_t target, const void *meta, size_t metalen)
+{
+	if (s->o.read_only)
+		return SL_OK;
+	pthread_mutex_lock(&s->recover_lock);
+	int rc = recover(s, target, meta, metalen);
+	pthread_mutex_unlock(&s->recover_lock);
+	return rc;
+}
+
 int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
     const sl_value *keys, const sl_value *deltas, const sl_combiner *comb)
 {
@@ -862,9 +1084,17 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 			    pi, (unsigned long long)txid);
 		fail_after = 1;
 	}
-	int rc = load_touched(s, pi, p);
-	if (rc)
-		return rc;
+	int rc = SL_OK;
+	if (!s->recovered) {
+		/* a direct caller (tests, tools) that did not run the restart
+		 * pass: run it now, against this state's own commit record */
+		pthread_mutex_lock(&s->recover_lock);
+		if (!s->recovered)
+			rc = recover(s, s->committed, NULL, 0);
+		pthread_mutex_unlock(&s->recover_lock);
+		if (rc)
+			return rc;
+	}
 	sli_kv_batch_clear(&p->batch);
 	p->arena.len = 0;
 	p->newtouched.len = 0;
@@ -889,6 +1119,10 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		s->kv->ops->prefetch(s->kv, KEY_PREFIX, n, keys);
 	kset ks = { NULL, 0 };
 	int opaque = s->o.semantics == SL_SEM_OPAQUE;
+	/* transactional state records its keys too: a restart that finds
+	 * another state of the topology one commit behind takes this one's
+	 * last commit back (sli_state_recover) */
+	int record = s->o.semantics != SL_SEM_NONE;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (keys[i].type != SL_BYTES) {
 			rc = sli_err(SL_EINVAL, "state keys must be bytes");
@@ -908,7 +1142,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 			p->offs[i] = p->arena.len;
 			rc = rec_encode(&p->arena, &r);
 		}
-		if (!rc && opaque) {
+		if (!rc && record) {
 			rc = sli_buf_put_varint(&p->newtouched, kl);
 			if (!rc)
 				rc = sli_buf_append(&p->newtouched, k, kl);
@@ -976,26 +1210,37 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		free(ks.idx);
 	}
 	sli_buf_free(&rb);
-	if (!rc && opaque) {
-		uint8_t tk[16];
-		touched_key(tk, pi);
+	if (!rc && record) {
+		uint8_t tk[TOUCHED_KEY_LEN];
+		if (p->touched_txid && p->touched_txid != txid) {
+			/* the record of this partition's previous txid: that
+			 * txid committed before this one could be written */
+			touched_key(tk, p->touched_txid, pi);
+			rc = sli_kv_batch_del(&p->batch, tk, TOUCHED_KEY_LEN);
+		}
+		touched_key(tk, txid, pi);
 		sli_buf tv;
 		sli_buf_init(&tv);
-		rc = sli_buf_put_varint(&tv, txid);
+		if (!rc)
+			rc = sli_buf_put_varint(&tv, txid);
 		if (!rc)
 			rc = sli_buf_append(
 			    &tv, p->newtouched.data, p->newtouched.len);
 		if (!rc)
 			rc = sli_kv_batch_put(
-			    &p->batch, tk, 13, tv.data, tv.len);
+			    &p->batch, tk, TOUCHED_KEY_LEN, tv.data, tv.len);
 		sli_buf_free(&tv);
 	}
 	if (!rc)
 		rc = s->kv->ops->write(s->kv, &p->batch, s->o.sync);
+#if SLI_TRACING
+	if (!rc)
+		trace_write(s, pi, txid, &p->batch, n, deltas, keys);
+#endif
 	if (rc) {
-		/* nothing of this call may stay in the cache */
+		/* nothing of this call may stay in the cache; the records
+		 * in memory still describe what is on disk */
 		cache_clear(&p->c);
-		p->touched_loaded = 0;
 		return rc;
 	}
 	/* the write is durable: mirror it in the cache */
@@ -1016,7 +1261,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 			cache_del(
 			    &p->c, k + 1, kl - 1, sli_fasthash(k + 1, kl - 1));
 	}
-	if (opaque) {
+	if (record) {
 		sli_buf t = p->touched;
 		p->touched = p->newtouched;
 		p->newtouched = t;
@@ -1035,6 +1280,12 @@ int sli_state_commit(
 {
 	if (s->o.read_only)
 		return sli_err(SL_EPERM, "state opened read-only");
+	uint64_t fc = txid;
+	if (s->fail_commit == txid
+	    && atomic_compare_exchange_strong(&s->fail_commit, &fc, 0))
+		return sli_err(SL_EFAILED,
+		    "injected failure writing the commit record of txid %llu",
+		    (unsigned long long)txid);
 	if (txid != s->committed + 1)
 		return sli_err(SL_ESTALE,
 		    "commit of txid %llu after %llu: commits go in order",
@@ -1054,8 +1305,13 @@ int sli_state_commit(
 		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
 	sli_kv_batch_free(&b);
 	sli_buf_free(&v);
-	if (!rc)
+	if (!rc) {
 		s->committed = txid;
+		char h[160];
+		sli_trace("commit %s %llu %s", s->dir ? s->dir : "mem",
+		    (unsigned long long)txid, sli_trace_hex(h, meta, metalen));
+		sli_trace_point();
+	}
 	return rc;
 }
 
@@ -1112,6 +1368,12 @@ int sli_state_put_meta(
 	}
 	if (!rc)
 		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
+	if (!rc) {
+		char h[160];
+		sli_trace("meta %s %s %llu %s", s->dir ? s->dir : "mem", name,
+		    (unsigned long long)txid, sli_trace_hex(h, p, n));
+		sli_trace_point();
+	}
 	sli_kv_batch_free(&b);
 	sli_buf_free(&k);
 	return rc;
@@ -1130,6 +1392,11 @@ int sli_state_get_meta(
 	if (!rc && !found)
 		rc = SL_ENOTFOUND;
 	return rc;
+}
+
+void sli_state_fail_commit_once(sl_state *s, uint64_t txid)
+{
+	s->fail_commit = txid;
 }
 
 void sli_state_fail_once(

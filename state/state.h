@@ -20,7 +20,8 @@
 #include "core/core.h"
 
 /* Number of state partitions (default 1). Set before the first apply; it
- * may change between runs (each partition records its own touched keys). */
+ * may change between runs: the records of touched keys belong to a txid
+ * and the restart pass (sli_state_recover) reads them all. */
 int sli_state_set_partitions(sl_state *s, uint32_t nparts);
 
 /* Writes batch txid for partition part: for each i, key keys[i] (bytes,
@@ -36,6 +37,19 @@ int sli_state_set_partitions(sl_state *s, uint32_t nparts);
  * empty batch still records that the partition wrote txid). */
 int sli_state_apply(sl_state *s, uint32_t part, uint64_t txid, size_t n,
     const sl_value *keys, const sl_value *deltas, const sl_combiner *comb);
+
+/* The restart pass, before anything runs (a topology calls it for each
+ * of its states with the lowest committed txid among them, and the meta
+ * of that commit): for every key that a record of txid target+1 names and
+ * that still carries target+1, curr = prev; every record of touched keys
+ * is dropped, whatever partition count wrote it. When this state already
+ * committed target+1 (a crash between the commit records of two states),
+ * that commit is taken back too and the commit record becomes (target,
+ * meta). SL_ESTALE when the state is further apart. Read-only: nothing.
+ * sli_state_apply runs it with the state's own commit when it was not
+ * run since the last sli_state_set_partitions. */
+int sli_state_recover(
+    sl_state *s, uint64_t target, const void *meta, size_t metalen);
 
 /* Durably records that txid committed, with meta (opaque bytes of the
  * spouts, e.g. file offsets). Must be txid == last committed + 1. */
@@ -65,5 +79,9 @@ sl_semantics sli_state_semantics(const sl_state *s);
  * SL_EFAILED after (when after_write) or before writing. 0 part = any. */
 void sli_state_fail_once(
     sl_state *s, uint32_t part, uint64_t txid, int after_write);
+
+/* Injected failure for tests: the next commit record of txid fails
+ * (SL_EFAILED) before anything is written. */
+void sli_state_fail_commit_once(sl_state *s, uint64_t txid);
 
 #endif
