@@ -6,6 +6,7 @@
  * the acker in frames too. An end marker (an EOB frame) follows the last
  * tuple so that an at-most-once run knows when everything was processed.
  */
+#include "core/latency.h"
 #include "plain.h"
 #include "transport/transport.h"
 
@@ -76,8 +77,7 @@ struct sl_plain {
 	char url[64];
 	pthread_mutex_t lock;
 	sl_plain_stats st;
-	double *lat;
-	size_t nlat, caplat;
+	sli_latency lat; /* tree latencies, ms (core/latency.h) */
 	uint64_t start_ns, end_ns;
 	_Atomic int acker_stop;
 };
@@ -127,7 +127,6 @@ void sl_plain_free(sl_plain *p)
 		sl_fields_free(p->c[i].out);
 	}
 	free(p->c);
-	free(p->lat);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -435,23 +434,6 @@ int sl_plain_spout_emit(
 	return to_acker(k, a, 4);
 }
 
-static void record_latency(sl_plain *p, double ms)
-{
-	if (p->nlat == p->caplat) {
-		size_t nc = p->caplat ? p->caplat * 2 : 4096;
-		if (nc > (1u << 20)) {
-			p->lat[p->nlat++ % p->caplat] = ms;
-			return;
-		}
-		double *n = realloc(p->lat, nc * sizeof(double));
-		if (!n)
-			return;
-		p->lat = n;
-		p->caplat = nc;
-	}
-	p->lat[p->nlat++] = ms;
-}
-
 /* Acker replies to the spout: (msgid, 1 done | 0 failed | 2 timed out). */
 static int spout_replies(ptask *k, int timeout_ms)
 {
@@ -476,7 +458,7 @@ static int spout_replies(ptask *k, int timeout_ms)
 				pthread_mutex_lock(&p->lock);
 				if (v[1].u.i == 1) {
 					p->st.acked++;
-					record_latency(p,
+					sli_latency_add(&p->lat,
 					    (double)(sli_now_ns() - t0) / 1e6);
 				} else if (v[1].u.i == 2)
 					p->st.timed_out++, p->st.failed++;
@@ -769,31 +751,15 @@ static void free_task(ptask *k)
 	free(k);
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 int sl_plain_stats_get(sl_plain *p, sl_plain_stats *st)
 {
 	pthread_mutex_lock(&p->lock);
 	*st = p->st;
-	size_t n = p->nlat < p->caplat ? p->nlat : p->caplat;
-	double *l = n ? malloc(n * sizeof(double)) : NULL;
-	if (l)
-		memcpy(l, p->lat, n * sizeof(double));
-	else
-		n = 0;
 	uint64_t end = p->end_ns ? p->end_ns : sli_now_ns();
 	st->elapsed_s = p->start_ns ? (double)(end - p->start_ns) / 1e9 : 0;
+	st->latency_p50_ms = sli_latency_quantile(&p->lat, 0.5);
+	st->latency_p99_ms = sli_latency_quantile(&p->lat, 0.99);
 	pthread_mutex_unlock(&p->lock);
-	if (n) {
-		qsort(l, n, sizeof(double), dbl_cmp);
-		st->latency_p50_ms = l[(size_t)(0.5 * (double)(n - 1))];
-		st->latency_p99_ms = l[(size_t)(0.99 * (double)(n - 1))];
-	}
-	free(l);
 	return SL_OK;
 }
 

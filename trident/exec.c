@@ -1262,45 +1262,9 @@ void sl_topology_stop(sl_topology *t)
 static void record_latency(sl_topology *t, double commit_ms, double batch_ms)
 {
 	pthread_mutex_lock(&t->stats_lock);
-	if (t->nlat == t->caplat) {
-		size_t ncap = t->caplat ? t->caplat * 2 : 1024;
-		if (ncap > (1u << 20)) {
-			/* keep a bounded sample: overwrite round robin */
-			t->lat_commit[t->nlat % t->caplat] = commit_ms;
-			t->lat_batch[t->nlat % t->caplat] = batch_ms;
-			pthread_mutex_unlock(&t->stats_lock);
-			return;
-		}
-		double *a = realloc(t->lat_commit, ncap * sizeof(double));
-		if (a)
-			t->lat_commit = a;
-		double *b = realloc(t->lat_batch, ncap * sizeof(double));
-		if (b)
-			t->lat_batch = b;
-		if (!a || !b) {
-			pthread_mutex_unlock(&t->stats_lock);
-			return;
-		}
-		t->caplat = ncap;
-	}
-	t->lat_commit[t->nlat] = commit_ms;
-	t->lat_batch[t->nlat] = batch_ms;
-	t->nlat++;
+	sli_latency_add(&t->lat_commit, commit_ms);
+	sli_latency_add(&t->lat_batch, batch_ms);
 	pthread_mutex_unlock(&t->stats_lock);
-}
-
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p)
-{
-	if (!n)
-		return 0;
-	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-	return v[i];
 }
 
 int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st)
@@ -1318,25 +1282,13 @@ int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st)
 	st->tuples_per_batch = t->batches_committed
 	    ? (double)t->tuples / (double)t->batches_committed
 	    : 0;
-	size_t n = t->nlat < t->caplat ? t->nlat : t->caplat;
-	double *a = n ? malloc(n * sizeof(double)) : NULL;
-	double *b = n ? malloc(n * sizeof(double)) : NULL;
-	if (a && b) {
-		memcpy(a, t->lat_commit, n * sizeof(double));
-		memcpy(b, t->lat_batch, n * sizeof(double));
-	} else
-		n = 0;
 	uint64_t end = t->end_ns ? t->end_ns : sli_now_ns();
 	st->elapsed_s = t->start_ns ? (double)(end - t->start_ns) / 1e9 : 0;
+	st->commit_p50_ms = sli_latency_quantile(&t->lat_commit, 0.5);
+	st->commit_p99_ms = sli_latency_quantile(&t->lat_commit, 0.99);
+	st->batch_p50_ms = sli_latency_quantile(&t->lat_batch, 0.5);
+	st->batch_p99_ms = sli_latency_quantile(&t->lat_batch, 0.99);
 	pthread_mutex_unlock(&t->stats_lock);
-	qsort(a, n, sizeof(double), dbl_cmp);
-	qsort(b, n, sizeof(double), dbl_cmp);
-	st->commit_p50_ms = pct(a, n, 0.5);
-	st->commit_p99_ms = pct(a, n, 0.99);
-	st->batch_p50_ms = pct(b, n, 0.5);
-	st->batch_p99_ms = pct(b, n, 0.99);
-	free(a);
-	free(b);
 	return SL_OK;
 }
 

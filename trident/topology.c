@@ -57,8 +57,6 @@ void sl_topology_free(sl_topology *t)
 	}
 	free(t->nodes);
 	free(t->stages);
-	free(t->lat_commit);
-	free(t->lat_batch);
 	pthread_mutex_destroy(&t->stats_lock);
 	free(t->name);
 	free(t);

@@ -3,6 +3,7 @@
 #ifndef SLI_TOPOLOGY_INT_H
 #define SLI_TOPOLOGY_INT_H
 
+#include "core/latency.h"
 #include "trident.h"
 
 typedef struct task task;
@@ -63,8 +64,7 @@ struct sl_topology {
 	pthread_mutex_t stats_lock;
 	uint64_t batches_committed, replays, tuples, empty_batches;
 	uint64_t last_committed;
-	double *lat_commit, *lat_batch;
-	size_t nlat, caplat;
+	sli_latency lat_commit, lat_batch; /* ms, core/latency.h */
 	uint64_t start_ns, end_ns;
 };
 
