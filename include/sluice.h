@@ -393,8 +393,11 @@ sl_stream *sl_stream_global(sl_stream *s);
  * group. */
 sl_stream *sl_stream_group_by(sl_stream *s, const char *fields);
 /* Aggregates each batch (per group when grouped); output: the group
- * fields then out_field (or the aggregator's own fields). in_field may be
- * NULL for Count and FirstN. */
+ * fields then out_field. An aggregator (SL_AGG_AGGREGATOR) given no
+ * out_field emits whole input tuples instead (FirstN): the stream keeps
+ * its fields (or only in_field when one is named). in_field may be NULL
+ * for Count and FirstN. A callback that emits the wrong number of values
+ * stops the run with SL_EINVAL (a replay would fail the same way). */
 sl_stream *sl_stream_aggregate(
     sl_stream *s, const char *in_field, sl_agg agg, const char *out_field);
 /* Aggregates each batch within each partition, without a repartition. */

@@ -1,9 +1,21 @@
 /* outbox.c - one upstream task's frames to its downstream tasks: tuples are
  * routed by a grouping, accumulated per target, shipped as frames, and each
- * batch ends with an end-of-batch marker per target carrying the count. */
+ * batch ends with an end-of-batch marker per target carrying the count.
+ * A task may hold several batches open at once (frames of batches T and
+ * T+1 interleave at a middle stage): each open batch has its own slot of
+ * frame writers and counts, and sli_outbox_use picks the slot the next
+ * tuples belong to. */
 #include "transport.h"
 
 #include <stdlib.h>
+
+typedef struct obslot {
+	uint64_t txid;
+	uint32_t attempt;
+	int open;
+	sli_frame_writer *w; /* one per target */
+	uint64_t *sent;
+} obslot;
 
 struct sli_outbox {
 	sli_link **targets;
@@ -12,10 +24,9 @@ struct sli_outbox {
 	uint32_t source, stream;
 	size_t frame_tuples;
 	const uint8_t *key;
-	uint64_t txid;
-	uint32_t attempt;
-	sli_frame_writer *w; /* one per target */
-	uint64_t *sent;
+	obslot **slots; /* stable pointers: cur points into one */
+	size_t nslots;
+	obslot *cur; /* the batch being written, or NULL */
 	int send_timeout_ms;
 	const _Atomic int *abort; /* stop waiting on a blocked link when set */
 };
@@ -30,16 +41,6 @@ int sli_outbox_new(sli_outbox **out, sli_link **targets, uint32_t ntargets,
 	sli_outbox *o = calloc(1, sizeof(*o));
 	if (!o)
 		return SL_ENOMEM;
-	o->w = calloc(ntargets, sizeof(*o->w));
-	o->sent = calloc(ntargets, sizeof(*o->sent));
-	if (!o->w || !o->sent) {
-		free(o->w);
-		free(o->sent);
-		free(o);
-		return SL_ENOMEM;
-	}
-	for (uint32_t i = 0; i < ntargets; i++)
-		sli_frame_writer_init(&o->w[i]);
 	o->targets = targets;
 	o->ntargets = ntargets;
 	o->g = *g;
@@ -57,10 +58,15 @@ void sli_outbox_free(sli_outbox *o)
 {
 	if (!o)
 		return;
-	for (uint32_t i = 0; i < o->ntargets; i++)
-		sli_frame_writer_free(&o->w[i]);
-	free(o->w);
-	free(o->sent);
+	for (size_t k = 0; k < o->nslots; k++) {
+		obslot *sl = o->slots[k];
+		for (uint32_t i = 0; i < o->ntargets; i++)
+			sli_frame_writer_free(&sl->w[i]);
+		free(sl->w);
+		free(sl->sent);
+		free(sl);
+	}
+	free(o->slots);
 	free(o);
 }
 
@@ -91,18 +97,20 @@ static int send_one(sli_outbox *o, uint32_t t, const uint8_t *d, size_t n)
 
 static int start(sli_outbox *o, uint32_t t, uint8_t kind, uint32_t count)
 {
-	sli_frame_header h
-	    = { kind, 0, o->stream, o->txid, o->attempt, o->source, t, count };
-	return sli_frame_writer_begin(&o->w[t], &h);
+	obslot *sl = o->cur;
+	sli_frame_header h = { kind, 0, o->stream, sl->txid, sl->attempt,
+		o->source, t, count };
+	return sli_frame_writer_begin(&sl->w[t], &h);
 }
 
 static int flush(sli_outbox *o, uint32_t t)
 {
 	const uint8_t *d;
 	size_t n;
-	if (!o->w[t].h.count)
+	sli_frame_writer *w = &o->cur->w[t];
+	if (!w->h.count)
 		return SL_OK;
-	int rc = sli_frame_writer_finish(&o->w[t], o->key, &d, &n);
+	int rc = sli_frame_writer_finish(w, o->key, &d, &n);
 	if (!rc)
 		rc = send_one(o, t, d, n);
 	if (!rc)
@@ -110,12 +118,51 @@ static int flush(sli_outbox *o, uint32_t t)
 	return rc;
 }
 
+/* The slot of txid (any attempt), else a closed one, else a new one. */
+static obslot *slot_for(sli_outbox *o, uint64_t txid)
+{
+	obslot *closed = NULL;
+	for (size_t k = 0; k < o->nslots; k++) {
+		obslot *sl = o->slots[k];
+		if (sl->open && sl->txid == txid)
+			return sl;
+		if (!sl->open && !closed)
+			closed = sl;
+	}
+	if (closed)
+		return closed;
+	obslot **ns = realloc(o->slots, (o->nslots + 1) * sizeof(*ns));
+	if (!ns)
+		return NULL;
+	o->slots = ns;
+	obslot *sl = calloc(1, sizeof(*sl));
+	if (!sl)
+		return NULL;
+	sl->w = calloc(o->ntargets, sizeof(*sl->w));
+	sl->sent = calloc(o->ntargets, sizeof(*sl->sent));
+	if (!sl->w || !sl->sent) {
+		free(sl->w);
+		free(sl->sent);
+		free(sl);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < o->ntargets; i++)
+		sli_frame_writer_init(&sl->w[i]);
+	o->slots[o->nslots++] = sl;
+	return sl;
+}
+
 int sli_outbox_begin(sli_outbox *o, uint64_t txid, uint32_t attempt)
 {
-	o->txid = txid;
-	o->attempt = attempt;
+	obslot *sl = slot_for(o, txid);
+	if (!sl)
+		return SL_ENOMEM;
+	sl->txid = txid;
+	sl->attempt = attempt;
+	sl->open = 1;
+	o->cur = sl;
 	for (uint32_t t = 0; t < o->ntargets; t++) {
-		o->sent[t] = 0;
+		sl->sent[t] = 0;
 		int rc = start(o, t, SLI_FRAME_DATA, 0);
 		if (rc)
 			return rc;
@@ -123,17 +170,44 @@ int sli_outbox_begin(sli_outbox *o, uint64_t txid, uint32_t attempt)
 	return SL_OK;
 }
 
+int sli_outbox_use(sli_outbox *o, uint64_t txid, uint32_t attempt)
+{
+	if (o->cur && o->cur->open && o->cur->txid == txid
+	    && o->cur->attempt == attempt)
+		return SL_OK;
+	for (size_t k = 0; k < o->nslots; k++) {
+		obslot *sl = o->slots[k];
+		if (sl->open && sl->txid == txid && sl->attempt == attempt) {
+			o->cur = sl;
+			return SL_OK;
+		}
+	}
+	return sli_outbox_begin(o, txid, attempt);
+}
+
+void sli_outbox_drop(sli_outbox *o, uint64_t txid)
+{
+	for (size_t k = 0; k < o->nslots; k++)
+		if (o->slots[k]->open && o->slots[k]->txid == txid)
+			o->slots[k]->open = 0;
+	if (o->cur && !o->cur->open)
+		o->cur = NULL;
+}
+
 int sli_outbox_emit_to(sli_outbox *o, uint32_t t, const sl_value *v, size_t n)
 {
 	if (t >= o->ntargets)
 		return SL_EINVAL;
-	int rc = sli_frame_writer_add(&o->w[t], v, n);
+	if (!o->cur)
+		return sli_err(SL_ESTATE, "outbox: no batch begun");
+	obslot *sl = o->cur;
+	int rc = sli_frame_writer_add(&sl->w[t], v, n);
 	if (rc == SL_EFULL && !(rc = flush(o, t)))
-		rc = sli_frame_writer_add(&o->w[t], v, n);
+		rc = sli_frame_writer_add(&sl->w[t], v, n);
 	if (rc)
 		return rc;
-	o->sent[t]++;
-	if (o->w[t].h.count >= o->frame_tuples)
+	sl->sent[t]++;
+	if (sl->w[t].h.count >= o->frame_tuples)
 		return flush(o, t);
 	return SL_OK;
 }
@@ -153,28 +227,32 @@ int sli_outbox_emit(sli_outbox *o, const sl_value *v, size_t n)
 
 int sli_outbox_end(sli_outbox *o)
 {
+	obslot *sl = o->cur;
+	if (!sl)
+		return sli_err(SL_ESTATE, "outbox: no batch begun");
 	for (uint32_t t = 0; t < o->ntargets; t++) {
 		int rc = flush(o, t);
 		if (rc)
 			return rc;
-		if (o->sent[t] > UINT32_MAX)
+		if (sl->sent[t] > UINT32_MAX)
 			return SL_EOVERFLOW;
 		const uint8_t *d;
 		size_t n;
 		if ((rc = start(o, t, SLI_FRAME_EOB, 0)))
 			return rc;
-		o->w[t].h.count = (uint32_t)o->sent[t];
-		rc = sli_frame_writer_finish(&o->w[t], o->key, &d, &n);
+		sl->w[t].h.count = (uint32_t)sl->sent[t];
+		rc = sli_frame_writer_finish(&sl->w[t], o->key, &d, &n);
 		if (!rc)
 			rc = send_one(o, t, d, n);
 		if (rc)
 			return rc;
-		start(o, t, SLI_FRAME_DATA, 0);
 	}
+	sl->open = 0;
+	o->cur = NULL;
 	return SL_OK;
 }
 
 uint64_t sli_outbox_sent(const sli_outbox *o, uint32_t t)
 {
-	return t < o->ntargets ? o->sent[t] : 0;
+	return o->cur && t < o->ntargets ? o->cur->sent[t] : 0;
 }

@@ -153,14 +153,22 @@ int sli_outbox_new(sli_outbox **out, sli_link **targets, uint32_t ntargets,
     const sli_grouping *g, uint32_t source_task, uint32_t stream,
     size_t frame_tuples, const uint8_t *key);
 void sli_outbox_free(sli_outbox *o);
-/* Starts batch txid/attempt (resets per-target counts). */
+/* Starts batch txid/attempt (resets per-target counts; an open slot of an
+ * older attempt of txid is reused) and makes it current. Several batches
+ * may be open at once. */
 int sli_outbox_begin(sli_outbox *o, uint64_t txid, uint32_t attempt);
-/* Routes one tuple by the grouping. */
+/* Makes batch txid/attempt current, beginning it when it is not open. */
+int sli_outbox_use(sli_outbox *o, uint64_t txid, uint32_t attempt);
+/* Forgets the open slot of txid (a failed batch) without sending. */
+void sli_outbox_drop(sli_outbox *o, uint64_t txid);
+/* Routes one tuple by the grouping into the current batch (SL_ESTATE when
+ * no batch is current). */
 int sli_outbox_emit(sli_outbox *o, const sl_value *v, size_t n);
 /* Sends one tuple to target t. */
 int sli_outbox_emit_to(sli_outbox *o, uint32_t t, const sl_value *v, size_t n);
-/* Flushes every partial frame and sends each target an EOB frame with the
- * number of tuples it was sent in this batch. */
+/* Flushes every partial frame of the current batch and sends each target
+ * an EOB frame with the number of tuples it was sent in this batch; the
+ * batch is then closed (no batch is current). */
 int sli_outbox_end(sli_outbox *o);
 /* Tuples sent to target t in the current batch. */
 uint64_t sli_outbox_sent(const sli_outbox *o, uint32_t t);

@@ -75,6 +75,8 @@ struct task {
 	int has_result;
 	char err[256];
 	const char *fail_node; /* where the last error happened */
+	int fatal; /* the last error is a bug in the topology: replaying
+	              cannot heal it */
 };
 
 struct sl_collector {
@@ -267,10 +269,15 @@ int sl_emit(sl_collector *c, const sl_value *v, size_t n)
 		nout = c->nbase + n;
 	}
 	size_t want = sl_fields_count(c->node->out);
-	if (nout != want && !(c->node->kind == N_SPOUT && nout >= want))
+	if (nout != want && !(c->node->kind == N_SPOUT && nout >= want)) {
+		/* the same input would fail the same way on every replay */
+		c->k->fatal = 1;
+		if (!c->k->fail_node)
+			c->k->fail_node = c->node->name;
 		return c->err = sli_err(SL_EINVAL,
 		           "%s emitted %zu values, its fields are %zu",
 		           c->node->name, nout, want);
+	}
 	c->emitted++;
 	int rc = to_children(c->k, c->b, c->node, out, want);
 	if (rc)
@@ -316,7 +323,8 @@ static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
 		}
 		sl_value gv[SL_MAX_FIELDS];
 		sli_aggmap_groups(e, gv);
-		sl_collector c = { C_PREFIX, k, b, n, gv, ng, 0, 0 };
+		sl_collector c = { n->agg_whole ? C_REPLACE : C_PREFIX, k, b,
+			n, gv, ng, 0, 0 };
 		sl_value proj = n->agg_in >= 0 ? v[n->agg_in] : sl_null();
 		sl_tuple tu = n->agg_in >= 0 ? (sl_tuple) { &proj, 1 }
 		                             : (sl_tuple) { v, nv };
@@ -489,8 +497,8 @@ static int finish_node(task *k, bctx *b, sl_stream *n)
 		sli_aggmap_groups(e, tu);
 		int rc;
 		if (a->kind == SL_AGG_AGGREGATOR) {
-			sl_collector c
-			    = { C_PREFIX, k, b, n, tu, e->ngroup, 0, 0 };
+			sl_collector c = { n->agg_whole ? C_REPLACE : C_PREFIX,
+				k, b, n, tu, e->ngroup, 0, 0 };
 			rc = a->complete(a->user, e->st, &c);
 			rc = rc ? rc : c.err;
 		} else {
@@ -625,7 +633,9 @@ static void report_fail(
 	    *sl_errdetail() ? sl_errdetail()
 	        : *k->err   ? k->err
 	                    : sl_strerror(rc));
-	sli_buf_put_u32(&body, (uint32_t)-rc);
+	/* the top bit marks an error no replay can heal */
+	sli_buf_put_u32(&body, (uint32_t)-rc | (k->fatal ? 0x80000000u : 0));
+	k->fatal = 0;
 	sli_buf_append(&body, msg, strlen(msg));
 	report(k, OP_FAIL, txid, attempt, &body);
 	sli_buf_free(&body);
@@ -756,6 +766,8 @@ static int spout_emit(task *k, uint64_t txid, uint32_t attempt)
 	if (!rc)
 		rc = finish_batch(k, b);
 	if (rc) {
+		for (size_t i = 0; i < k->nouts; i++)
+			sli_outbox_drop(k->outs[i].ob, txid);
 		report_fail(k, txid, attempt, rc, sp->name);
 	} else {
 		sli_buf body;
@@ -848,10 +860,12 @@ static int handle_data(task *k, sli_frame_reader *r)
 		return stale ? SL_OK : SL_ENOMEM;
 	if (b->failed)
 		return SL_OK;
-	if (b->tuples == 0 && r->h.kind == SLI_FRAME_DATA && done == 0) {
-		/* first frame of the batch: open the outboxes */
-	}
 	int rc = done < 0 ? done : SL_OK;
+	/* this frame's batch is the one the outboxes write to (frames of
+	 * several batches interleave; the first frame of a batch, or of a
+	 * newer attempt, opens it downstream) */
+	for (size_t i = 0; !rc && i < k->nouts; i++)
+		rc = sli_outbox_use(k->outs[i].ob, r->h.txid, r->h.attempt);
 	sl_stream *entry = t->stages[k->stage].entry;
 	if (!rc && r->h.kind == SLI_FRAME_DATA) {
 		sl_value v[SL_MAX_FIELDS];
@@ -867,11 +881,7 @@ static int handle_data(task *k, sli_frame_reader *r)
 		}
 	}
 	if (!rc && done == 1) {
-		for (size_t i = 0; !rc && i < k->nouts; i++)
-			rc = sli_outbox_begin(
-			    k->outs[i].ob, r->h.txid, r->h.attempt);
-		if (!rc)
-			rc = finish_batch(k, b);
+		rc = finish_batch(k, b);
 		sli_tracker_forget(k->tracker, r->h.txid);
 		if (!rc) {
 			report(k, OP_DONE, r->h.txid, r->h.attempt, NULL);
@@ -881,6 +891,8 @@ static int handle_data(task *k, sli_frame_reader *r)
 	}
 	if (rc) {
 		b->failed = 1;
+		for (size_t i = 0; i < k->nouts; i++)
+			sli_outbox_drop(k->outs[i].ob, r->h.txid);
 		report_fail(k, r->h.txid, r->h.attempt, rc, entry->name);
 	}
 	return SL_OK;
@@ -1304,6 +1316,8 @@ typedef struct coord {
 	uint64_t eof_txid;
 	uint32_t *attempts; /* per inflight slot */
 	int err;
+	uint64_t term_after; /* SLUICE_TEST_TERM_AFTER_COMMITS, or 0 */
+	uint64_t commits_this_run;
 } coord;
 
 static inflight *find_inflight(coord *c, uint64_t txid)
@@ -1419,6 +1433,10 @@ static int commit_head(coord *c)
 	t->last_committed = f->txid;
 	pthread_mutex_unlock(&t->stats_lock);
 	c->committed = f->txid;
+	/* crash tests: SIGTERM this process right after this run's n-th
+	 * commit (the signal handler's stop then meets batches in flight) */
+	if (c->term_after && ++c->commits_this_run == c->term_after)
+		raise(SIGTERM);
 	if (f->eof) {
 		c->eof = 1;
 		c->eof_txid = f->txid;
@@ -1499,11 +1517,21 @@ static int handle_msg(coord *c, sli_frame_reader *r)
 			f->written++;
 	} else if (op == OP_FAIL) {
 		char why[600] = "";
-		int code = SL_EFAILED;
+		int code = SL_EFAILED, fatal = 0;
 		if (blen >= 4) {
 			snprintf(why, sizeof(why), "%.*s", (int)(blen - 4),
 			    (const char *)p + 4);
-			code = -(int)sli_le32_get(p);
+			uint32_t raw = sli_le32_get(p);
+			fatal = (raw & 0x80000000u) != 0;
+			code = -(int)(raw & 0x7fffffffu);
+		}
+		if (fatal) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+			    "txid %" PRIu64 " failed (a replay would fail "
+			    "the same way; the committed state is intact): "
+			    "%s",
+			    f->txid, why);
+			return code;
 		}
 		/* a full disk, a read-only or broken store does not heal by
 		 * replaying: stop with the committed state intact */
@@ -1606,6 +1634,8 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	coord c;
 	memset(&c, 0, sizeof(c));
 	c.t = t;
+	const char *term = getenv("SLUICE_TEST_TERM_AFTER_COMMITS");
+	c.term_after = term ? strtoull(term, NULL, 10) : 0;
 	c.f = calloc(t->o.max_pending + 1, sizeof(inflight));
 	c.to = calloc(t->ntasks + 1, sizeof(sli_link *));
 	if (!c.f || !c.to) {

@@ -472,8 +472,20 @@ static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
 	if (parse_fields(t, out_field, &o))
 		return NULL;
 	if (agg.kind == SL_AGG_AGGREGATOR && sl_fields_count(o) == 0) {
+		/* it emits its input tuples: the aggregated field, or every
+		 * field of the stream (the group fields among them) */
 		sl_fields_free(o);
-		n->out = copy_fields(s->out);
+		n->agg_whole = 1;
+		if (n->agg_in >= 0) {
+			const char *one
+			    = sl_fields_name(s->out, (size_t)n->agg_in);
+			sl_fields_new(&n->out, 1, &one);
+		} else
+			n->out = copy_fields(s->out);
+		if (!n->out) {
+			fail(t, SL_ENOMEM, "%s: out of memory", op);
+			return NULL;
+		}
 		return n;
 	}
 	if (sl_fields_count(o) == 0) {

@@ -49,6 +49,8 @@ struct sl_stream {
 	int grouped;
 	sl_agg agg;
 	int agg_in; /* index of the aggregated field or -1 */
+	int agg_whole; /* an aggregator without out fields: it emits whole
+	                  input tuples (FirstN), not group values + fields */
 	sl_state *state;
 	uint32_t parallelism;
 	int stage; /* set by the planner; -1 = not in the batch graph */

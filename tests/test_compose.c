@@ -1,0 +1,270 @@
+/* test_compose.c - operations composed as a user would compose them:
+ * chained repartitions, merges across stages, grouped aggregators that
+ * emit whole tuples, and joins. Every case counts what reached a sink
+ * against what the input holds (an independent count). */
+#include "../trident/trident.h"
+#include "sltest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a sink: records the tuples of each txid's newest attempt ---- */
+typedef struct rec {
+	uint64_t txid;
+	char text[256];
+} rec;
+
+typedef struct sink {
+	pthread_mutex_t mu;
+	rec *r;
+	size_t n, cap;
+} sink;
+
+static void sink_init(sink *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+}
+
+static void sink_free(sink *s)
+{
+	free(s->r);
+	pthread_mutex_destroy(&s->mu);
+}
+
+/* A printable form of a tuple: "v1|v2|..." (ints as i5, bytes as s'..',
+ * doubles as d.., null as n). */
+static void tuple_text(const sl_tuple *in, char *out, size_t cap)
+{
+	size_t l = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < in->n && l + 1 < cap; i++) {
+		const sl_value *v = &in->v[i];
+		int w;
+		if (v->type == SL_INT)
+			w = snprintf(out + l, cap - l, "%si%lld", i ? "|" : "",
+			    (long long)v->u.i);
+		else if (v->type == SL_DOUBLE)
+			w = snprintf(
+			    out + l, cap - l, "%sd%g", i ? "|" : "", v->u.d);
+		else if (v->type == SL_BYTES)
+			w = snprintf(out + l, cap - l, "%ss%.*s", i ? "|" : "",
+			    (int)v->len, (const char *)v->u.p);
+		else
+			w = snprintf(out + l, cap - l, "%sn", i ? "|" : "");
+		if (w < 0)
+			break;
+		l += (size_t)w;
+	}
+}
+
+static int sink_fn(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)out;
+	sink *s = user;
+	pthread_mutex_lock(&s->mu);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->r = realloc(s->r, s->cap * sizeof(rec));
+	}
+	rec *r = &s->r[s->n++];
+	r->txid = 0;
+	tuple_text(in, r->text, sizeof(r->text));
+	pthread_mutex_unlock(&s->mu);
+	return SL_OK;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const rec *)a)->text, ((const rec *)b)->text);
+}
+
+/* The sink's tuples, sorted, joined by newlines (owned). */
+static char *sink_bag(sink *s)
+{
+	qsort(s->r, s->n, sizeof(rec), rec_cmp);
+	size_t cap = 1 + s->n * 257, l = 0;
+	char *out = malloc(cap);
+	out[0] = 0;
+	for (size_t i = 0; i < s->n; i++)
+		l += (size_t)snprintf(out + l, cap - l, "%s\n", s->r[i].text);
+	return out;
+}
+
+static sl_stream *to_sink(sl_stream *s, const char *fields, sink *k)
+{
+	return sl_stream_each(s, fields, sink_fn, k, NULL);
+}
+
+static sl_run_options opts(uint32_t max_pending)
+{
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_timeout_ms = 10000;
+	o.max_pending = max_pending;
+	o.max_attempts = 3;
+	return o;
+}
+
+static int tag_fn(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)in;
+	sl_value v = sl_str(user);
+	return sl_emit(out, &v, 1);
+}
+
+/* sentences "a b", "c d e", "f" in batches of one: 6 words */
+static sl_topology *six_words(sl_stream **words)
+{
+	static const char *lines[] = { "a b", "c d e", "f" };
+	sl_value v[3]
+	    = { sl_str(lines[0]), sl_str(lines[1]), sl_str(lines[2]) };
+	size_t starts[4] = { 0, 1, 2, 3 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "compose"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	*words
+	    = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
+	return t;
+}
+
+/* flat_map -> shuffle(2) -> each -> {shuffle | global | partition_by}
+ * -> each -> sink: all six words arrive, with every max_pending. */
+static void test_chained_repartitions(void)
+{
+	for (int kind = 0; kind < 3; kind++)
+		for (uint32_t mp = 1; mp <= 4; mp += 3) {
+			sl_stream *w;
+			sl_topology *t = six_words(&w);
+			sink k;
+			sink_init(&k);
+			sl_stream *s
+			    = sl_stream_parallelism(sl_stream_shuffle(w), 2);
+			s = sl_stream_each(s, "word", tag_fn, "x", "tag");
+			s = kind == 0   ? sl_stream_shuffle(s)
+			    : kind == 1 ? sl_stream_global(s)
+			                : sl_stream_partition_by(s, "word");
+			if (kind != 1)
+				sl_stream_parallelism(s, 3);
+			s = sl_stream_each(s, "word", tag_fn, "y", "tag2");
+			to_sink(s, "word,tag,tag2", &k);
+			CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+			sl_run_options o = opts(mp);
+			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+			char *bag = sink_bag(&k);
+			CU_ASSERT_STRING_EQUAL(bag,
+			    "sa|sx|sy\nsb|sx|sy\nsc|sx|sy\nsd|sx|sy\n"
+			    "se|sx|sy\nsf|sx|sy\n");
+			free(bag);
+			sink_free(&k);
+			sl_topology_free(t);
+		}
+}
+
+/* merge of a same-stage branch with a shuffled branch: 12 tuples */
+static void test_merge_across_stages(void)
+{
+	for (uint32_t mp = 1; mp <= 4; mp += 3) {
+		sl_stream *w;
+		sl_topology *t = six_words(&w);
+		sink k;
+		sink_init(&k);
+		sl_stream *a = sl_stream_each(w, "word", tag_fn, "a", "tag");
+		sl_stream *b = sl_stream_parallelism(sl_stream_shuffle(w), 2);
+		b = sl_stream_each(b, "word", tag_fn, "b", "tag");
+		sl_stream *both[2] = { a, b };
+		sl_stream *m = sl_stream_merge(t, both, 2);
+		to_sink(m, "word,tag", &k);
+		CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+		sl_run_options o = opts(mp);
+		CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+		char *bag = sink_bag(&k);
+		CU_ASSERT_STRING_EQUAL(bag,
+		    "sa|sa\nsa|sb\nsb|sa\nsb|sb\nsc|sa\nsc|sb\nsd|sa\nsd|sb\n"
+		    "se|sa\nse|sb\nsf|sa\nsf|sb\n");
+		free(bag);
+		sink_free(&k);
+		sl_topology_free(t);
+	}
+}
+
+static int first_letter(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	const sl_value *w = &in->v[0];
+	sl_value v = sl_int(w->len && w->u.p[0] <= 'c' ? 1 : 2);
+	return sl_emit(out, &v, 1);
+}
+
+/* group_by(g).aggregate(first_n(k)) emits whole input tuples, at most k
+ * per group and batch; the run ends (no endless replays). */
+static void test_grouped_first_n(void)
+{
+	static const char *words[] = { "a", "b", "c", "d", "e", "f" };
+	sl_value v[6];
+	for (int i = 0; i < 6; i++)
+		v[i] = sl_str(words[i]);
+	size_t starts[2] = { 0, 6 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 1, 0), 0);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "firstn"), SL_OK);
+	sl_stream *s
+	    = sl_topology_new_stream(t, "w", &sl_spout_fixed_ops, sp, "word");
+	s = sl_stream_each(s, "word", first_letter, NULL, "g");
+	s = sl_stream_group_by(s, "g");
+	s = sl_stream_aggregate(s, NULL, sl_agg_first_n(2), NULL);
+	sink k;
+	sink_init(&k);
+	to_sink(s, "word,g", &k);
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o = opts(2);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	CU_ASSERT_EQUAL(k.n, 4);
+	size_t g1 = 0, g2 = 0;
+	for (size_t i = 0; i < k.n; i++) {
+		size_t l = strlen(k.r[i].text);
+		g1 += k.r[i].text[l - 1] == '1';
+		g2 += k.r[i].text[l - 1] == '2';
+	}
+	CU_ASSERT_EQUAL(g1, 2);
+	CU_ASSERT_EQUAL(g2, 2);
+	sink_free(&k);
+	sl_topology_free(t);
+}
+
+/* A function that emits the wrong number of values is a bug in the
+ * topology, not a transient failure: the run stops with an error that
+ * names the operation instead of replaying forever. */
+static int two_values(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user, (void)in;
+	sl_value v[2] = { sl_int(1), sl_int(2) };
+	return sl_emit(out, v, 2);
+}
+
+static void test_schema_error_stops(void)
+{
+	sl_stream *w;
+	sl_topology *t = six_words(&w);
+	sl_stream_map(w, "word", two_values, NULL, "one");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o;
+	sl_run_options_default(&o); /* unlimited attempts */
+	o.batch_timeout_ms = 10000;
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "map"));
+	sl_topology_free(t);
+}
+
+SL_SUITE(compose, NULL, NULL,
+    { "chained repartitions deliver every tuple", test_chained_repartitions },
+    { "merge of a same-stage and a shuffled branch",
+        test_merge_across_stages },
+    { "grouped first_n emits whole tuples", test_grouped_first_n },
+    { "a wrong emit arity stops the run", test_schema_error_stops })
