@@ -416,6 +416,26 @@ sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
 /* One stream of the tuples of all of streams (same fields). */
 sl_stream *sl_stream_merge(
     sl_topology *t, sl_stream *const *streams, size_t n);
+/* How sl_topology_join treats keys found on one side only. */
+typedef enum sl_join_type {
+	SL_JOIN_INNER = 0, /* only keys on both sides */
+	SL_JOIN_LEFT = 1, /* every left tuple; nulls when no right match */
+	SL_JOIN_OUTER = 2 /* every tuple of both; nulls for the missing side */
+} sl_join_type;
+/* Joins the tuples of left and right within each batch on their key
+ * fields (left_fields and right_fields: the same number of names, matched
+ * in order; values match when sl_value_equal, so the int 5 does not meet
+ * the string "5", and a null key meets a null key), as Trident's join.
+ * Each output tuple is the key values, then left's other fields, then
+ * right's other fields, named by out_fields (exactly that many names).
+ * Every left tuple meets every right tuple of its key in its batch; a
+ * replayed batch is joined again from the tuples the replay emits, so a
+ * join is exact under replays like every other operation. The join runs
+ * in a stage of its own (sl_stream_parallelism sets its tasks); both
+ * inputs are partitioned by their keys. Not available in DRPC streams. */
+sl_stream *sl_topology_join(sl_topology *t, sl_stream *left,
+    const char *left_fields, sl_stream *right, const char *right_fields,
+    const char *out_fields, sl_join_type type);
 /* Parallelism (tasks) of the stage this stream's operation runs in. */
 sl_stream *sl_stream_parallelism(sl_stream *s, uint32_t n);
 sl_stream *sl_stream_name(sl_stream *s, const char *name);

@@ -262,7 +262,283 @@ static void test_schema_error_stops(void)
 	sl_topology_free(t);
 }
 
+/* ---- join ---- */
+
+/* Records: ("click", url, 0) and ("owner", url, owner-id) in 3 batches;
+ * the reference below counts what each join type must produce. */
+static const struct jrec {
+	const char *kind, *url;
+	int64_t owner;
+} jin[] = {
+	{ "click", "/a", 0 },
+	{ "owner", "/a", 1 },
+	{ "click", "/b", 0 },
+	{ "click", "/a", 0 }, /* batch 2 */
+	{ "owner", "/c", 3 },
+	{ "click", "/a", 0 },
+	{ "owner", "/a", 2 },
+	{ "click", "/d", 0 }, /* batch 3 */
+	{ "owner", "/b", 9 },
+	{ "click", "/e", 0 },
+};
+static const size_t jstarts[4] = { 0, 4, 8, 10 };
+
+static int is_kind(void *user, const sl_tuple *in)
+{
+	return in->v[0].len == strlen(user)
+	    && !memcmp(in->v[0].u.p, user, in->v[0].len);
+}
+
+/* The bag a join of type must give: per batch, clicks x owners of the
+ * same url, plus unmatched sides for LEFT / OUTER. */
+static char *join_reference(sl_join_type type)
+{
+	char *lines[64];
+	size_t n = 0;
+	for (int b = 0; b < 3; b++)
+		for (size_t i = jstarts[b]; i < jstarts[b + 1]; i++) {
+			const struct jrec *c = &jin[i];
+			int matched = 0;
+			for (size_t j = jstarts[b]; j < jstarts[b + 1]; j++) {
+				const struct jrec *o = &jin[j];
+				if (strcmp(o->url, c->url))
+					continue;
+				if (!strcmp(c->kind, "click")
+				    && !strcmp(o->kind, "owner")) {
+					lines[n] = malloc(64);
+					snprintf(lines[n++], 64, "s%s|i%lld",
+					    c->url, (long long)o->owner);
+					matched = 1;
+				}
+				if (!strcmp(c->kind, "owner")
+				    && !strcmp(o->kind, "click"))
+					matched = 1;
+			}
+			int keep = !matched
+			    && ((type != SL_JOIN_INNER
+			            && !strcmp(c->kind, "click"))
+			        || (type == SL_JOIN_OUTER
+			            && !strcmp(c->kind, "owner")));
+			if (keep) {
+				lines[n] = malloc(64);
+				if (!strcmp(c->kind, "click"))
+					snprintf(
+					    lines[n++], 64, "s%s|n", c->url);
+				else
+					snprintf(lines[n++], 64, "s%s|i%lld",
+					    c->url, (long long)c->owner);
+			}
+		}
+	/* sort like sink_bag */
+	rec *r = calloc(n + 1, sizeof(rec));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(r[i].text, sizeof(r[i].text), "%s", lines[i]);
+		free(lines[i]);
+	}
+	sink tmp = { .r = r, .n = n, .cap = n };
+	char *bag = sink_bag(&tmp);
+	free(r);
+	return bag;
+}
+
+static sl_topology *join_topology(
+    sl_join_type type, uint32_t par, sink *k, int self_join)
+{
+	sl_value v[30];
+	for (size_t i = 0; i < 10; i++) {
+		v[3 * i] = sl_str(jin[i].kind);
+		v[3 * i + 1] = sl_str(jin[i].url);
+		v[3 * i + 2] = sl_int(jin[i].owner);
+	}
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_spout_fixed_new(&sp, 3, v, jstarts, 3, 0), SL_OK);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "join"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "log", &sl_spout_fixed_ops, sp, "kind,url,owner");
+	if (self_join) {
+		/* every record meets every record of its url */
+		sl_stream *j = sl_topology_join(
+		    t, s, "url", s, "url", "url,k1,o1,k2,o2", type);
+		sl_stream_parallelism(j, par);
+		to_sink(j, "url,k1,k2", k);
+		return t;
+	}
+	sl_stream *clicks = sl_stream_project(
+	    sl_stream_filter(s, "kind", is_kind, "click"), "url");
+	sl_stream *owners = sl_stream_project(
+	    sl_stream_filter(s, "kind", is_kind, "owner"), "url,owner");
+	if (par > 1) /* one side arrives from another stage */
+		clicks = sl_stream_parallelism(sl_stream_shuffle(clicks), 2);
+	sl_stream *j = sl_topology_join(
+	    t, clicks, "url", owners, "url", "page,owner", type);
+	sl_stream_parallelism(j, par);
+	to_sink(j, "page,owner", k);
+	return t;
+}
+
+static void test_join_types(void)
+{
+	sl_join_type types[3] = { SL_JOIN_INNER, SL_JOIN_LEFT, SL_JOIN_OUTER };
+	for (int ti = 0; ti < 3; ti++)
+		for (uint32_t par = 1; par <= 3; par += 2) {
+			sink k;
+			sink_init(&k);
+			sl_topology *t = join_topology(types[ti], par, &k, 0);
+			CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+			sl_run_options o = opts(par == 1 ? 1 : 3);
+			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+			char *got = sink_bag(&k),
+			     *want = join_reference(types[ti]);
+			CU_ASSERT_STRING_EQUAL(got, want);
+			free(got);
+			free(want);
+			sink_free(&k);
+			sl_topology_free(t);
+		}
+}
+
+/* a self-join: per batch, records of one url pair up n x n */
+static void test_self_join(void)
+{
+	sink k;
+	sink_init(&k);
+	sl_topology *t = join_topology(SL_JOIN_INNER, 2, &k, 1);
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o = opts(2);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	size_t want = 0;
+	for (int b = 0; b < 3; b++)
+		for (size_t i = jstarts[b]; i < jstarts[b + 1]; i++)
+			for (size_t j = jstarts[b]; j < jstarts[b + 1]; j++)
+				want += !strcmp(jin[i].url, jin[j].url);
+	CU_ASSERT_EQUAL(k.n, want);
+	sink_free(&k);
+	sl_topology_free(t);
+}
+
+/* clicks joined with owners, counted per owner in LevelDB-free memory
+ * state, with a failure injected in the functions of txid 2: the replay
+ * joins again and the counts stay exact */
+static int parse_int(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	char tmp[32];
+	snprintf(tmp, sizeof(tmp), "%.*s", (int)in->v[0].len,
+	    (const char *)in->v[0].u.p);
+	sl_value v = sl_int(atoll(tmp));
+	return sl_emit(out, &v, 1);
+}
+
+static void test_join_counted_exactly_under_replay(void)
+{
+	sink k;
+	sink_init(&k);
+	sl_value v[30];
+	for (size_t i = 0; i < 10; i++) {
+		v[3 * i] = sl_str(jin[i].kind);
+		v[3 * i + 1] = sl_str(jin[i].url);
+		v[3 * i + 2] = sl_int(jin[i].owner);
+	}
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_spout_fixed_new(&sp, 3, v, jstarts, 3, 0), SL_OK);
+	sl_state_options so;
+	sl_state_options_default(&so);
+	sl_state *st;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, &so), SL_OK);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "joincount"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "log", &sl_spout_fixed_ops, sp, "kind,url,owner");
+	sl_stream *clicks = sl_stream_project(
+	    sl_stream_filter(s, "kind", is_kind, "click"), "url");
+	sl_stream *owners = sl_stream_project(
+	    sl_stream_filter(s, "kind", is_kind, "owner"), "url,owner");
+	sl_stream *j = sl_topology_join(
+	    t, clicks, "url", owners, "url", "page,owner", SL_JOIN_INNER);
+	j = sl_stream_parallelism(j, 2);
+	j = sl_stream_group_by(j, "owner");
+	sl_stream_parallelism(sl_stream_persistent_aggregate(
+	                          j, st, NULL, sl_agg_count(), "clicks"),
+	    2);
+	/* DRPC "clicks OWNER": the committed count of one owner (an int) */
+	sl_stream *q = sl_topology_new_drpc_stream(t, "clicks");
+	q = sl_stream_map(q, "args", parse_int, NULL, "owner");
+	sl_stream_state_query(q, st, "owner", "clicks");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sli_topology_fail_once(t, SLI_FAIL_FUNCTION, 2, 1);
+	sl_run_options o = opts(2);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	sl_topology_stats ts;
+	sl_topology_stats_get(t, &ts);
+	CU_ASSERT(ts.replays >= 1);
+	/* reference: owner 1 gets /a clicks of batch 1 (2); owner 2 gets /a
+	 * clicks of batch 2 (1); owners 3 and 9 none */
+	int64_t want[10] = { 0 };
+	for (int b = 0; b < 3; b++)
+		for (size_t i = jstarts[b]; i < jstarts[b + 1]; i++)
+			for (size_t r2 = jstarts[b]; r2 < jstarts[b + 1]; r2++)
+				if (!strcmp(jin[i].kind, "click")
+				    && !strcmp(jin[r2].kind, "owner")
+				    && !strcmp(jin[i].url, jin[r2].url))
+					want[jin[r2].owner]++;
+	for (int64_t ow = 0; ow < 10; ow++) {
+		char arg[8];
+		snprintf(arg, sizeof(arg), "%d", (int)ow);
+		sl_value got;
+		CU_ASSERT_EQUAL(sl_topology_drpc_call(t, "clicks",
+		                    (const uint8_t *)arg, strlen(arg), &got),
+		    SL_OK);
+		if (!want[ow])
+			CU_ASSERT_EQUAL(got.type, SL_NULL);
+		if (want[ow]) {
+			CU_ASSERT_EQUAL_FATAL(got.type, SL_INT);
+			CU_ASSERT_EQUAL(got.u.i, want[ow]);
+		}
+	}
+	sink_free(&k);
+	sl_topology_free(t);
+	sl_state_close(st);
+}
+
+static void test_join_build_errors(void)
+{
+	sl_stream *w;
+	sl_topology *t = six_words(&w);
+	CU_ASSERT_PTR_NULL(
+	    sl_topology_join(t, w, "word", w, "nope", "a,b", SL_JOIN_INNER));
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_ENOTFOUND);
+	sl_topology_free(t);
+	t = six_words(&w);
+	CU_ASSERT_PTR_NULL(
+	    sl_topology_join(t, w, "word", w, "word", "a,b", SL_JOIN_INNER));
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "expected"));
+	sl_topology_free(t);
+	t = six_words(&w);
+	CU_ASSERT_PTR_NULL(
+	    sl_topology_join(t, w, "word", w, "word", "a", (sl_join_type)7));
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
+	sl_topology_free(t);
+	/* a join inside a DRPC stream is refused when the topology runs */
+	t = six_words(&w);
+	sl_stream *d = sl_topology_new_drpc_stream(t, "f");
+	CU_ASSERT_PTR_NOT_NULL(
+	    sl_topology_join(t, d, "args", d, "args", "args", SL_JOIN_INNER));
+	sl_run_options o = opts(1);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "DRPC"));
+	sl_topology_free(t);
+}
+
 SL_SUITE(compose, NULL, NULL,
+    { "join: inner, left and outer against a reference", test_join_types },
+    { "join: a stream with itself", test_self_join },
+    { "join: counted per owner, exact under a replay",
+        test_join_counted_exactly_under_replay },
+    { "join: build errors", test_join_build_errors },
     { "chained repartitions deliver every tuple", test_chained_repartitions },
     { "merge of a same-stage and a shuffled branch",
         test_merge_across_stages },

@@ -104,6 +104,7 @@ static int to_children(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
 static int deliver(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
+static int join_keep(bctx *b, sl_stream *n, const sl_value *v, size_t nv);
 
 /* ---------------------------------------------------------- helpers */
 
@@ -381,6 +382,45 @@ static int cross(task *k, bctx *b, sl_stream *c, const sl_value *v, size_t nv)
 	return sli_outbox_emit(x->ob, v, nv);
 }
 
+/* Sends tuple v of parent side (0 left, 1 right) to join node c in its
+ * stage, as (side, key values..., the side's other values...): both
+ * sides' tuples then route by the key values alone. */
+static int cross_join(
+    task *k, sl_stream *c, int side, const sl_value *v, size_t nv)
+{
+	sl_value tu[SL_MAX_FIELDS + 1];
+	const int *kidx = side ? c->jidx_r : c->gidx;
+	size_t nk = c->ngroup, o = 0;
+	tu[o++] = sl_int(side);
+	for (size_t i = 0; i < nk; i++)
+		tu[o++] = v[kidx[i]];
+	for (size_t f = 0; f < nv; f++) {
+		int key = 0;
+		for (size_t i = 0; i < nk; i++)
+			key |= kidx[i] == (int)f;
+		if (!key)
+			tu[o++] = v[f];
+	}
+	texit *x = exit_for(k, c->stage);
+	if (!x)
+		return sli_err(SL_EINVAL, "no link to stage %d", c->stage);
+	return sli_outbox_emit(x->ob, tu, o);
+}
+
+/* Which side of join c the tuples of its parent n are, when n is the
+ * i-th child entry: a self-join lists c twice, left first. */
+static int join_side(const sl_stream *n, const sl_stream *c, size_t i)
+{
+	if (c->parents[0] != n)
+		return 1;
+	if (c->parents[1] != n)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (n->children[j] == c)
+			return 1;
+	return 0;
+}
+
 static int to_children(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv)
 {
@@ -398,9 +438,17 @@ static int to_children(
 	}
 	for (size_t i = 0; i < n->nchildren; i++) {
 		sl_stream *c = n->children[i];
-		int rc = (k->local || c->stage == k->stage)
-		    ? deliver(k, b, c, v, nv)
-		    : cross(k, b, c, v, nv);
+		int rc;
+		if (c->kind == N_JOIN)
+			rc = k->local
+			    ? sli_err(SL_EINVAL,
+			        "join is not supported in DRPC "
+			        "streams")
+			    : cross_join(k, c, join_side(n, c, i), v, nv);
+		else
+			rc = (k->local || c->stage == k->stage)
+			    ? deliver(k, b, c, v, nv)
+			    : cross(k, b, c, v, nv);
 		if (rc)
 			return rc;
 	}
@@ -472,9 +520,97 @@ static int deliver(
 	case N_PAGG:
 	case N_PERSIST:
 		return accumulate(k, b, n, map_of(b, n->id, 0), v, nv, 0);
+	case N_JOIN:
+		return join_keep(b, n, v, nv);
 	default:
 		return to_children(k, b, n, v, nv);
 	}
+}
+
+/* Keeps a tuple (side, keys..., values...) that arrived at join n until
+ * the batch is complete. */
+static int join_keep(bctx *b, sl_stream *n, const sl_value *v, size_t nv)
+{
+	size_t nk = n->ngroup;
+	if (nv < 1 + nk || v[0].type != SL_INT || v[0].u.i < 0 || v[0].u.i > 1)
+		return sli_err(SL_EPROTO, "bad join tuple");
+	int side = (int)v[0].u.i;
+	size_t want = (side ? n->jnr : n->jnl) - nk;
+	if (nv != 1 + nk + want)
+		return sli_err(SL_EPROTO, "bad join tuple");
+	aggent *e;
+	int isnew;
+	int rc = sli_aggmap_get(map_of(b, n->id, 0), v + 1, nk, &e, &isnew);
+	if (rc)
+		return rc;
+	if (!e->has) {
+		e->st = n->agg.init(n->agg.user, b->txid);
+		e->has = 1;
+	}
+	return sli_join_add(e->st, side, v + 1 + nk, want);
+}
+
+/* Decodes n values from *p into out. */
+static int join_read(
+    const uint8_t **p, const uint8_t *end, sl_value *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = sli_value_get(p, end, &out[i]);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
+
+/* Emits join n's output for the batch: per key, every left tuple with
+ * every right one (keys, left values, right values); LEFT and OUTER
+ * add the unmatched side with nulls for the missing one. */
+static int finish_join(task *k, bctx *b, sl_stream *n)
+{
+	aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
+	size_t nk = n->ngroup, ln = n->jnl - nk, rn = n->jnr - nk;
+	sl_value tu[SL_MAX_FIELDS * 2];
+	for (size_t i = 0; m && i < m->n; i++) {
+		aggent *e = sli_aggmap_at(m, i);
+		sli_aggmap_groups(e, tu);
+		size_t cl = sli_join_count(e->st, 0),
+		       cr = sli_join_count(e->st, 1);
+		const sli_buf *lb = sli_join_values(e->st, 0);
+		const sli_buf *rb = sli_join_values(e->st, 1);
+		const uint8_t *lp = lb->data, *lend = lb->data + lb->len;
+		int rc = SL_OK;
+		if (!cl && cr && n->jtype == SL_JOIN_OUTER) {
+			const uint8_t *rp = rb->data,
+			              *rend = rb->data + rb->len;
+			for (size_t f = 0; f < ln; f++)
+				tu[nk + f] = sl_null();
+			for (size_t r = 0; !rc && r < cr; r++) {
+				rc = join_read(&rp, rend, tu + nk + ln, rn);
+				rc = rc
+				    ? rc
+				    : to_children(k, b, n, tu, nk + ln + rn);
+			}
+		}
+		for (size_t l = 0; !rc && l < cl; l++) {
+			rc = join_read(&lp, lend, tu + nk, ln);
+			if (!rc && !cr && n->jtype != SL_JOIN_INNER) {
+				for (size_t f = 0; f < rn; f++)
+					tu[nk + ln + f] = sl_null();
+				rc = to_children(k, b, n, tu, nk + ln + rn);
+			}
+			const uint8_t *rp = rb->data,
+			              *rend = rb->data + rb->len;
+			for (size_t r = 0; !rc && r < cr; r++) {
+				rc = join_read(&rp, rend, tu + nk + ln, rn);
+				rc = rc
+				    ? rc
+				    : to_children(k, b, n, tu, nk + ln + rn);
+			}
+		}
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
 }
 
 /* Emits the results of node n's aggregation map for the batch. */
@@ -528,6 +664,8 @@ static int finish_batch(task *k, bctx *b)
 		if (n->stage == k->stage
 		    && (n->kind == N_AGG || n->kind == N_PAGG))
 			rc = finish_node(k, b, n);
+		else if (n->stage == k->stage && n->kind == N_JOIN)
+			rc = finish_join(k, b, n);
 		else if (b->pused[i] && n->stage != k->stage) {
 			if (hook(t, SLI_FAIL_PARTIAL, b->txid, b->attempt))
 				return sli_err(SL_EFAILED,
@@ -953,7 +1091,8 @@ static int plan_fail(sl_topology *t, int rc, const char *fmt, ...)
 
 static int starts_stage(const sl_stream *n)
 {
-	if (n->kind == N_REPART || n->kind == N_AGG || n->kind == N_PERSIST)
+	if (n->kind == N_REPART || n->kind == N_AGG || n->kind == N_PERSIST
+	    || n->kind == N_JOIN)
 		return 1;
 	if (n->kind == N_MERGE) {
 		for (size_t i = 1; i < n->nparents; i++)
@@ -1008,10 +1147,17 @@ static int plan(sl_topology *t)
 		}
 		if (n->kind == N_DRPC || !n->nparents)
 			continue;
-		int in_batch = 1;
+		size_t in_batch = 0;
 		for (size_t j = 0; j < n->nparents; j++)
-			if (n->parents[j]->stage < 0)
-				in_batch = 0;
+			in_batch += n->parents[j]->stage >= 0;
+		if (in_batch && in_batch < n->nparents)
+			return plan_fail(t, SL_EINVAL,
+			    "%s: cannot combine a DRPC stream with the "
+			    "spout's stream",
+			    n->name);
+		if (!in_batch && n->kind == N_JOIN)
+			return plan_fail(t, SL_EINVAL,
+			    "join is not supported in DRPC streams");
 		if (!in_batch)
 			continue; /* part of a DRPC stream */
 		if (starts_stage(n)) {
@@ -1198,7 +1344,13 @@ static int build_tasks(sl_topology *t, const char *coord_url)
 			sli_grouping g;
 			memset(&g, 0, sizeof(g));
 			g.local = -1;
-			if (e->kind == N_REPART) {
+			if (e->kind == N_JOIN) {
+				/* (side, keys..., values...): by the keys */
+				g.kind = SLI_GROUP_FIELDS;
+				g.nfields = (uint32_t)e->ngroup;
+				for (size_t f = 0; f < e->ngroup; f++)
+					g.fields[f] = (int)f + 1;
+			} else if (e->kind == N_REPART) {
 				g.kind = e->rkind;
 				g.nfields = (uint32_t)e->ngroup;
 				memcpy(g.fields, e->gidx, sizeof(g.fields));

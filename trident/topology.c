@@ -614,6 +614,155 @@ sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
 	return m;
 }
 
+/* ---- join ---- */
+
+/* Per batch and key: the non-key values of each side's tuples. */
+typedef struct joinst {
+	sli_buf side[2];
+	size_t n[2];
+} joinst;
+
+static void *join_init(void *user, uint64_t txid)
+{
+	(void)user, (void)txid;
+	joinst *j = calloc(1, sizeof(*j));
+	if (j) {
+		sli_buf_init(&j->side[0]);
+		sli_buf_init(&j->side[1]);
+	}
+	return j;
+}
+
+static void join_free(void *user, void *st)
+{
+	(void)user;
+	joinst *j = st;
+	if (!j)
+		return;
+	sli_buf_free(&j->side[0]);
+	sli_buf_free(&j->side[1]);
+	free(j);
+}
+
+/* Not called: the executor stores and emits join tuples itself. */
+static int join_unused(
+    void *user, void *st, const sl_tuple *in, sl_collector *out)
+{
+	(void)user, (void)st, (void)in, (void)out;
+	return SL_EINVAL;
+}
+static int join_unused_complete(void *user, void *st, sl_collector *out)
+{
+	(void)user, (void)st, (void)out;
+	return SL_EINVAL;
+}
+
+int sli_join_add(void *st, int side, const sl_value *v, size_t n)
+{
+	joinst *j = st;
+	if (!j)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int rc = sli_value_put(&j->side[side], &v[i]);
+		if (rc)
+			return rc;
+	}
+	j->n[side]++;
+	return SL_OK;
+}
+
+size_t sli_join_count(const void *st, int side)
+{
+	const joinst *j = st;
+	return j ? j->n[side] : 0;
+}
+
+const sli_buf *sli_join_values(const void *st, int side)
+{
+	return &((const joinst *)st)->side[side];
+}
+
+sl_stream *sl_topology_join(sl_topology *t, sl_stream *left,
+    const char *left_fields, sl_stream *right, const char *right_fields,
+    const char *out_fields, sl_join_type type)
+{
+	if (!t || !left || !right)
+		return NULL;
+	if (type != SL_JOIN_INNER && type != SL_JOIN_LEFT
+	    && type != SL_JOIN_OUTER) {
+		fail(t, SL_EINVAL, "join: unknown join type %d", (int)type);
+		return NULL;
+	}
+	if (left->kind == N_PERSIST || right->kind == N_PERSIST) {
+		fail(t, SL_EINVAL,
+		    "join: cannot join the stream of a "
+		    "persistent_aggregate (query the state with "
+		    "state_query)");
+		return NULL;
+	}
+	sl_stream *j = node_new(t, NULL, N_JOIN, "join");
+	if (!j)
+		return NULL;
+	j->parents = calloc(2, sizeof(*j->parents));
+	if (!j->parents) {
+		fail(t, SL_ENOMEM, "join: out of memory");
+		return NULL;
+	}
+	size_t nl, nr;
+	if (resolve(t, left->out, left_fields, "join (left)", j->gidx, &nl)
+	    || resolve(
+	        t, right->out, right_fields, "join (right)", j->jidx_r, &nr))
+		return NULL;
+	if (!nl || nl != nr) {
+		fail(t, SL_EINVAL,
+		    "join: %zu left key fields, %zu right key fields (the "
+		    "same number, at least one)",
+		    nl, nr);
+		return NULL;
+	}
+	j->ngroup = nl;
+	j->jtype = (int)type;
+	j->jnl = sl_fields_count(left->out);
+	j->jnr = sl_fields_count(right->out);
+	sl_fields *o;
+	if (parse_fields(t, out_fields, &o))
+		return NULL;
+	size_t want = nl + (j->jnl - nl) + (j->jnr - nl);
+	if (sl_fields_count(o) != want) {
+		fail(t, SL_EINVAL,
+		    "join: %zu output fields named, %zu expected (the %zu "
+		    "key fields, then the left stream's other %zu, then "
+		    "the right stream's other %zu)",
+		    sl_fields_count(o), want, nl, j->jnl - nl, j->jnr - nl);
+		sl_fields_free(o);
+		return NULL;
+	}
+	j->out = o;
+	for (size_t i = 0; i < want; i++)
+		for (size_t k = i + 1; k < want; k++)
+			if (!strcmp(
+			        sl_fields_name(o, i), sl_fields_name(o, k))) {
+				fail(t, SL_EINVAL,
+				    "join: output field '%s' named twice",
+				    sl_fields_name(o, i));
+				return NULL;
+			}
+	memset(&j->agg, 0, sizeof(j->agg));
+	j->agg.kind = SL_AGG_AGGREGATOR;
+	j->agg.init = join_init;
+	j->agg.aggregate = join_unused;
+	j->agg.complete = join_unused_complete;
+	j->agg.free_state = join_free;
+	j->parents[0] = left;
+	j->parents[1] = right;
+	j->nparents = 2;
+	if (add_child(left, j) || add_child(right, j)) {
+		fail(t, SL_ENOMEM, "join: out of memory");
+		return NULL;
+	}
+	return j;
+}
+
 sl_stream *sl_stream_parallelism(sl_stream *s, uint32_t n)
 {
 	if (!s)

@@ -25,7 +25,8 @@ typedef enum nkind {
 	N_PAGG, /* partition_aggregate */
 	N_PERSIST, /* persistent_aggregate */
 	N_QUERY, /* state_query */
-	N_MERGE
+	N_MERGE,
+	N_JOIN /* join of two streams per batch */
 } nkind;
 
 struct sl_stream {
@@ -58,6 +59,11 @@ struct sl_stream {
 	/* N_SPOUT */
 	const sl_spout_ops *spout;
 	void *spout_self;
+	/* N_JOIN: key fields in each parent's schema (gidx/ngroup hold the
+	 * left side's), the join type, each side's field count */
+	int jidx_r[SL_MAX_FIELDS];
+	int jtype;
+	size_t jnl, jnr;
 };
 
 /* ---- per-batch aggregation map: group key -> accumulator ---- */
@@ -101,6 +107,12 @@ int sli_aggmap_get(
     aggmap *m, const sl_value *g, size_t ng, aggent **out, int *isnew);
 /* Decodes an entry's group values into g (borrowing the arena). */
 void sli_aggmap_groups(const aggent *e, sl_value *g);
+
+/* ---- join state (topology.c): per batch and key, each side's tuples'
+ * non-key values, encoded one after another ---- */
+int sli_join_add(void *st, int side, const sl_value *v, size_t n);
+size_t sli_join_count(const void *st, int side);
+const sli_buf *sli_join_values(const void *st, int side);
 
 /* ---- test hooks ---- */
 enum sli_fail_stage {
