@@ -203,6 +203,12 @@ static int first_letter(void *user, const sl_tuple *in, sl_collector *out)
 
 /* group_by(g).aggregate(first_n(k)) emits whole input tuples, at most k
  * per group and batch; the run ends (no endless replays). */
+static int keep_all(void *user, const sl_tuple *in)
+{
+	(void)user, (void)in;
+	return 1;
+}
+
 static void test_grouped_first_n(void)
 {
 	static const char *words[] = { "a", "b", "c", "d", "e", "f" };
@@ -235,6 +241,48 @@ static void test_grouped_first_n(void)
 	CU_ASSERT_EQUAL(g1, 2);
 	CU_ASSERT_EQUAL(g2, 2);
 	sink_free(&k);
+	sl_topology_free(t);
+}
+
+/* group_by(g).aggregate(...) ends the grouping: a global aggregate after
+ * it sees the aggregate's own fields (found by the differential tester:
+ * the grouping's field indexes of the input were applied to the output,
+ * reading past the tuple and emitting nulls) */
+static void test_aggregate_ends_grouping(void)
+{
+	sl_value v[12];
+	for (int i = 0; i < 6; i++) {
+		v[2 * i] = sl_int(i % 2); /* g */
+		v[2 * i + 1] = sl_int(10 * i); /* x: sums 60 (g 0), 90 (g 1) */
+	}
+	size_t starts[2] = { 0, 6 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 2, v, starts, 1, 0), 0);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "regroup"), SL_OK);
+	sl_stream *s
+	    = sl_topology_new_stream(t, "xs", &sl_spout_fixed_ops, sp, "g,x");
+	s = sl_stream_group_by(s, "g");
+	s = sl_stream_aggregate(s, "x", sl_agg_sum(), "sum");
+	sl_stream *filtered = sl_stream_filter(s, "sum", keep_all, NULL);
+	sl_stream *mx = sl_stream_aggregate(s, "sum", sl_agg_max(), "max");
+	sl_stream *pm = sl_stream_partition_aggregate(
+	    filtered, "sum", sl_agg_min(), "min");
+	sink k1, k2;
+	sink_init(&k1);
+	sink_init(&k2);
+	to_sink(mx, "max", &k1);
+	to_sink(pm, "min", &k2);
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o = opts(1);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	char *b1 = sink_bag(&k1), *b2 = sink_bag(&k2);
+	CU_ASSERT_STRING_EQUAL(b1, "i90\n");
+	CU_ASSERT_STRING_EQUAL(b2, "i60\n");
+	free(b1);
+	free(b2);
+	sink_free(&k1);
+	sink_free(&k2);
 	sl_topology_free(t);
 }
 
@@ -543,4 +591,5 @@ SL_SUITE(compose, NULL, NULL,
     { "merge of a same-stage and a shuffled branch",
         test_merge_across_stages },
     { "grouped first_n emits whole tuples", test_grouped_first_n },
+    { "an aggregate ends the grouping", test_aggregate_ends_grouping },
     { "a wrong emit arity stops the run", test_schema_error_stops })

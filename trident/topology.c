@@ -262,6 +262,16 @@ sl_stream *sl_topology_new_drpc_stream(sl_topology *t, const char *function)
 	return n;
 }
 
+/* 1 when the stream s produces is grouped: after group_by and the
+ * per-tuple operations that keep its fields. An aggregate's own grouped
+ * flag and gidx describe its input; its output is not grouped (its gidx
+ * index the input's schema, not the output's). */
+static int out_grouped(const sl_stream *s)
+{
+	return s->grouped && s->kind != N_AGG && s->kind != N_PAGG
+	    && s->kind != N_PERSIST;
+}
+
 static sl_stream *fn_node(sl_stream *s, nkind kind, const char *op,
     const char *in_fields, sl_function_fn fn, sl_filter_fn filt, void *user,
     const char *out_fields)
@@ -298,7 +308,7 @@ static sl_stream *fn_node(sl_stream *s, nkind kind, const char *op,
 		return NULL;
 	}
 	/* a grouping survives functions that keep the fields */
-	if (s->grouped && kind != N_MAP && kind != N_FLATMAP) {
+	if (out_grouped(s) && kind != N_MAP && kind != N_FLATMAP) {
 		n->grouped = 1;
 		n->ngroup = s->ngroup;
 		memcpy(n->gidx, s->gidx, sizeof(n->gidx));
@@ -457,7 +467,7 @@ static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
 		    agg.combiner->name ? agg.combiner->name : "combiner");
 		return NULL;
 	}
-	if (s->grouped) {
+	if (out_grouped(s)) {
 		n->grouped = 1;
 		n->ngroup = s->ngroup;
 		memcpy(n->gidx, s->gidx, sizeof(n->gidx));
