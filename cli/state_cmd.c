@@ -76,6 +76,25 @@ int sli_cmd_state(int argc, char **argv)
 		int rc = sl_state_repair(dir);
 		if (rc)
 			return fail(dir, rc);
+		sl_state_options ro;
+		sl_state_options_default(&ro);
+		ro.read_only = 1;
+		sl_state *rs;
+		sl_state_stats rst;
+		if (sl_state_open_leveldb(&rs, dir, &ro) == SL_OK) {
+			if (sl_state_stats_get(rs, &rst) == SL_OK
+			    && rst.repaired)
+				fprintf(stderr,
+				    "sluice: state: %s repaired, but records "
+				    "were dropped: the counts may miss input "
+				    "up to txid %" PRIu64
+				    " and a resume will not bring it back; "
+				    "recount the input into a new state "
+				    "directory (`sluice state stats` shows "
+				    "the mark)\n",
+				    dir, rst.repaired_txid);
+			sl_state_close(rs);
+		}
 		fprintf(stderr, "sluice: state: %s repaired\n", dir);
 		return 0;
 	}
@@ -87,6 +106,15 @@ int sli_cmd_state(int argc, char **argv)
 	if (rc)
 		return fail(dir, rc);
 	int status = 0;
+	sl_state_stats st;
+	if (strcmp(sub, "stats") && sl_state_stats_get(s, &st) == SL_OK
+	    && st.repaired)
+		fprintf(stderr,
+		    "sluice: state: warning: %s was repaired with records "
+		    "dropped (at txid %" PRIu64
+		    "): counts may miss input; recount the input "
+		    "into a new state directory\n",
+		    dir, st.repaired_txid);
 	if (!strcmp(sub, "dump")) {
 		rc = sl_state_foreach(s, dump_one, stdout);
 		if (rc)
@@ -107,11 +135,10 @@ int sli_cmd_state(int argc, char **argv)
 			    strlen(argv[i]), &v);
 		}
 	} else if (!strcmp(sub, "stats")) {
-		sl_state_stats st;
 		rc = sl_state_stats_get(s, &st);
 		if (rc)
 			status = fail(dir, rc);
-		else
+		else {
 			printf("keys\t%" PRIu64
 			       "\nlast_committed_txid\t%" PRIu64
 			       "\ndisk_bytes\t%" PRIu64 "\nsemantics\t%s\n"
@@ -119,6 +146,15 @@ int sli_cmd_state(int argc, char **argv)
 			    st.keys, st.last_committed, st.disk_bytes,
 			    sl_semantics_name(st.semantics),
 			    st.format_version);
+			if (st.repaired)
+				printf("repaired\tyes: records were dropped "
+				       "by a repair at txid %" PRIu64
+				       "; counts may miss input (recount "
+				       "it into a new state directory)\n",
+				    st.repaired_txid);
+			else
+				printf("repaired\tno\n");
+		}
 	} else {
 		fprintf(
 		    stderr, "sluice: state: %s: unknown sub-command\n", sub);

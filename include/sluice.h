@@ -248,12 +248,21 @@ typedef struct sl_state_stats {
 	uint64_t disk_bytes; /* size of the directory's files */
 	sl_semantics semantics;
 	uint32_t format_version;
+	/* 1 after a repair that dropped records: the counts may miss input
+	 * of txids up to repaired_txid (docs/errors.md says what to do) */
+	int repaired;
+	uint64_t repaired_txid; /* last committed txid when repaired */
+	uint64_t repaired_at; /* unix seconds */
 } sl_state_stats;
 /* Fills st (scans every key). Thread-safe. */
 int sl_state_stats_get(sl_state *s, sl_state_stats *st);
 
 /* Runs LevelDB's repair on an unopened state directory. Repair may drop
- * data from damaged files: back the directory up first. */
+ * data from damaged files: back the directory up first. Takes the
+ * directory's lock (SL_ELOCKED while a topology or tool holds it);
+ * SL_ENOTFOUND / SL_EINVAL for a path that is not a state directory
+ * (nothing is created). When records were lost, the state is marked
+ * repaired (sl_state_stats.repaired). */
 int sl_state_repair(const char *dir);
 
 /* @@TRIDENT-API@@ (trident/ and spouts/ add their declarations below) */

@@ -53,6 +53,8 @@ int sli_kv_memory_open(sli_kv **out);
 /* Opens or creates (create) the LevelDB in dir. Errors are mapped to codes
  * with the LevelDB message kept in sl_errdetail(). */
 int sli_kv_leveldb_open(sli_kv **out, const char *dir, int create);
+/* The code ldb_err gives a LevelDB message (tests). */
+int sli_kv_leveldb_errcode(const char *msg);
 /* LevelDB's repair of dir (may drop data from damaged files). */
 int sli_kv_leveldb_repair(const char *dir);
 

@@ -3,11 +3,14 @@
 #include "kv.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <leveldb/c.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct ldbkv {
 	sli_kv base;
@@ -20,21 +23,35 @@ typedef struct ldbkv {
 	char *dir;
 } ldbkv;
 
+/* 1 when s ends with suffix. */
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
 /* Turns a LevelDB error string into a code; keeps the text as detail and
- * frees it. */
+ * frees it. LevelDB's messages are "<Kind>: <context, often a path>:
+ * <strerror>": the kind is read from the start and the system error from
+ * the end, never by searching the whole text (a directory named
+ * "blocks" or "lock" must not turn an I/O error into SL_ELOCKED). */
 static int ldb_err(char *err, const char *what)
 {
 	int rc = SL_EIO;
-	if (strstr(err, "Corruption"))
+	if (!strncmp(err, "Corruption: ", 12))
 		rc = SL_ECORRUPT;
-	else if (strstr(err, "No space left") || strstr(err, "ENOSPC"))
+	else if (ends_with(err, "No space left on device"))
 		rc = SL_ENOSPC;
-	else if (strstr(err, "lock") || strstr(err, "Resource temporarily"))
+	else if (!strncmp(err, "IO error: lock ", 15)
+	    && (ends_with(err, "Resource temporarily unavailable")
+	        || ends_with(err, "already held by process")))
 		rc = SL_ELOCKED;
-	else if (strstr(err, "Permission denied")
-	    || strstr(err, "Read-only file system"))
+	else if (ends_with(err, "Permission denied")
+	    || ends_with(err, "Read-only file system"))
 		rc = SL_EPERM;
-	else if (strstr(err, "does not exist"))
+	else if (!strncmp(err, "Invalid argument: ", 18)
+	    && (ends_with(err, "does not exist (create_if_missing is false)")
+	        || strstr(err, ": does not exist (")))
 		rc = SL_ENOTFOUND;
 	if (rc == SL_ELOCKED)
 		sli_err(rc, "%s: locked by another process (%s)", what, err);
@@ -42,6 +59,16 @@ static int ldb_err(char *err, const char *what)
 		sli_err(rc, "%s: %s", what, err);
 	leveldb_free(err);
 	return rc;
+}
+
+int sli_kv_leveldb_errcode(const char *msg)
+{
+	char *copy = malloc(strlen(msg) + 1);
+	if (!copy)
+		return SL_ENOMEM;
+	strcpy(copy, msg);
+	/* ldb_err frees with leveldb_free, which is free() */
+	return ldb_err(copy, "test");
 }
 
 static int ldb_get(
@@ -98,6 +125,16 @@ static int ldb_scan(sli_kv *kv, const void *prefix, size_t pl,
 		const char *k = leveldb_iter_key(it, &kl);
 		if (kl < pl || memcmp(k, prefix, pl))
 			break;
+		/* a damaged block makes LevelDB skip to the next one (and
+		 * may surface an older version of a key from a lower level):
+		 * check before every callback, never hand out a record read
+		 * after an error */
+		char *e = NULL;
+		leveldb_iter_get_error(it, &e);
+		if (e) {
+			leveldb_iter_destroy(it);
+			return ldb_err(e, "scan");
+		}
 		const char *v = leveldb_iter_value(it, &vl);
 		rc = fn(u, (const uint8_t *)k, kl, (const uint8_t *)v, vl);
 	}
@@ -184,11 +221,65 @@ int sli_kv_leveldb_open(sli_kv **out, const char *dir, int create)
 	return SL_OK;
 }
 
+/* LevelDB's repair copies the entries of damaged tables without checking
+ * their order, and asserts (aborts the process) when a flipped bit put a
+ * key out of order. It runs in a child process: a crash there becomes a
+ * clear error here, and the directory is left as the child left it. */
 int sli_kv_leveldb_repair(const char *dir)
 {
-	leveldb_options_t *o = leveldb_options_create();
-	char *err = NULL;
-	leveldb_repair_db(o, dir, &err);
-	leveldb_options_destroy(o);
-	return err ? ldb_err(err, dir) : SL_OK;
+	int fds[2];
+	if (pipe(fds) != 0)
+		return sli_err(
+		    sli_errno_code(errno), "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return sli_err(
+		    sli_errno_code(errno), "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		leveldb_options_t *o = leveldb_options_create();
+		char *err = NULL;
+		leveldb_repair_db(o, dir, &err);
+		if (err) {
+			size_t n = strlen(err);
+			if (write(fds[1], err, n) < 0) {
+				/* the parent reports a generic failure */
+			}
+		}
+		_exit(err ? 1 : 0);
+	}
+	close(fds[1]);
+	char msg[2048];
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(fds[0], msg + got, sizeof(msg) - 1 - got);
+		if (r > 0 && (got += (size_t)r) < sizeof(msg) - 1)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	msg[got] = 0;
+	close(fds[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) { }
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return SL_OK;
+	if (WIFEXITED(st) && got) {
+		char *copy = malloc(got + 1);
+		if (!copy)
+			return SL_ENOMEM;
+		memcpy(copy, msg, got + 1);
+		return ldb_err(copy, dir);
+	}
+	return sli_err(SL_ECORRUPT,
+	    "LevelDB's repair crashed (%s %d) on a damaged table; "
+	    "its log (%s/LOG) names the table it was reading: move that "
+	    ".ldb file out of the directory and run the repair again",
+	    WIFSIGNALED(st) ? "signal" : "exit status",
+	    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), dir);
 }

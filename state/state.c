@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FORMAT_VERSION 1
@@ -28,6 +30,9 @@
 static const char M_FORMAT[] = "\0format";
 static const char M_SEM[] = "\0semantics";
 static const char M_COMMIT[] = "\0commit";
+/* written by a repair that may have dropped records: varint txid
+ * committed then, u64 unix seconds */
+static const char M_REPAIRED[] = "\0repaired";
 
 /* ---- cache of encoded records, one per partition (one thread) ----
  * Replacement is CLOCK (second chance): a hit only sets the entry's
@@ -542,38 +547,83 @@ static void name_corrupt_file(const char *dir)
 		    "%s; `sluice state repair %s` may recover it", msg, dir);
 }
 
-/* Our own lock beside LevelDB's, holding the pid for a clear message. */
-static int take_lock(sl_state *s, const char *dir)
+/* Opens and flocks DIR/sluice.lock (never through a symbolic link, a
+ * regular file only) into *fd; SL_ELOCKED naming the holder's pid. With
+ * may_skip, a directory where the file cannot be created is not an
+ * error (*fd = -1: read-only media, LevelDB's own lock decides). */
+static int lock_dir(const char *dir, int write_pid, int may_skip, int *fd)
 {
 	char path[4096];
+	*fd = -1;
 	snprintf(path, sizeof(path), "%s/sluice.lock", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		if (s->o.read_only)
-			return SL_OK; /* a read-only directory: LevelDB decides
-			               */
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f < 0 && errno == ELOOP)
+		return sli_err(SL_EPERM,
+		    "%s is a symbolic link: refusing to follow it (remove it)",
+		    path);
+	if (f < 0) {
+		if (may_skip && (errno == EROFS || errno == EACCES))
+			return SL_OK;
 		return sli_err(
 		    sli_errno_code(errno), "%s: %s", path, strerror(errno));
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	struct stat st;
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(f);
+		return sli_err(SL_EPERM,
+		    "%s is not a regular file: refusing to use it (remove it)",
+		    path);
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
 		char pid[32] = "";
-		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		ssize_t n = pread(f, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = 0;
 		pid[strcspn(pid, "\n")] = 0;
-		close(fd);
+		close(f);
 		return sli_err(SL_ELOCKED,
 		    "state directory %s is locked by another process%s%s%s",
 		    dir, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
 	}
-	if (!s->o.read_only) {
+	if (write_pid) {
 		char pid[32];
 		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (ftruncate(fd, 0) == 0
-		    && pwrite(fd, pid, (size_t)n, 0) < 0) {
+		if (ftruncate(f, 0) == 0 && pwrite(f, pid, (size_t)n, 0) < 0) {
 			/* the pid is only for messages */
 		}
 	}
-	s->lockfd = fd;
+	*fd = f;
+	return SL_OK;
+}
+
+/* Our own lock beside LevelDB's, holding the pid for a clear message. */
+static int take_lock(sl_state *s, const char *dir)
+{
+	return lock_dir(dir, !s->o.read_only, s->o.read_only, &s->lockfd);
+}
+
+/* What a directory holds: *current when it has a CURRENT file, *other =
+ * how many entries besides sluice.lock and LevelDB's LOCK and LOG files
+ * (what a failed or interrupted creation leaves). */
+static int survey_dir(const char *dir, int *current, int *other)
+{
+	*current = 0;
+	*other = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return sli_err(
+		    sli_errno_code(errno), "%s: %s", dir, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if (!strcmp(n, "CURRENT"))
+			*current = 1;
+		else if (strcmp(n, "sluice.lock") && strcmp(n, "LOCK")
+		    && strcmp(n, "LOG") && strcmp(n, "LOG.old"))
+			(*other)++;
+	}
+	closedir(d);
 	return SL_OK;
 }
 
@@ -606,20 +656,41 @@ int sl_state_open_leveldb(
 		rc = sli_err(SL_EINVAL, "%s is not a directory", dir);
 		goto fail;
 	}
-	if (s->o.read_only) {
-		char cur[4096];
-		snprintf(cur, sizeof(cur), "%s/CURRENT", dir);
-		if (access(cur, F_OK) != 0) {
-			rc = sli_err(SL_EINVAL,
-			    "%s is not a sluice state directory", dir);
-			goto fail;
-		}
+	/* LevelDB creates a database only where there is none: with
+	 * create_if_missing it would start an empty one beside old tables
+	 * when CURRENT is lost, and delete those tables as obsolete */
+	int has_current, other;
+	if ((rc = survey_dir(dir, &has_current, &other)))
+		goto fail;
+	if (!has_current && other) {
+		rc = sli_err(SL_ECORRUPT,
+		    "%s has no CURRENT file but holds %d other files: not "
+		    "starting an empty state over them; back the directory "
+		    "up, then `sluice state repair %s` may recover it",
+		    dir, other, dir);
+		goto fail;
+	}
+	if (!has_current && s->o.read_only) {
+		rc = sli_err(
+		    SL_EINVAL, "%s is not a sluice state directory", dir);
+		goto fail;
 	}
 	if ((rc = take_lock(s, dir)))
 		goto fail;
-	if ((rc = sli_kv_leveldb_open(&s->kv, dir, !s->o.read_only))) {
+	if ((rc = sli_kv_leveldb_open(&s->kv, dir, !has_current))) {
 		if (rc == SL_ECORRUPT)
 			name_corrupt_file(dir);
+		else if (has_current && rc != SL_ELOCKED && rc != SL_EPERM
+		    && rc != SL_ENOSPC && rc != SL_ENOMEM) {
+			/* a missing MANIFEST or table: the database is
+			 * damaged, whatever LevelDB calls it */
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s", sl_errdetail());
+			rc = sli_err(SL_ECORRUPT,
+			    "%s; the state is damaged: back the directory "
+			    "up, then `sluice state repair %s` may recover it",
+			    msg, dir);
+		}
 		goto fail;
 	}
 	if ((rc = finish_open(s, dir)))
@@ -1479,6 +1550,7 @@ int sl_state_foreach(sl_state *s,
 
 int sl_state_stats_get(sl_state *s, sl_state_stats *st)
 {
+	memset(st, 0, sizeof(*st));
 	fe f = { s->committed, NULL, NULL, 0, 0 };
 	uint8_t pre = KEY_PREFIX;
 	int rc = s->kv->ops->scan(s->kv, &pre, 1, fe_cb, &f);
@@ -1489,10 +1561,140 @@ int sl_state_stats_get(sl_state *s, sl_state_stats *st)
 	st->disk_bytes = s->kv->ops->disk_bytes(s->kv);
 	st->semantics = s->o.semantics;
 	st->format_version = FORMAT_VERSION;
+	sli_buf b;
+	sli_buf_init(&b);
+	int found = 0;
+	int mrc = get_meta(s, M_REPAIRED, sizeof(M_REPAIRED) - 1, &b, &found);
+	if (!rc)
+		rc = mrc;
+	if (!mrc && found) {
+		const uint8_t *p = b.data, *end = b.data + b.len;
+		st->repaired = 1;
+		if (sli_varint_get(&p, end, &st->repaired_txid)
+		    || end - p != 8)
+			rc = sli_err(SL_ECORRUPT, "repair record is corrupt");
+		else
+			st->repaired_at = sli_le64_get(p);
+	}
+	sli_buf_free(&b);
 	return rc;
+}
+
+typedef struct counter {
+	uint64_t n;
+} counter;
+
+static int count_cb(
+    void *u, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	((counter *)u)->n++;
+	return 0;
+}
+
+/* Counts every record of the LevelDB in dir with checksums verified:
+ * SL_OK and *n, or the error that stopped the count. */
+static int count_records(const char *dir, uint64_t *n, uint64_t *committed)
+{
+	sli_kv *kv;
+	*n = 0;
+	int rc = sli_kv_leveldb_open(&kv, dir, 0);
+	if (rc)
+		return rc;
+	counter c = { 0 };
+	rc = kv->ops->scan(kv, "", 0, count_cb, &c);
+	*n = c.n;
+	if (!rc && committed) {
+		sli_buf b;
+		sli_buf_init(&b);
+		int found = 0;
+		rc = kv->ops->get(
+		    kv, M_COMMIT, sizeof(M_COMMIT) - 1, &b, &found);
+		const uint8_t *p = b.data;
+		*committed = 0;
+		if (!rc && found
+		    && sli_varint_get(&p, b.data + b.len, committed))
+			rc = SL_ECORRUPT;
+		sli_buf_free(&b);
+	}
+	kv->ops->close(kv);
+	return rc;
+}
+
+/* 1 when dir holds any LevelDB file (CURRENT, a MANIFEST, a log or a
+ * table): something repair can work on. */
+static int has_leveldb_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int yes = 0;
+	while (!yes && (e = readdir(d))) {
+		const char *n = e->d_name;
+		size_t l = strlen(n);
+		yes = !strcmp(n, "CURRENT") || !strncmp(n, "MANIFEST-", 9)
+		    || (l > 4
+		        && (!strcmp(n + l - 4, ".log")
+		            || !strcmp(n + l - 4, ".ldb")
+		            || !strcmp(n + l - 4, ".sst")));
+	}
+	closedir(d);
+	return yes;
 }
 
 int sl_state_repair(const char *dir)
 {
-	return sli_kv_leveldb_repair(dir);
+	sl_init();
+	if (!dir || !*dir)
+		return sli_err(SL_EINVAL, "no state directory given");
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return sli_err(
+		    errno == ENOENT ? SL_ENOTFOUND : sli_errno_code(errno),
+		    "%s: %s (nothing to repair)", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return sli_err(SL_EINVAL, "%s is not a directory", dir);
+	if (!has_leveldb_files(dir))
+		return sli_err(SL_EINVAL,
+		    "%s is not a sluice state directory (no LevelDB files): "
+		    "nothing to repair",
+		    dir);
+	/* a running topology holds the lock: repairing under it would move
+	 * its live log aside and lose its later commits */
+	int fd;
+	int rc = lock_dir(dir, 1, 0, &fd);
+	if (rc)
+		return rc;
+	/* what was readable before: when repair keeps exactly that, it
+	 * dropped nothing */
+	uint64_t before = 0, after = 0, committed = 0;
+	int intact = count_records(dir, &before, &committed) == SL_OK;
+	sli_err(SL_OK, "%s", "");
+	rc = sli_kv_leveldb_repair(dir);
+	sli_kv *kv = NULL;
+	if (!rc
+	    && (rc = count_records(dir, &after, intact ? NULL : &committed))
+	        == SL_OK
+	    && (!intact || after != before)) {
+		/* mark it: the commit record no longer vouches for the
+		 * counts (docs/errors.md: what to replay) */
+		rc = sli_kv_leveldb_open(&kv, dir, 0);
+		sli_kv_batch wb;
+		sli_kv_batch_init(&wb);
+		uint8_t mark[18];
+		uint8_t *p = mark + sli_varint_put(mark, committed);
+		sli_le64_put(p, (uint64_t)time(NULL));
+		p += 8;
+		if (!rc)
+			rc = sli_kv_batch_put(&wb, M_REPAIRED,
+			    sizeof(M_REPAIRED) - 1, mark, (size_t)(p - mark));
+		if (!rc)
+			rc = kv->ops->write(kv, &wb, 1);
+		sli_kv_batch_free(&wb);
+		if (kv)
+			kv->ops->close(kv);
+	}
+	close(fd);
+	return rc;
 }

@@ -3,6 +3,7 @@
  * the process), the loopback rule for every scheme, oversize socket spout
  * messages, and the network fuzzer's short run over real loopback
  * sockets. Each test failed before its fix (docs/errors.md names them). */
+#include "../state/kv.h"
 #include "../trident/trident.h"
 #include "sltest.h"
 
@@ -261,6 +262,191 @@ static void test_socket_spout_rejects_oversize_messages(void)
 	sl_state_close(st);
 }
 
+/* ---------------------------------------------------------- state */
+
+/* Runs `sluice ARGS` with stderr into DIR/err; returns the exit status. */
+static int sluice_in(const char *dir, const char *args)
+{
+	return sl_test_sh("'%s' %s >'%s/out' 2>'%s/err'", sl_test_sluice_bin(),
+	    args, dir, dir);
+}
+
+static int file_has(const char *dir, const char *file, const char *what)
+{
+	return sl_test_sh("grep -q -- '%s' '%s/%s'", what, dir, file) == 0;
+}
+
+/* A small word count state in DIR/st (input DIR/in.txt). */
+static void make_state(const char *dir, int runs)
+{
+	FILE *f = NULL;
+	char path[800], args[2000];
+	snprintf(path, sizeof(path), "%s/in.txt", dir);
+	for (int r = 0; r < runs; r++) {
+		f = fopen(path, "a");
+		for (int i = 0; i < 2000; i++)
+			fprintf(
+			    f, "w%d w%d x%d\n", i % 97, (i * 7 + r) % 101, r);
+		fclose(f);
+		snprintf(args, sizeof(args),
+		    "wordcount --input %s --state %s/st --batch-size 300 "
+		    "--no-sync --quiet",
+		    path, dir);
+		CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	}
+}
+
+static void test_repair_takes_the_lock_and_creates_nothing(void)
+{
+	char dir[600], st[700], missing[700];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-repair"));
+	snprintf(missing, sizeof(missing), "%s/nope", dir);
+	CU_ASSERT_EQUAL(sl_state_repair(missing), SL_ENOTFOUND);
+	CU_ASSERT_NOT_EQUAL(sl_test_sh("test -e '%s'", missing), 0);
+	sl_test_sh("mkdir '%s'", missing);
+	CU_ASSERT_EQUAL(sl_state_repair(missing), SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_test_sh("test -z \"$(ls -A '%s')\"", missing), 0);
+	make_state(dir, 1);
+	snprintf(st, sizeof(st), "%s/st", dir);
+	sl_state_options o;
+	sl_state_options_default(&o);
+	sl_state *s;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, st, &o), SL_OK);
+	/* a running topology holds the lock: repair must refuse */
+	CU_ASSERT_EQUAL(sl_state_repair(st), SL_ELOCKED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "locked"));
+	sl_state_close(s);
+	char args[800];
+	snprintf(args, sizeof(args), "state repair %s", st);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	snprintf(args, sizeof(args), "state stats %s", st);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	CU_ASSERT(file_has(dir, "out", "repaired.no")); /* nothing lost */
+}
+
+static void test_missing_current_is_corrupt_not_a_new_state(void)
+{
+	char dir[600], args[1400];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-current"));
+	make_state(dir, 2);
+	sl_test_sh("rm '%s/st/CURRENT'", dir);
+	snprintf(args, sizeof(args), "state stats %s/st", dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 1);
+	CU_ASSERT(file_has(dir, "err", "no CURRENT file"));
+	CU_ASSERT(file_has(dir, "err", "state repair"));
+	/* a resume must not start over and delete the old tables */
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st --quiet", dir, dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 1);
+	CU_ASSERT(file_has(dir, "err", "no CURRENT file"));
+	CU_ASSERT_EQUAL(sl_test_sh("ls '%s'/st/*.ldb >/dev/null", dir), 0);
+	/* the repair brings the counts back */
+	snprintf(args, sizeof(args), "state repair %s/st", dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	snprintf(args, sizeof(args), "state get %s/st x0 x1", dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	CU_ASSERT(file_has(dir, "out", "x0.2000"));
+	CU_ASSERT(file_has(dir, "out", "x1.2000"));
+}
+
+/* A repair that dropped records marks the state, and says so. */
+static void test_repair_that_dropped_data_marks_the_state(void)
+{
+	char dir[600], args[1400];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-mark"));
+	make_state(dir, 3);
+	/* cut the newest table in half: its records are lost */
+	sl_test_sh("f=$(ls '%s'/st/*.ldb | sort | tail -1); "
+	           "truncate -s $(( $(stat -c %%s \"$f\") / 2 )) \"$f\"",
+	    dir);
+	snprintf(args, sizeof(args), "state repair %s/st", dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	CU_ASSERT(file_has(dir, "err", "records were dropped"));
+	snprintf(args, sizeof(args), "state stats %s/st", dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	CU_ASSERT(file_has(dir, "out", "repaired.yes"));
+	snprintf(args, sizeof(args), "state dump %s/st", dir);
+	sluice_in(dir, args);
+	CU_ASSERT(file_has(dir, "err", "was repaired"));
+}
+
+static void test_leveldb_errors_mapped_by_kind_not_path(void)
+{
+	CU_ASSERT_EQUAL(
+	    sli_kv_leveldb_errcode(
+	        "IO error: /data/blocks/st/000005.ldb: Input/output "
+	        "error"),
+	    SL_EIO);
+	CU_ASSERT_EQUAL(
+	    sli_kv_leveldb_errcode("IO error: /srv/lock/x/MANIFEST-"
+	                           "000002: No such file or "
+	                           "directory"),
+	    SL_EIO);
+	CU_ASSERT_EQUAL(
+	    sli_kv_leveldb_errcode("IO error: /a/Corruption/000005."
+	                           "ldb: Permission denied"),
+	    SL_EPERM);
+	CU_ASSERT_EQUAL(sli_kv_leveldb_errcode("IO error: lock /a/LOCK: "
+	                                       "Resource temporarily "
+	                                       "unavailable"),
+	    SL_ELOCKED);
+	CU_ASSERT_EQUAL(sli_kv_leveldb_errcode("IO error: lock /a/LOCK: "
+	                                       "already held by process"),
+	    SL_ELOCKED);
+	CU_ASSERT_EQUAL(
+	    sli_kv_leveldb_errcode("Corruption: bad block in /x/lock.ldb"),
+	    SL_ECORRUPT);
+	CU_ASSERT_EQUAL(sli_kv_leveldb_errcode("IO error: /x/000009.log: No "
+	                                       "space left on device"),
+	    SL_ENOSPC);
+	/* a directory whose name holds "blocks" opens as usual */
+	char dir[700];
+	snprintf(dir, sizeof(dir), "%s/no-space-left-blocks",
+	    sl_test_tmpdir("sec-map"));
+	sl_state *s;
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s, dir, NULL), SL_OK);
+	sl_state_close(s);
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s, dir, NULL), SL_OK);
+	sl_state_close(s);
+}
+
+static void test_lock_file_never_follows_a_symlink(void)
+{
+	char dir[600], st[1400];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-link"));
+	make_state(dir, 1);
+	snprintf(st, sizeof(st), "%s/st", dir);
+	sl_test_sh("rm '%s/sluice.lock' && echo keep >'%s/victim' && "
+	           "ln -s '%s/victim' '%s/sluice.lock'",
+	    st, dir, dir, st);
+	sl_state *s = NULL;
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s, st, NULL), SL_EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "symbolic link"));
+	CU_ASSERT_EQUAL(sl_state_repair(st), SL_EPERM);
+	/* the link's target is untouched (no pid written into it) */
+	CU_ASSERT(file_has(dir, "victim", "^keep$"));
+	sl_test_sh("rm '%s/sluice.lock' && mkdir '%s/sluice.lock'", st, st);
+	CU_ASSERT_NOT_EQUAL(sl_state_open_leveldb(&s, st, NULL), SL_OK);
+	sl_state_close(s);
+}
+
+/* The fault-injection harness, short: random damage to every kind of
+ * LevelDB file, then every state tool, a resume and repairs; never wrong
+ * numbers with exit status 0 (`./run soak` runs it for longer). */
+static void test_fault_injection_never_gives_wrong_counts(void)
+{
+	if (sl_test_sh("test -f tests/faults.py") != 0) {
+		printf("\n    (tests/faults.py not found from the working "
+		       "directory: skipped)\n");
+		return;
+	}
+	int n = getenv("SLUICE_FAULTS") ? atoi(getenv("SLUICE_FAULTS")) : 25;
+	CU_ASSERT_EQUAL(sl_test_sh("python3 tests/faults.py --iterations %d "
+	                           "--sluice '%s' | sed 's/^/    /'",
+	                    n, sl_test_sluice_bin()),
+	    0);
+}
+
 SL_SUITE(security, NULL, NULL,
     { "huge announced frame does not abort a link",
         test_huge_announced_frame_does_not_abort_a_link },
@@ -269,4 +455,16 @@ SL_SUITE(security, NULL, NULL,
     { "loopback rule checks every scheme",
         test_loopback_rule_checks_every_scheme },
     { "socket spout rejects oversize messages",
-        test_socket_spout_rejects_oversize_messages })
+        test_socket_spout_rejects_oversize_messages },
+    { "repair takes the lock and creates nothing",
+        test_repair_takes_the_lock_and_creates_nothing },
+    { "missing CURRENT is corrupt, not a new state",
+        test_missing_current_is_corrupt_not_a_new_state },
+    { "repair that dropped data marks the state",
+        test_repair_that_dropped_data_marks_the_state },
+    { "leveldb errors mapped by kind, not path",
+        test_leveldb_errors_mapped_by_kind_not_path },
+    { "lock file never follows a symlink",
+        test_lock_file_never_follows_a_symlink },
+    { "fault injection never gives wrong counts",
+        test_fault_injection_never_gives_wrong_counts })
