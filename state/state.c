@@ -601,9 +601,18 @@ static int take_lock(sl_state *s, const char *dir)
 	return lock_dir(dir, !s->o.read_only, s->o.read_only, &s->lockfd);
 }
 
+/* 1 when name is a LevelDB data file (a MANIFEST, a log or a table). */
+static int leveldb_file(const char *n)
+{
+	size_t l = strlen(n);
+	return !strncmp(n, "MANIFEST-", 9)
+	    || (l > 4
+	        && (!strcmp(n + l - 4, ".log") || !strcmp(n + l - 4, ".ldb")
+	            || !strcmp(n + l - 4, ".sst")));
+}
+
 /* What a directory holds: *current when it has a CURRENT file, *other =
- * how many entries besides sluice.lock and LevelDB's LOCK and LOG files
- * (what a failed or interrupted creation leaves). */
+ * how many LevelDB data files (a MANIFEST, logs, tables). */
 static int survey_dir(const char *dir, int *current, int *other)
 {
 	*current = 0;
@@ -614,13 +623,9 @@ static int survey_dir(const char *dir, int *current, int *other)
 		    sli_errno_code(errno), "%s: %s", dir, strerror(errno));
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		if (!strcmp(n, "CURRENT"))
+		if (!strcmp(e->d_name, "CURRENT"))
 			*current = 1;
-		else if (strcmp(n, "sluice.lock") && strcmp(n, "LOCK")
-		    && strcmp(n, "LOG") && strcmp(n, "LOG.old"))
+		else if (leveldb_file(e->d_name))
 			(*other)++;
 	}
 	closedir(d);
@@ -664,7 +669,7 @@ int sl_state_open_leveldb(
 		goto fail;
 	if (!has_current && other) {
 		rc = sli_err(SL_ECORRUPT,
-		    "%s has no CURRENT file but holds %d other files: not "
+		    "%s has no CURRENT file but holds %d LevelDB files: not "
 		    "starting an empty state over them; back the directory "
 		    "up, then `sluice state repair %s` may recover it",
 		    dir, other, dir);
@@ -1625,22 +1630,10 @@ static int count_records(const char *dir, uint64_t *n, uint64_t *committed)
  * table): something repair can work on. */
 static int has_leveldb_files(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
+	int current, other;
+	if (survey_dir(dir, &current, &other))
 		return 0;
-	struct dirent *e;
-	int yes = 0;
-	while (!yes && (e = readdir(d))) {
-		const char *n = e->d_name;
-		size_t l = strlen(n);
-		yes = !strcmp(n, "CURRENT") || !strncmp(n, "MANIFEST-", 9)
-		    || (l > 4
-		        && (!strcmp(n + l - 4, ".log")
-		            || !strcmp(n + l - 4, ".ldb")
-		            || !strcmp(n + l - 4, ".sst")));
-	}
-	closedir(d);
-	return yes;
+	return current || other;
 }
 
 int sl_state_repair(const char *dir)
