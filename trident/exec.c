@@ -286,6 +286,14 @@ int sl_emit(sl_collector *c, const sl_value *v, size_t n)
 	return rc;
 }
 
+void sli_collector_batch(
+    const sl_collector *c, uint64_t *txid, uint32_t *attempt)
+{
+	int batch = c && c->b && c->k && !c->k->local;
+	*txid = batch ? c->b->txid : 0;
+	*attempt = batch ? c->b->attempt : 0;
+}
+
 /* Accumulates tuple v into the aggregation map of node n: raw input
  * tuples (partial = 0) or partials from upstream (group values, acc). */
 static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,

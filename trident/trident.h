@@ -132,6 +132,12 @@ void sli_topology_fail_once(
 void sli_topology_set_done_delay(
     sl_topology *t, int (*fn)(void *user, uint64_t txid), void *user);
 
+/* The txid and attempt of the batch a user callback runs in (tests: the
+ * differential tester injects failures by txid and attempt and records
+ * sink tuples per batch); 0, 0 inside a DRPC call. */
+void sli_collector_batch(
+    const sl_collector *c, uint64_t *txid, uint32_t *attempt);
+
 /* The inproc endpoint of task idx of stage (tests inject frames there);
  * SL_ENOTFOUND unless the topology is running. */
 int sli_topology_task_url(

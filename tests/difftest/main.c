@@ -1,0 +1,170 @@
+/*
+ * main.c - sluice-difftest, the differential topology tester as a command
+ * (docs/testing.md):
+ *   sluice-difftest --seed N --one          one topology, printed
+ *   sluice-difftest --seed N --count C      C topologies from seed N
+ *   sluice-difftest --minutes M             soak: Trident topologies and
+ *                                           plain chains until M minutes
+ *   --plain (only plain chains), --plain-tuples N (tuples per plain run),
+ *   --no-faults, --exclude default|none|chain,merge,firstn,keys,
+ *   --shrink, --verbose, --max-batches B, --skip-steps MASK (shrinking)
+ * Exits 1 when any run disagreed with the reference.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "../difftest.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned parse_exclude(const char *e)
+{
+	if (!strcmp(e, "default"))
+		return DT_KNOWN_DEFAULT;
+	unsigned x = 0;
+	if (strstr(e, "chain"))
+		x |= DT_KNOWN_CHAIN;
+	if (strstr(e, "merge"))
+		x |= DT_KNOWN_MERGE;
+	if (strstr(e, "firstn"))
+		x |= DT_KNOWN_FIRSTN;
+	if (strstr(e, "keys"))
+		x |= DT_KNOWN_KEYS;
+	if (strstr(e, "regroup"))
+		x |= DT_KNOWN_REGROUP;
+	return x;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+	    "usage: sluice-difftest [--seed N] [--one | --count C | --minutes "
+	    "M]\n"
+	    "         [--plain] [--plain-tuples N] [--no-faults] [--exclude "
+	    "LIST]\n"
+	    "         [--shrink] [--verbose] [--max-batches B] [--skip-steps "
+	    "MASK]\n");
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seed = 0;
+	int have_seed = 0, one = 0, plain_only = 0;
+	double minutes = 0;
+	uint64_t count = 100, plain_tuples = 0;
+	dt_opts o;
+	memset(&o, 0, sizeof(o));
+	o.exclude = dt_exclusions_from_env();
+	o.self = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--seed") && v) {
+			seed = strtoull(v, NULL, 0);
+			have_seed = 1;
+			i++;
+		} else if (!strcmp(a, "--one"))
+			one = 1;
+		else if (!strcmp(a, "--count") && v) {
+			count = strtoull(v, NULL, 0);
+			i++;
+		} else if (!strcmp(a, "--minutes") && v) {
+			minutes = atof(v);
+			i++;
+		} else if (!strcmp(a, "--plain"))
+			plain_only = 1;
+		else if (!strcmp(a, "--plain-tuples") && v) {
+			plain_tuples = strtoull(v, NULL, 0);
+			i++;
+		} else if (!strcmp(a, "--no-faults"))
+			o.no_faults = 1;
+		else if (!strcmp(a, "--exclude") && v) {
+			o.exclude = parse_exclude(v);
+			i++;
+		} else if (!strcmp(a, "--shrink"))
+			o.shrink = 1;
+		else if (!strcmp(a, "--verbose"))
+			o.verbose = 1;
+		else if (!strcmp(a, "--max-batches") && v) {
+			o.max_batches = atoi(v);
+			i++;
+		} else if (!strcmp(a, "--skip-steps") && v) {
+			o.skip_steps = strtoull(v, NULL, 0);
+			i++;
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	char tmp[] = "/tmp/sluice-difftest.XXXXXX";
+	if (!mkdtemp(tmp)) {
+		perror("sluice-difftest: mkdtemp");
+		return 2;
+	}
+	o.tmpdir = tmp;
+	if (!have_seed)
+		seed = (uint64_t)time(NULL) * 1000 + (uint64_t)getpid() % 1000;
+	if (one) {
+		o.verbose = 1;
+		count = 1;
+	}
+	printf("sluice-difftest: seeds from %" PRIu64 ", exclusions 0x%x%s\n",
+	    seed, o.exclude,
+	    o.exclude == DT_KNOWN_DEFAULT ? " (the known-issue list)" : "");
+	fflush(stdout);
+	dt_totals t;
+	dt_plain_totals p;
+	memset(&t, 0, sizeof(t));
+	memset(&p, 0, sizeof(p));
+	double t0 = now_s(), last = t0;
+	for (uint64_t i = 0;; i++) {
+		double el = now_s() - t0;
+		if (minutes > 0 ? el >= minutes * 60 : i >= count)
+			break;
+		/* the soak: mostly Trident topologies, every 20th a plain
+		 * chain (every 200th a long one) */
+		if (plain_only || (minutes > 0 && i % 20 == 19)) {
+			uint64_t nt = plain_tuples;
+			if (!nt && minutes > 0 && i % 200 == 199)
+				nt = 2000000;
+			dt_run_plain(seed + i, nt, &o, &p);
+		} else
+			dt_run_trident(seed + i, &o, &t);
+		if (now_s() - last >= 10 || (minutes <= 0 && i + 1 == count)) {
+			last = now_s();
+			printf("sluice-difftest: %.0fs: %" PRIu64
+			       " topologies, %" PRIu64 " batches, %" PRIu64
+			       " input tuples, %" PRIu64
+			       " faults injected, %" PRIu64
+			       " replays, %" PRIu64 " state keys, %" PRIu64
+			       " mismatches; plain: %" PRIu64 " runs, %" PRIu64
+			       " tuples, %" PRIu64 " dropped frames, %" PRIu64
+			       " mismatches\n",
+			    last - t0, t.topologies, t.batches, t.tuples,
+			    t.faults, t.replays, t.state_keys, t.mismatches,
+			    p.runs, p.tuples, p.dropped_frames, p.mismatches);
+			fflush(stdout);
+		}
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "sluice-difftest: could not remove %s\n", tmp);
+	printf("sluice-difftest: done: %" PRIu64 " topologies, %" PRIu64
+	       " batches, %" PRIu64 " faults, %" PRIu64
+	       " mismatches; plain %" PRIu64 " runs, %" PRIu64
+	       " tuples, %" PRIu64 " mismatches\n",
+	    t.topologies, t.batches, t.faults, t.mismatches, p.runs, p.tuples,
+	    p.mismatches);
+	return t.mismatches || p.mismatches ? 1 : 0;
+}
