@@ -3,6 +3,7 @@
  * a DRPC client. Prints the JSON reply; exits 0 on a result, 1 on an error
  * reply, 2 on usage errors, timeouts or connection failures. */
 #include "cli.h"
+#include "core/core.h"
 #include "sluice.h"
 
 #include <stdio.h>
@@ -56,6 +57,7 @@ int sli_cmd_drpc(int argc, char **argv)
 		return usage(stderr);
 	uint8_t key[SL_KEY_BYTES];
 	if (keyfile && sl_key_from_file(key, keyfile)) {
+		sli_wipe(key, sizeof(key));
 		fprintf(stderr, "sluice: drpc: %s\n", sl_errdetail());
 		return 2;
 	}
@@ -64,8 +66,10 @@ int sli_cmd_drpc(int argc, char **argv)
 	for (int j = i; j < argc; j++)
 		len += strlen(argv[j]) + 1;
 	char *args = calloc(1, len);
-	if (!args)
+	if (!args) {
+		sli_wipe(key, sizeof(key));
 		return 2;
+	}
 	for (int j = i; j < argc; j++) {
 		if (j > i)
 			strcat(args, " ");
@@ -74,6 +78,7 @@ int sli_cmd_drpc(int argc, char **argv)
 	char *reply = NULL;
 	int rc = sl_drpc_call_keyed(
 	    endpoint, keyfile ? key : NULL, fn, args, (int)timeout, &reply);
+	sli_wipe(key, sizeof(key));
 	free(args);
 	if (rc) {
 		fprintf(stderr, "sluice: drpc: %s: %s\n", endpoint,

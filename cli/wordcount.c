@@ -138,7 +138,18 @@ static void on_commit(void *user, uint64_t txid)
 	    s.elapsed_s > 0 ? (double)s.tuples / s.elapsed_s : 0);
 }
 
+static int wordcount(int argc, char **argv, uint8_t *key);
+
+/* The key buffer lives here so that every way out wipes it. */
 int sli_cmd_wordcount(int argc, char **argv)
+{
+	uint8_t key[SL_KEY_BYTES];
+	int rc = wordcount(argc, argv, key);
+	sli_wipe(key, sizeof(key));
+	return rc;
+}
+
+static int wordcount(int argc, char **argv, uint8_t *key)
 {
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
 	const char *sem_s = "opaque", *drpc = NULL, *keyfile = NULL;
@@ -243,7 +254,6 @@ int sli_cmd_wordcount(int argc, char **argv)
 	so.sync = sync;
 	/* the cluster key seals DRPC (and frames); checked before anything
 	 * is opened */
-	uint8_t key[SL_KEY_BYTES];
 	if (keyfile && sl_key_from_file(key, keyfile)) {
 		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
 		return 2;

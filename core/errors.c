@@ -66,8 +66,23 @@ int sli_err(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	int n = vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(detail)) {
+		/* cut before a UTF-8 sequence the limit split: a detail is
+		 * shown and sent as JSON (DRPC), and must stay valid text */
+		size_t end = sizeof(detail) - 1, i = end;
+		while (i > 0 && end - i < 3
+		    && ((uint8_t)detail[i - 1] & 0xc0) == 0x80)
+			i--;
+		uint8_t lead = i > 0 ? (uint8_t)detail[i - 1] : 0;
+		size_t need = lead >= 0xf0 ? 4
+		    : lead >= 0xe0         ? 3
+		    : lead >= 0xc0         ? 2
+		                           : 1;
+		if (end - (i - 1) < need)
+			detail[i - 1] = 0;
+	}
 	return code;
 }
 

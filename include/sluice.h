@@ -379,7 +379,9 @@ int sl_topology_error(const sl_topology *t);
 const char *sl_topology_errmsg(const sl_topology *t);
 
 /* A stream fed by a spout with output fields. Takes self (ops->free).
- * Each topology has at most one spout stream. */
+ * Each topology has at most one spout stream. A NULL self with an
+ * ops->free (every built-in spout: what a failed constructor leaves) is
+ * refused with SL_EINVAL (sl_topology_error). */
 sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
     const sl_spout_ops *ops, void *self, const char *fields);
 /* A DRPC stream: its tuples are the request args (one field "args"). */
@@ -661,7 +663,9 @@ int sl_plain_emit(sl_plain_collector *c, const sl_value *v, size_t n);
 /* The index of the task running the callback (0..parallelism-1). */
 uint32_t sl_plain_task_index(const sl_plain_collector *c);
 /* Runs until the spout is exhausted and every tree completed (acking on)
- * or every tuple was processed or dropped (acking off). */
+ * or every tuple was processed or dropped (acking off). When the spout
+ * fails (next_tuple returns an error other than SL_EAGAIN/SL_ECLOSED),
+ * the run stops and returns that error, its detail in sl_errdetail(). */
 int sl_plain_run(sl_plain *p);
 
 typedef struct sl_plain_stats {

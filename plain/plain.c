@@ -80,7 +80,21 @@ struct sl_plain {
 	sli_latency lat; /* tree latencies, ms (core/latency.h) */
 	uint64_t start_ns, end_ns;
 	_Atomic int acker_stop;
+	int run_err; /* the first spout failure (under lock), and its detail */
+	char run_msg[512];
 };
+
+/* Records the first failure that stops the spout, for sl_plain_run. */
+static void record_err(sl_plain *p, int rc)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->run_err) {
+		p->run_err = rc;
+		snprintf(p->run_msg, sizeof(p->run_msg), "%s",
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+	}
+	pthread_mutex_unlock(&p->lock);
+}
 
 void sl_plain_options_default(sl_plain_options *o)
 {
@@ -514,15 +528,20 @@ static void *spout_main(void *arg)
 				break;
 			exhausted = 0;
 			idle = 0;
-			if (rc || c.err)
+			if (rc || c.err) {
+				record_err(p, rc ? rc : c.err);
 				goto out;
+			}
 		}
 		pthread_mutex_lock(&p->lock);
 		if (k->pn > p->st.max_pending_seen)
 			p->st.max_pending_seen = k->pn;
 		pthread_mutex_unlock(&p->lock);
-		if (flush(k))
+		int frc = flush(k);
+		if (frc) {
+			record_err(p, frc);
 			goto out;
+		}
 		if (exhausted && (!p->o.acking || k->pn == 0))
 			break;
 		if (p->o.acking)
@@ -767,6 +786,8 @@ int sl_plain_run(sl_plain *p)
 {
 	if (!p->spout)
 		return sli_err(SL_EINVAL, "the topology has no spout");
+	p->run_err = 0;
+	p->run_msg[0] = 0;
 	static _Atomic unsigned seq;
 	snprintf(p->url, sizeof(p->url), "inproc://plain-%ld-%u",
 	    (long)getpid(), ++seq);
@@ -882,6 +903,9 @@ int sl_plain_run(sl_plain *p)
 		free_task(p->tasks[g]);
 	free(p->tasks);
 	p->tasks = NULL;
+	/* a spout that failed stopped the run: that is not success */
+	if (!rc && p->run_err)
+		rc = sli_err(p->run_err, "%s", p->run_msg);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* nanomsg's SP protocol ids (sp-tcp-mapping): PUSH 0x50, REP 0x31 */
@@ -447,6 +448,191 @@ static void test_fault_injection_never_gives_wrong_counts(void)
 	    0);
 }
 
+/* ---------------------------------------------------------- errors */
+
+struct failing_spout {
+	int n;
+};
+
+static int failing_next(void *self, sl_plain_collector *c)
+{
+	struct failing_spout *f = self;
+	if (f->n >= 10)
+		return sli_err(
+		    SL_EIO, "the source broke after %d tuples", f->n);
+	sl_value v = sl_str("a b");
+	f->n++;
+	return sl_plain_spout_emit(c, (uint64_t)f->n, &v, 1);
+}
+
+static int swallow(void *user, const sl_tuple *in, sl_plain_collector *c)
+{
+	(void)user, (void)in, (void)c;
+	return SL_OK;
+}
+
+static void test_plain_run_reports_a_failing_spout(void)
+{
+	for (int acking = 0; acking <= 1; acking++) {
+		sl_plain_options o;
+		sl_plain_options_default(&o);
+		o.acking = acking;
+		sl_plain *p;
+		CU_ASSERT_EQUAL_FATAL(sl_plain_new(&p, &o), SL_OK);
+		struct failing_spout f = { 0 };
+		sl_plain_spout ops = { "broken", failing_next, NULL, NULL };
+		CU_ASSERT_EQUAL(
+		    sl_plain_set_spout(p, "lines", &ops, &f, "line"), SL_OK);
+		CU_ASSERT_EQUAL(
+		    sl_plain_add_bolt(p, "sink", "lines", SL_GROUP_SHUFFLE,
+		        NULL, swallow, NULL, "", 1),
+		    SL_OK);
+		CU_ASSERT_EQUAL(sl_plain_run(p), SL_EIO);
+		CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "broke"));
+		sl_plain_free(p);
+	}
+}
+
+static void test_null_spout_instance_is_refused_at_build(void)
+{
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "nullspout"), SL_OK);
+	/* what sl_spout_file_new leaves when the input is missing */
+	void *sp = NULL;
+	CU_ASSERT_NOT_EQUAL(sl_spout_file_new(&sp, "/nonexistent/x"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "lines", &sl_spout_file_ops, sp, "line");
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "instance"));
+	sl_run_options o;
+	sl_run_options_default(&o);
+	CU_ASSERT_NOT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	sl_topology_free(t);
+}
+
+/* ---------------------------------------------------------- DRPC */
+
+static int long_error(void *user, const char *function, const uint8_t *args,
+    size_t len, sl_value *result)
+{
+	(void)user, (void)function, (void)args, (void)len;
+	if (!strcmp(function, "utf8")) {
+		char msg[1400];
+		size_t o = 0;
+		while (o + 2 < sizeof(msg) - 1) {
+			memcpy(msg + o, "\xc3\xa9", 2); /* e acute */
+			o += 2;
+		}
+		msg[o] = 0;
+		/* the detail buffer cuts this mid-character */
+		return sli_err(SL_EINVAL, "x%s", msg);
+	}
+	if (!strcmp(function, "size")) {
+		static char big[300];
+		memset(big, 'z', sizeof(big) - 1);
+		*result
+		    = len && args[0] == 'b' ? sl_bytes(big, 100) : sl_int(1);
+		return SL_OK;
+	}
+	return SL_ENOTFOUND;
+}
+
+static void test_drpc_error_cut_mid_utf8_is_still_an_error(void)
+{
+	const char *ep = "tcp://127.0.0.1:37905";
+	sl_drpc_options o;
+	sl_drpc_options_default(&o);
+	o.endpoint = ep;
+	sl_drpc_server *s;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_drpc_server_start(&s, &o, long_error, NULL), 0);
+	char *r = NULL;
+	CU_ASSERT_EQUAL(sl_drpc_call(ep, "utf8", "x", 3000, &r), SL_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NULL(strstr(r, "out of memory"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"error\":\"x\xc3\xa9"));
+	free(r);
+	sl_drpc_server_stop(s);
+}
+
+static const char *KEY_HEX
+    = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/* Sends the sealed request msg (n bytes) and returns the reply. */
+static sli_msg send_raw(const char *ep, const uint8_t *msg, size_t n)
+{
+	sli_msg m = { NULL, 0 };
+	CU_ASSERT_EQUAL(sli_req_call(ep, msg, n, 3000, &m), SL_OK);
+	return m;
+}
+
+static void test_sealed_drpc_replays_refused_and_replies_padded(void)
+{
+	const char *ep = "tcp://127.0.0.1:37906";
+	uint8_t key[SL_KEY_BYTES], dk[SL_KEY_BYTES];
+	CU_ASSERT_EQUAL_FATAL(sl_key_from_hex(key, KEY_HEX), SL_OK);
+	sl_drpc_options o;
+	sl_drpc_options_default(&o);
+	o.endpoint = ep;
+	o.cluster_key = key;
+	sl_drpc_server *s;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_drpc_server_start(&s, &o, long_error, NULL), 0);
+	/* one sealed request, sent twice: the copy is refused */
+	sli_derive_key(dk, key, "sluice drpc v1");
+	uint8_t plain[64], msg[64 + SLI_SEAL_OVERHEAD + 1];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sli_le64_put(plain,
+	    (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+	memcpy(plain + 8, "size\ts", 6);
+	msg[0] = 0x01;
+	const char *ad = "sluice drpc request v1";
+	sli_seal(dk, (const uint8_t *)ad, strlen(ad), plain, 14, msg + 1);
+	size_t n = 1 + 14 + SLI_SEAL_OVERHEAD;
+	sli_msg a = send_raw(ep, msg, n);
+	CU_ASSERT(a.len > 0 && a.data[0] == 0x01); /* answered, sealed */
+	sli_msg b = send_raw(ep, msg, n);
+	CU_ASSERT(b.len > 0 && b.data[0] != 0x01);
+	if (b.len) {
+		char *txt = strndup((const char *)b.data, b.len);
+		CU_ASSERT_PTR_NOT_NULL(strstr(txt, "replayed"));
+		free(txt);
+	}
+	sl_drpc_stats st;
+	sl_drpc_server_stats(s, &st);
+	CU_ASSERT_EQUAL(st.auth_failures, 1);
+	sli_msg_free(&a);
+	sli_msg_free(&b);
+	/* a small and a larger answer travel in replies of one size */
+	char *r1 = NULL, *r2 = NULL;
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call_keyed(ep, key, "size", "s", 3000, &r1), SL_OK);
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call_keyed(ep, key, "size", "b", 3000, &r2), SL_OK);
+	CU_ASSERT_STRING_EQUAL(r1 ? r1 : "", "{\"result\":1}");
+	CU_ASSERT(r2 && strlen(r2) > 100);
+	free(r1);
+	free(r2);
+	uint8_t p2[64], m2[64 + SLI_SEAL_OVERHEAD + 1];
+	size_t lens[2];
+	for (int i = 0; i < 2; i++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sli_le64_put(p2,
+		    (uint64_t)ts.tv_sec * 1000u
+		        + (uint64_t)ts.tv_nsec / 1000000u);
+		memcpy(p2 + 8, i ? "size\tb" : "size\ts", 6);
+		m2[0] = 0x01;
+		sli_seal(dk, (const uint8_t *)ad, strlen(ad), p2, 14, m2 + 1);
+		sli_msg r = send_raw(ep, m2, n);
+		lens[i] = r.len;
+		sli_msg_free(&r);
+	}
+	CU_ASSERT_EQUAL(lens[0], lens[1]);
+	sl_drpc_server_stop(s);
+}
+
 SL_SUITE(security, NULL, NULL,
     { "huge announced frame does not abort a link",
         test_huge_announced_frame_does_not_abort_a_link },
@@ -467,4 +653,12 @@ SL_SUITE(security, NULL, NULL,
     { "lock file never follows a symlink",
         test_lock_file_never_follows_a_symlink },
     { "fault injection never gives wrong counts",
-        test_fault_injection_never_gives_wrong_counts })
+        test_fault_injection_never_gives_wrong_counts },
+    { "plain run reports a failing spout",
+        test_plain_run_reports_a_failing_spout },
+    { "null spout instance is refused at build",
+        test_null_spout_instance_is_refused_at_build },
+    { "drpc error cut mid UTF-8 is still an error",
+        test_drpc_error_cut_mid_utf8_is_still_an_error },
+    { "sealed drpc replays refused and replies padded",
+        test_sealed_drpc_replays_refused_and_replies_padded })

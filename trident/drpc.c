@@ -24,6 +24,28 @@ enum { J_FREE, J_QUEUED, J_RUNNING, J_ABANDONED };
 #define KEY_CONTEXT  "sluice drpc v1"
 #define REP_AD_BYTES (sizeof(REP_AD) - 1 + SLI_SEAL_NONCE)
 
+#define SEEN_CAP  65536 /* sealed requests remembered (replay window) */
+#define SEEN_HASH (SEEN_CAP * 2)
+#define PAD_MIN   128 /* sealed replies are padded to a power of two */
+
+/* The nonces of the sealed requests accepted recently, oldest first (a
+ * ring) and hashed for lookup. A request whose nonce is here is a replay.
+ * When the ring is full the oldest entry is dropped and floor_ms rises to
+ * its timestamp: requests stamped at or before floor_ms are refused, so
+ * a dropped nonce can never be replayed either. Receiver thread only. */
+typedef struct seen_entry {
+	uint8_t nonce[SLI_SEAL_NONCE];
+	uint64_t ts;
+	int32_t next; /* hash chain */
+} seen_entry;
+
+typedef struct seen_cache {
+	seen_entry *e;
+	int32_t *head; /* SEEN_HASH chains, -1 = empty */
+	uint32_t first, n;
+	uint64_t floor_ms;
+} seen_cache;
+
 /* How to answer one request: in clear, or sealed and bound to nonce. */
 typedef struct sealinfo {
 	int on;
@@ -57,7 +79,73 @@ struct sl_drpc_server {
 	sl_drpc_stats st;
 	int keyed;
 	uint8_t key[SL_KEY_BYTES]; /* derived from the cluster key */
+	seen_cache seen;
 };
+
+static uint32_t seen_bucket(const uint8_t *nonce)
+{
+	/* the nonce is random (an attacker cannot choose it without the
+	 * key: only authenticated requests are recorded) */
+	return sli_le32_get(nonce) % SEEN_HASH;
+}
+
+static int seen_init(seen_cache *c)
+{
+	c->e = calloc(SEEN_CAP, sizeof(*c->e));
+	c->head = malloc(SEEN_HASH * sizeof(*c->head));
+	if (!c->e || !c->head)
+		return SL_ENOMEM;
+	for (uint32_t i = 0; i < SEEN_HASH; i++)
+		c->head[i] = -1;
+	return SL_OK;
+}
+
+static void seen_free(seen_cache *c)
+{
+	free(c->e);
+	free(c->head);
+}
+
+/* Drops the oldest entry, raising the floor to its timestamp. */
+static void seen_drop_oldest(seen_cache *c)
+{
+	seen_entry *o = &c->e[c->first];
+	int32_t *pp = &c->head[seen_bucket(o->nonce)];
+	while (*pp != -1 && *pp != (int32_t)c->first)
+		pp = &c->e[*pp].next;
+	if (*pp != -1)
+		*pp = o->next;
+	if (o->ts > c->floor_ms)
+		c->floor_ms = o->ts;
+	c->first = (c->first + 1) % SEEN_CAP;
+	c->n--;
+}
+
+/* Records nonce (stamped ts); 0 when new, 1 when seen before or older
+ * than what the cache still remembers. now: the server's clock. */
+static int seen_check_add(
+    seen_cache *c, const uint8_t *nonce, uint64_t ts, uint64_t now)
+{
+	/* entries past the window are refused by their timestamp anyway */
+	while (c->n && c->e[c->first].ts + SKEW_MS < now)
+		seen_drop_oldest(c);
+	if (ts <= c->floor_ms)
+		return 1;
+	uint32_t b = seen_bucket(nonce);
+	for (int32_t i = c->head[b]; i != -1; i = c->e[i].next)
+		if (!memcmp(c->e[i].nonce, nonce, SLI_SEAL_NONCE))
+			return 1;
+	if (c->n == SEEN_CAP)
+		seen_drop_oldest(c);
+	uint32_t at = (c->first + c->n) % SEEN_CAP;
+	seen_entry *e = &c->e[at];
+	memcpy(e->nonce, nonce, SLI_SEAL_NONCE);
+	e->ts = ts;
+	e->next = c->head[b];
+	c->head[b] = (int32_t)at;
+	c->n++;
+	return 0;
+}
 
 static void reply_ad(uint8_t ad[REP_AD_BYTES], const uint8_t *nonce)
 {
@@ -125,6 +213,19 @@ int sli_drpc_utf8_ok(const uint8_t *p, size_t n)
 
 static char *error_json(const char *msg)
 {
+	/* details may quote anything (a key, a path): bytes that are not
+	 * valid UTF-8 become '?', never a failed reply */
+	char clean[1024];
+	size_t n = strlen(msg);
+	if (!utf8_ok((const uint8_t *)msg, n)) {
+		size_t o = 0;
+		for (size_t i = 0; i < n && o + 1 < sizeof(clean); i++) {
+			uint8_t c = (uint8_t)msg[i];
+			clean[o++] = c < 0x80 ? (char)c : '?';
+		}
+		clean[o] = 0;
+		msg = clean;
+	}
 	json_t *j = json_pack("{s:s}", "error", msg);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -171,17 +272,28 @@ static const uint8_t *encode_reply(sl_drpc_server *s, const sealinfo *si,
 	*len = n;
 	if (!si->on)
 		return (const uint8_t *)out;
-	uint8_t *b = malloc(1 + n + SLI_SEAL_OVERHEAD);
-	if (!b) {
+	/* padded with spaces (JSON whitespace) to a power of two, so that
+	 * the length tells little about the answer */
+	size_t padded = PAD_MIN;
+	while (padded < n)
+		padded *= 2;
+	uint8_t *b = malloc(1 + padded + SLI_SEAL_OVERHEAD);
+	uint8_t *plain = malloc(padded);
+	if (!b || !plain) {
+		free(b);
+		free(plain);
 		*len = 0;
 		return NULL;
 	}
+	memcpy(plain, out, n);
+	memset(plain + n, ' ', padded - n);
 	uint8_t ad[REP_AD_BYTES];
 	reply_ad(ad, si->nonce);
 	b[0] = SEALED_MARK;
-	sli_seal(s->key, ad, sizeof(ad), (const uint8_t *)out, n, b + 1);
+	sli_seal(s->key, ad, sizeof(ad), plain, padded, b + 1);
+	free(plain);
 	*owned = b;
-	*len = 1 + n + SLI_SEAL_OVERHEAD;
+	*len = 1 + padded + SLI_SEAL_OVERHEAD;
 	return b;
 }
 
@@ -228,6 +340,11 @@ static const char *open_request(sl_drpc_server *s, const sli_msg *m,
 		return "authentication failed: request timestamp more than "
 		       "300 s from the server's clock (replayed request or "
 		       "clock skew)";
+	}
+	if (seen_check_add(&s->seen, m->data + 1, ts, now)) {
+		free(p);
+		return "authentication failed: replayed request (this "
+		       "request was already answered)";
 	}
 	si->on = 1;
 	memcpy(si->nonce, m->data + 1, SLI_SEAL_NONCE);
@@ -468,6 +585,13 @@ int sl_drpc_server_start(
 	if (s->o.cluster_key) {
 		sli_derive_key(s->key, s->o.cluster_key, KEY_CONTEXT);
 		s->keyed = 1;
+		if (seen_init(&s->seen)) {
+			seen_free(&s->seen);
+			sli_wipe(s->key, sizeof(s->key));
+			free(s->endpoint);
+			free(s);
+			return SL_ENOMEM;
+		}
 	}
 	s->jobs = calloc(s->o.max_queue, sizeof(job));
 	s->w = calloc(s->o.workers, sizeof(pthread_t));
@@ -487,6 +611,7 @@ int sl_drpc_server_start(
 	    s->o.max_request * 16 + 64);
 	if (rc) {
 		sli_wipe(s->key, sizeof(s->key));
+		seen_free(&s->seen);
 		free(s->endpoint);
 		free(s->jobs);
 		free(s->w);
@@ -539,6 +664,7 @@ void sl_drpc_server_stop(sl_drpc_server *s)
 	free(s->w);
 	free(s->endpoint);
 	sli_wipe(s->key, sizeof(s->key));
+	seen_free(&s->seen);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->idle);
@@ -604,6 +730,8 @@ static int open_reply(
 		    "the server's reply failed authentication (wrong cluster "
 		    "key or a tampered reply)");
 	}
+	while (n && out[n - 1] == ' ') /* the padding */
+		n--;
 	out[n] = 0;
 	*json = out;
 	return SL_OK;

@@ -218,6 +218,16 @@ sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
 		fail(t, SL_EINVAL, "new_stream: no spout");
 		return NULL;
 	}
+	if (!self && ops->free) {
+		/* a spout that owns an instance has one: NULL is what a
+		 * failed constructor leaves (it would crash at the first
+		 * batch) */
+		fail(t, SL_EINVAL,
+		    "new_stream: no %s spout instance (did its constructor "
+		    "fail?)",
+		    ops->name ? ops->name : "");
+		return NULL;
+	}
 	if (t->spout) {
 		ops->free ? ops->free(self) : (void)0;
 		fail(t, SL_EINVAL,
