@@ -79,7 +79,13 @@ static int dump_one(
     void *user, const uint8_t *key, size_t klen, const sl_value *v)
 {
 	FILE *f = user;
-	fwrite(key, 1, klen, f);
+	/* the key is one word (core/key.h): printed as it is */
+	sl_value w;
+	size_t n;
+	int rc = sl_state_key_values(key, klen, &w, 1, &n);
+	if (rc || n != 1 || w.type != SL_BYTES)
+		return rc ? rc : SL_ECORRUPT;
+	fwrite(w.u.p, 1, w.len, f);
 	fprintf(f, "\t%" PRId64 "\n", v->type == SL_INT ? v->u.i : 0);
 	return 0;
 }

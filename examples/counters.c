@@ -104,6 +104,14 @@ static int top_one(
     void *user, const uint8_t *key, size_t klen, const sl_value *v)
 {
 	top *t = user;
+	/* the key is the group's values (here one url, bytes) */
+	sl_value url;
+	size_t n;
+	if (sl_state_key_values(key, klen, &url, 1, &n) || n != 1
+	    || url.type != SL_BYTES)
+		return SL_ECORRUPT;
+	key = url.u.p;
+	klen = url.len;
 	if (v->type != SL_INT || klen >= 40)
 		return 0;
 	size_t i = t->k < t->want ? t->k++ : t->want - 1;
@@ -147,6 +155,24 @@ static int handler(void *user, const char *fn, const uint8_t *args, size_t len,
 		    i ? " " : "", t.key[i], (long long)t.n[i]);
 	*result = sl_bytes(out, (uint32_t)o);
 	return SL_OK;
+}
+
+/* DRPC `status CODE`: the status is an int group, so the text argument
+ * becomes an int before the state is queried (the key of the string
+ * "404" is not the key of the int 404). */
+static int to_int(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	char tmp[24];
+	size_t n = in->v[0].type == SL_BYTES ? in->v[0].len : 0;
+	if (n >= sizeof(tmp))
+		n = 0;
+	memcpy(tmp, n ? in->v[0].u.p : (const uint8_t *)"", n);
+	tmp[n] = 0;
+	char *end;
+	long long code = strtoll(tmp, &end, 10);
+	sl_value v = n && !*end ? sl_int(code) : sl_null();
+	return sl_emit(out, &v, 1);
 }
 
 static sl_topology *running;
@@ -232,9 +258,12 @@ int main(int argc, char **argv)
 		const char *fn;
 		sl_state *st;
 	} q[] = { { "url", urls }, { "country", ctry }, { "status", stat } };
-	for (size_t i = 0; i < 3; i++)
-		sl_stream_state_query(sl_topology_new_drpc_stream(t, q[i].fn),
-		    q[i].st, "args", "value");
+	for (size_t i = 0; i < 3; i++) {
+		sl_stream *d = sl_topology_new_drpc_stream(t, q[i].fn);
+		if (q[i].st == stat)
+			d = sl_stream_map(d, "args", to_int, NULL, "args");
+		sl_stream_state_query(d, q[i].st, "args", "value");
+	}
 	if (sl_topology_error(t)) {
 		fprintf(stderr, "counters: %s\n", sl_topology_errmsg(t));
 		return 1;

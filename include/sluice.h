@@ -233,9 +233,27 @@ void sl_state_close(sl_state *s);
  * in this thread. SL_ENOTFOUND when the key has no value. Thread-safe:
  * may run concurrently with batches being written and committed. */
 int sl_state_get(sl_state *s, const void *key, size_t klen, sl_value *out);
+/* State keys. The group values of a group_by are stored under a typed,
+ * injective key (docs/state-format.md): the int 5 and the string "5", or
+ * ("a\x1f","b") and ("a","\x1fb"), are different keys. Build keys for
+ * sl_state_get with sl_state_key, or use sl_state_get_group.
+ * Writes the key of the n values v into buf (cap bytes) and its length
+ * into *len; SL_EFULL (with *len set to the size needed) when cap is too
+ * small, SL_EINVAL for a bad value type. Thread-safe. */
+int sl_state_key(
+    const sl_value *v, size_t n, uint8_t *buf, size_t cap, size_t *len);
+/* Decodes a key (e.g. from sl_state_foreach) into at most max values and
+ * their number *n; SL_BYTES values borrow key. SL_ECORRUPT when it is not
+ * a key, SL_ELIMIT when it holds more than max values. Thread-safe. */
+int sl_state_key_values(
+    const uint8_t *key, size_t klen, sl_value *v, size_t max, size_t *n);
+/* sl_state_get of the key made of the n group values key[]. */
+int sl_state_get_group(
+    sl_state *s, const sl_value *key, size_t n, sl_value *out);
 /* Last committed txid (0 when none). Thread-safe. */
 int sl_state_last_committed(sl_state *s, uint64_t *txid);
-/* Calls fn for each key with a committed value, in key byte order; stops
+/* Calls fn for each key (see sl_state_key_values) with a committed value,
+ * in key byte order; stops
  * early when fn returns non-zero (returned). Key/value borrowed for the
  * call. Thread-safe. */
 int sl_state_foreach(sl_state *s,
@@ -256,6 +274,20 @@ typedef struct sl_state_stats {
 } sl_state_stats;
 /* Fills st (scans every key). Thread-safe. */
 int sl_state_stats_get(sl_state *s, sl_state_stats *st);
+
+/* Rewrites a state directory of an older format (format 1: untyped keys,
+ * which sl_state_open_leveldb refuses with SL_EVERSION) to the current
+ * one, in one atomic write, keeping values, txids and the commit record.
+ * Format 1 kept a group as text (numbers in decimal, fields joined by
+ * 0x1f); types[0..ntypes) says what each field of the group was
+ * (SL_BYTES, SL_INT or SL_DOUBLE; NULL = one SL_BYTES field). A key that
+ * does not read as those types is an error (nothing is written). The
+ * records of touched keys are rewritten too, so the next run rolls back a
+ * batch that never committed as it would have. SL_ELOCKED while another
+ * process holds dir; SL_OK with *upgraded = 0 when dir is already
+ * current. Not thread-safe with other users of dir. */
+int sl_state_upgrade(const char *dir, const sl_type *types, size_t ntypes,
+    uint64_t *keys, int *upgraded);
 
 /* Runs LevelDB's repair on an unopened state directory. Repair may drop
  * data from damaged files: back the directory up first. Takes the

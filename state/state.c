@@ -9,6 +9,7 @@
  */
 #include "state.h"
 #include "kv.h"
+#include "state_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FORMAT_VERSION 1
+/* 2: typed group keys (core/key.h); 1 joined them as text (`sluice state
+ * upgrade` converts, state/keys.c) */
+#define FORMAT_VERSION 2
 #define REC_VERSION    1
 #define KEY_PREFIX     0x01
 
@@ -415,6 +418,11 @@ static int any_key(
 	return 1;
 }
 
+/* Set by sli_state_open_any_version (this thread only): check_format then
+ * accepts an older format and adopts the stored semantics. */
+static __thread int open_any_version;
+static __thread uint32_t opened_version;
+
 /* Checks or writes the format version and semantics. */
 static int check_format(sl_state *s, const char *dir)
 {
@@ -453,6 +461,15 @@ static int check_format(sl_state *s, const char *dir)
 		    dir, ver, FORMAT_VERSION);
 		goto out;
 	}
+	opened_version = ver;
+	if (ver < FORMAT_VERSION && !open_any_version) {
+		rc = sli_err(SL_EVERSION,
+		    "%s has state format %u (untyped keys), this build reads "
+		    "format %u: convert it with `sluice state upgrade %s` "
+		    "(docs/state-format.md)",
+		    dir, ver, FORMAT_VERSION, dir);
+		goto out;
+	}
 	if ((rc = get_meta(s, M_SEM, sizeof(M_SEM) - 1, &b, &found)))
 		goto out;
 	if (!found || b.len != 1 || b.data[0] > SL_SEM_OPAQUE) {
@@ -461,7 +478,7 @@ static int check_format(sl_state *s, const char *dir)
 		goto out;
 	}
 	sl_semantics stored = (sl_semantics)b.data[0];
-	if (s->o.read_only)
+	if (s->o.read_only || open_any_version)
 		s->o.semantics = stored;
 	else if (stored != s->o.semantics)
 		rc = sli_err(SL_EINVAL,
@@ -1690,4 +1707,29 @@ int sl_state_repair(const char *dir)
 	}
 	close(fd);
 	return rc;
+}
+
+int sli_state_open_any_version(
+    sl_state **out, const char *dir, uint32_t *version)
+{
+	sl_state_options o;
+	sl_state_options_default(&o);
+	o.create = 0;
+	o.cache_entries = 0;
+	open_any_version = 1;
+	opened_version = 0;
+	int rc = sl_state_open_leveldb(out, dir, &o);
+	open_any_version = 0;
+	*version = opened_version;
+	return rc;
+}
+
+sli_kv *sli_state_kv(sl_state *s)
+{
+	return s->kv;
+}
+
+uint32_t sli_state_format_version(void)
+{
+	return FORMAT_VERSION;
 }

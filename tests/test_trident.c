@@ -30,7 +30,8 @@ static sl_state *leveldb_state(sl_semantics sem)
 static int64_t count_of(sl_state *s, const char *w)
 {
 	sl_value v;
-	int rc = sl_state_get(s, w, strlen(w), &v);
+	sl_value k = sl_str(w);
+	int rc = sl_state_get_group(s, &k, 1, &v);
 	if (rc == SL_ENOTFOUND)
 		return 0;
 	CU_ASSERT_EQUAL(rc, SL_OK);

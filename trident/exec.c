@@ -14,6 +14,7 @@
  *   record. Any failure or timeout re-emits T with attempt a+1, and every
  *   later batch in flight too.
  */
+#include "core/key.h"
 #include "topology_int.h"
 
 #include <inttypes.h>
@@ -133,34 +134,11 @@ void sli_topology_set_done_delay(
 	t->done_delay_user = user;
 }
 
-/* Appends the state key of group values to out: one bytes value as is,
- * numbers as text, several values joined by 0x1f. */
+/* Appends the state key of group values to out: typed and injective
+ * (core/key.h), so the int 5 and the string "5" never share a key. */
 static int state_key(sli_buf *out, const sl_value *g, size_t ng)
 {
-	for (size_t i = 0; i < ng; i++) {
-		char tmp[40];
-		int rc = SL_OK;
-		if (i)
-			rc = sli_buf_put_u8(out, 0x1f);
-		switch (g[i].type) {
-		case SL_BYTES:
-			rc = rc ? rc : sli_buf_append(out, g[i].u.p, g[i].len);
-			break;
-		case SL_INT:
-			snprintf(tmp, sizeof(tmp), "%" PRId64, g[i].u.i);
-			rc = rc ? rc : sli_buf_append(out, tmp, strlen(tmp));
-			break;
-		case SL_DOUBLE:
-			snprintf(tmp, sizeof(tmp), "%.17g", g[i].u.d);
-			rc = rc ? rc : sli_buf_append(out, tmp, strlen(tmp));
-			break;
-		default:
-			break;
-		}
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
+	return sli_key_put(out, g, ng);
 }
 
 /* ---------------------------------------------------------- batches */
