@@ -19,7 +19,7 @@ $bin state dump "$work/state" | sort -t$'\t' -k2,2nr -k1,1 | head -20 |
 	awk -F'\t' '{ printf "  %-12s %8d\n", $1, $2 }'
 echo
 echo "== independent check: awk's count of the same file"
-if diff <($bin state dump "$work/state") \
+if diff <($bin state dump "$work/state" | LC_ALL=C sort) \
 	<(tr ' \t' '\n\n' < "$text" | awk 'NF { c[$1]++ } END { for (w in c) print w "\t" c[w] }' | LC_ALL=C sort) >/dev/null
 then
 	echo "  equal: every word counted exactly once"

@@ -153,7 +153,7 @@ static void test_newer_format_refused_and_untouched(void)
 	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, state, 0), SL_OK);
 	sli_kv_batch b;
 	sli_kv_batch_init(&b);
-	uint8_t ver[4] = { 2, 0, 0, 0 };
+	uint8_t ver[4] = { 3, 0, 0, 0 };
 	sli_kv_batch_put(&b, "\0format", 7, ver, 4);
 	kv->ops->write(kv, &b, 1);
 	sli_kv_batch_free(&b);
@@ -163,10 +163,10 @@ static void test_newer_format_refused_and_untouched(void)
 	snprintf(args, sizeof(args), "state stats %s", state);
 	CU_ASSERT_EQUAL(sluice(args), 1);
 	CU_ASSERT(err_has("newer sluice"));
-	/* the committed counts are intact: back to version 1, they read */
+	/* the committed counts are intact: back to version 2, they read */
 	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, state, 0), SL_OK);
 	sli_kv_batch_init(&b);
-	ver[0] = 1;
+	ver[0] = 2;
 	sli_kv_batch_put(&b, "\0format", 7, ver, 4);
 	kv->ops->write(kv, &b, 1);
 	sli_kv_batch_free(&b);
