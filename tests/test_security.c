@@ -203,8 +203,8 @@ struct sockrun {
 static void stop_when_counted(void *user, uint64_t txid)
 {
 	struct sockrun *r = user;
-	sl_value v;
-	if (txid > 300 || sl_state_get(r->st, "tail", 4, &v) == SL_OK)
+	sl_value v, w = sl_str("tail");
+	if (txid > 300 || sl_state_get_group(r->st, &w, 1, &v) == SL_OK)
 		sl_topology_stop(r->t);
 }
 
@@ -256,8 +256,10 @@ static void test_socket_spout_rejects_oversize_messages(void)
 	sl_state_stats ss;
 	CU_ASSERT_EQUAL(sl_state_stats_get(st, &ss), SL_OK);
 	CU_ASSERT_EQUAL(ss.keys, 3); /* a, b, tail: no "head", no x... */
-	sl_value v;
-	CU_ASSERT_EQUAL(sl_state_get(st, "head", 4, &v), SL_ENOTFOUND);
+	sl_value v, w = sl_str("head");
+	CU_ASSERT_EQUAL(sl_state_get_group(st, &w, 1, &v), SL_ENOTFOUND);
+	w = sl_str("tail");
+	CU_ASSERT_EQUAL(sl_state_get_group(st, &w, 1, &v), SL_OK);
 	sli_link_close(push);
 	sl_topology_free(t);
 	sl_state_close(st);
