@@ -8,5 +8,11 @@ int sli_cmd_wordcount(int argc, char **argv); /* cli/wordcount.c */
 int sli_cmd_wordcount_plain(int argc, char **argv); /* cli/wordcount_plain.c */
 int sli_cmd_state(int argc, char **argv); /* cli/state_cmd.c */
 int sli_cmd_drpc(int argc, char **argv); /* cli/drpc_cmd.c */
+int sli_cmd_run(int argc, char **argv); /* cli/run_cmd.c */
+int sli_cmd_stats(int argc, char **argv); /* cli/stats_cmd.c */
+
+/* cli/probe.c: 0 when nothing listens at a tcp:// or ipc:// endpoint
+ * (checked with a plain connect), 1 otherwise. */
+int sli_endpoint_listening(const char *endpoint);
 
 #endif

@@ -61,6 +61,13 @@ int sli_cmd_drpc(int argc, char **argv)
 		fprintf(stderr, "sluice: drpc: %s\n", sl_errdetail());
 		return 2;
 	}
+	if (!sli_endpoint_listening(endpoint)) {
+		fprintf(stderr,
+		    "sluice: drpc: nothing is listening at %s (is the job "
+		    "running with --drpc?)\n",
+		    endpoint);
+		return 2;
+	}
 	const char *fn = argv[i++];
 	size_t len = 1;
 	for (int j = i; j < argc; j++)

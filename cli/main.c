@@ -12,6 +12,9 @@ static const struct {
 } cmds[] = {
 	{ "wordcount", sli_cmd_wordcount,
 	    "exactly-once word count (--mode plain for tuple mode)" },
+	{ "run", sli_cmd_run,
+	    "run a topology from a shared object (TOPOLOGY.so)" },
+	{ "stats", sli_cmd_stats, "live figures of a running job" },
 	{ "state", sli_cmd_state, "offline tools on a state directory" },
 	{ "drpc", sli_cmd_drpc, "query a running topology over DRPC" },
 };

@@ -4,6 +4,7 @@
  * into a state (LevelDB by default) with opaque semantics.
  */
 #include "cli.h"
+#include "job.h"
 #include "core/core.h"
 #include "sluice.h"
 
@@ -15,17 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static sl_topology *running;
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	got_signal = 1;
-	if (running)
-		sl_topology_stop(running);
-}
-
 static int usage(FILE *f)
 {
 	fprintf(f,
@@ -36,7 +26,7 @@ static int usage(FILE *f)
 	    "[--batch-timeout MS]\n"
 	    "         [--max-attempts N] [--stats FILE] [--dump FILE] "
 	    "[--quiet] [--drpc [ENDPOINT]]\n"
-	    "         [--cluster-key-file FILE]\n"
+	    "         [--cluster-key-file FILE] [--metrics [HOST:PORT]]\n"
 	    "       sluice wordcount --mode plain ... (see docs/plain.md)\n"
 	    "Counts the words (runs of bytes other than space, tab and "
 	    "newline) of each line\nexactly once into the state; a rerun on "
@@ -119,29 +109,9 @@ static void print_stats(FILE *f, const sl_topology_stats *s, const char *sem,
 		    s->commit_p99_ms);
 }
 
-typedef struct progress {
-	sl_topology *t;
-	int tty;
-	uint64_t last_ns;
-} progress;
-
-static void on_commit(void *user, uint64_t txid)
+static uint64_t words_read(void *spout)
 {
-	progress *p = user;
-	(void)txid;
-	if (!p->tty)
-		return;
-	uint64_t now = sli_now_ns();
-	if (now - p->last_ns < 250000000u)
-		return;
-	p->last_ns = now;
-	sl_topology_stats s;
-	sl_topology_stats_get(p->t, &s);
-	fprintf(stderr,
-	    "\rtxid %" PRIu64 ": %" PRIu64 " words, %" PRIu64
-	    " replays, %.0f words/s   ",
-	    s.last_committed, s.tuples, s.replays,
-	    s.elapsed_s > 0 ? (double)s.tuples / s.elapsed_s : 0);
+	return sl_spout_file_words(spout);
 }
 
 static int wordcount(int argc, char **argv, uint8_t *key);
@@ -159,16 +129,13 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 {
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
 	const char *sem_s = "opaque", *drpc = NULL, *keyfile = NULL;
+	const char *metrics = NULL;
 	int memory = 0, sync = 1, quiet = 0;
 	long batch_size = 10000, batch_ms = 100, max_pending = 4;
 	long parallelism = 2, timeout = 30000, attempts = 0;
 	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
 	 * the state opens stops the run cleanly instead of killing it */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sli_job_signals();
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -234,7 +201,13 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 			drpc = "tcp://127.0.0.1:3772";
 			if (v && v[0] != '-')
 				drpc = argv[++i];
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+		} else if (!strcmp(a, "--metrics")) {
+			metrics = "127.0.0.1:9464";
+			if (v && v[0] != '-')
+				metrics = argv[++i];
+		} else if (!strncmp(a, "--metrics=", 10))
+			metrics = a + 10;
+		else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			return usage(stdout);
 		else {
 			fprintf(stderr,
@@ -311,26 +284,26 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 	ro.batch_timeout_ms = (int)timeout;
 	ro.max_attempts = (uint32_t)attempts;
 	ro.cluster_key = keyfile ? key : NULL;
-	progress pr = { t, !quiet && isatty(2), 0 };
-	ro.on_commit = on_commit;
-	ro.user = &pr;
-	running = t;
-	sl_drpc_server *server = NULL;
-	sl_drpc_options dro;
-	sl_drpc_options_default(&dro);
-	dro.endpoint = drpc;
-	dro.cluster_key = keyfile ? key : NULL;
-	if (drpc && (rc = sl_drpc_server_start_topology(&server, &dro, t))) {
-		fprintf(stderr, "sluice: wordcount: drpc %s: %s\n", drpc,
-		    sl_errdetail());
+	sli_job job;
+	if (sli_job_init(&job, "wordcount", t, "wordcount")) {
 		sl_topology_free(t);
 		sl_state_close(st);
 		return 1;
 	}
+	sli_monitor_add_state(job.m, "", st);
+	sli_monitor_set_progress(job.m, "words", words_read, spout);
+	ro.on_commit = sli_job_on_commit;
+	ro.user = &job;
+	if (sli_job_serve(&job, drpc, metrics, keyfile ? key : NULL, quiet)) {
+		sli_job_end(&job);
+		sl_topology_free(t);
+		sl_state_close(st);
+		return 1;
+	}
+	sl_drpc_server *server = job.drpc;
 	/* stopped before it started: nothing to finish */
-	rc = got_signal ? SL_OK : sl_topology_run(t, &ro);
-	if (pr.tty)
-		fputc('\n', stderr);
+	rc = sli_job_signalled() ? SL_OK : sl_topology_run(t, &ro);
+	sli_job_progress_done(&job);
 	int status = 0;
 	if (rc) {
 		fprintf(stderr, "sluice: wordcount: %s\n",
@@ -339,17 +312,16 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		status = 1;
 	}
 	/* with --drpc, keep answering after the input ends until a signal */
-	if (server && !rc && !got_signal) {
+	if (server && !rc && !sli_job_signalled()) {
 		if (!quiet)
 			fprintf(stderr,
 			    "sluice: wordcount: input done; serving "
 			    "DRPC on %s until SIGINT/SIGTERM\n",
 			    drpc);
-		while (!got_signal)
+		while (!sli_job_signalled())
 			usleep(50000);
 	}
-	sl_drpc_server_stop(server);
-	running = NULL;
+	sli_job_end(&job);
 	sl_topology_stats ts;
 	sl_topology_stats_get(t, &ts);
 	uint64_t lines = sl_spout_file_lines(spout);

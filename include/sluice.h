@@ -628,6 +628,84 @@ int sl_drpc_call(const char *endpoint, const char *function, const char *args,
 int sl_drpc_call_keyed(const char *endpoint, const uint8_t *cluster_key,
     const char *function, const char *args, int timeout_ms, char **reply_json);
 
+/* ------------------------------------------------------ live statistics */
+
+/* Counters of one stage of a running (or finished) topology: the stage's
+ * tasks, the stages feeding it and the tuples its tasks took in and sent
+ * on, summed over every attempt of every batch they finished. */
+typedef struct sl_stage_stats {
+	char name[64]; /* the name of the stage's first operation */
+	uint32_t tasks;
+	uint64_t upstream; /* bit i set: stage i feeds this stage (i < 64) */
+	uint64_t tuples_in, tuples_out;
+} sl_stage_stats;
+
+/* What a live view needs beyond sl_topology_stats. */
+typedef struct sl_topology_live {
+	uint32_t in_flight; /* batches emitted and not yet committed */
+	uint32_t nstages; /* stages planned (0 before the first run) */
+	double batch_max_ms, commit_max_ms; /* since the run started */
+	char last_replay[160]; /* why the last batch was replayed, or "" */
+} sl_topology_live;
+
+/* Fills st. Thread-safe while running. */
+int sl_topology_live_get(sl_topology *t, sl_topology_live *st);
+/* Fills st for stage i (0 = the spout's stage); SL_ENOTFOUND past the
+ * last stage. Thread-safe while running. */
+int sl_topology_stage_get(sl_topology *t, uint32_t i, sl_stage_stats *st);
+
+/* Cheap counters of a state (no scan): record cache hits and misses of
+ * the batch writes, keys created since it was opened, size on disk. */
+typedef struct sl_state_counters {
+	uint64_t cache_hits, cache_misses;
+	uint64_t keys_created;
+	uint64_t disk_bytes;
+} sl_state_counters;
+/* Fills c. Thread-safe. */
+int sl_state_counters_get(sl_state *s, sl_state_counters *c);
+
+/* ---------------------------------------------------- topology objects */
+
+/* A topology in a shared object, run by `sluice run TOPOLOGY.so` (see
+ * docs/guide.md, "Write your own topology"). The object declares the ABI
+ * it was built for and defines the entry point:
+ *
+ *     SL_TOPOLOGY_ABI_EXPORT;
+ *     int sluice_topology(sl_app *app, int argc, char **argv);
+ *
+ * The entry point builds its streams on sl_app_topology(app, NAME) with
+ * states from sl_app_state(), and returns SL_OK; the runner plans and
+ * runs the topology with the command line's run options, serves DRPC,
+ * statistics and metrics, and frees everything afterwards. argv[0] is the
+ * object's path, then the arguments given after `--`. */
+#define SL_TOPOLOGY_ABI 1
+#define SL_TOPOLOGY_ABI_EXPORT                                                \
+	const unsigned sluice_topology_abi = SL_TOPOLOGY_ABI
+#define SL_TOPOLOGY_ENTRY      "sluice_topology"
+#define SL_TOPOLOGY_ABI_SYMBOL "sluice_topology_abi"
+
+typedef struct sl_app sl_app;
+typedef int (*sl_topology_entry)(sl_app *app, int argc, char **argv);
+
+/* The app's topology, created by the first call with name (later calls
+ * return the same one). Owned by the app. NULL on out of memory. */
+sl_topology *sl_app_topology(sl_app *app, const char *name);
+/* A state opened as the command line says: LevelDB in the --state
+ * directory itself (name NULL) or in its subdirectory name, or in memory
+ * (--memory), with the configured semantics, sync and cache size. The
+ * same name gives the same state. Owned by the app, closed after the
+ * run. Errors as sl_state_open_leveldb; sl_errdetail() says why. */
+int sl_app_state(sl_app *app, const char *name, sl_state **out);
+/* Records why the topology cannot be built (printf-style; shown by the
+ * runner) and returns SL_EINVAL, for `return sl_app_fail(app, ...)`. */
+int sl_app_fail(sl_app *app, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A running total shown by the progress line and the statistics, e.g.
+ * words read so far: fn(user) is called from other threads while the
+ * topology runs. unit is borrowed (a literal). */
+void sl_app_set_progress(
+    sl_app *app, const char *unit, uint64_t (*fn)(void *user), void *user);
+
 /* @@PLAIN-API@@ (plain/ adds its public declarations below) */
 /* ---------------------------------------------------------- plain mode */
 

@@ -279,6 +279,7 @@ typedef struct spart {
 	size_t *offs; /* record offsets in arena */
 	uint64_t *hs; /* hashes of the keys of an apply call */
 	size_t noffs;
+	uint64_t nhit, nmiss; /* cache, since the last publish */
 } spart;
 
 struct sl_state {
@@ -288,6 +289,8 @@ struct sl_state {
 	_Atomic int recovered; /* the restart pass ran since the last
 	                          set_partitions */
 	pthread_mutex_t recover_lock;
+	/* live statistics (sl_state_counters_get), published per apply */
+	_Atomic uint64_t c_hits, c_misses, c_created;
 	uint32_t nparts;
 	spart *parts;
 	int lockfd;
@@ -819,9 +822,11 @@ static int read_rec(sl_state *s, spart *p, const uint8_t *k, size_t kl,
 	size_t vl;
 	const uint8_t *v = cache_get(&p->c, k, kl, h, &vl);
 	if (v) {
+		p->nhit++;
 		*found = 1;
 		return rec_decode(v, vl, r);
 	}
+	p->nmiss++;
 	int rc = prefixed(&p->key, k, kl);
 	if (!rc)
 		rc = s->kv->ops->get(
@@ -1216,6 +1221,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 	 * another state of the topology one commit behind takes this one's
 	 * last commit back (sli_state_recover) */
 	int record = s->o.semantics != SL_SEM_NONE;
+	uint64_t created = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (keys[i].type != SL_BYTES) {
 			rc = sli_err(SL_EINVAL, "state keys must be bytes");
@@ -1227,6 +1233,7 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		rec r;
 		int found, skip;
 		rc = read_rec(s, p, k, kl, h, &r, &found);
+		created += !rc && !found;
 		if (!rc)
 			rc = update_rec(s->o.semantics, comb, &r, found, txid,
 			    &deltas[i], &skip);
@@ -1330,6 +1337,13 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 	if (!rc)
 		trace_write(s, pi, txid, &p->batch, n, deltas, keys);
 #endif
+	atomic_fetch_add_explicit(&s->c_hits, p->nhit, memory_order_relaxed);
+	atomic_fetch_add_explicit(
+	    &s->c_misses, p->nmiss, memory_order_relaxed);
+	if (!rc)
+		atomic_fetch_add_explicit(
+		    &s->c_created, created, memory_order_relaxed);
+	p->nhit = p->nmiss = 0;
 	if (rc) {
 		/* nothing of this call may stay in the cache; the records
 		 * in memory still describe what is on disk */
@@ -1651,6 +1665,17 @@ static int has_leveldb_files(const char *dir)
 	if (survey_dir(dir, &current, &other))
 		return 0;
 	return current || other;
+}
+
+int sl_state_counters_get(sl_state *s, sl_state_counters *c)
+{
+	c->cache_hits = atomic_load_explicit(&s->c_hits, memory_order_relaxed);
+	c->cache_misses
+	    = atomic_load_explicit(&s->c_misses, memory_order_relaxed);
+	c->keys_created
+	    = atomic_load_explicit(&s->c_created, memory_order_relaxed);
+	c->disk_bytes = s->kv->ops->disk_bytes(s->kv);
+	return SL_OK;
 }
 
 int sl_state_repair(const char *dir)

@@ -671,11 +671,15 @@ static int finish_batch(task *k, bctx *b)
 		if (rc)
 			return rc;
 	}
+	uint64_t sent = 0;
 	for (size_t i = 0; i < k->nouts; i++) {
 		int rc = sli_outbox_end(k->outs[i].ob);
 		if (rc)
 			return rc;
+		for (uint32_t l = 0; l < k->outs[i].nlinks; l++)
+			sent += sli_outbox_sent(k->outs[i].ob, l);
 	}
+	sli_live_count(t, k->stage, b->tuples, sent);
 	return SL_OK;
 }
 
@@ -1497,6 +1501,7 @@ static int replay_from(coord *c, uint64_t txid, const char *why)
 		pthread_mutex_lock(&t->stats_lock);
 		t->replays++;
 		pthread_mutex_unlock(&t->stats_lock);
+		sli_live_replay(t, why);
 		if (f->eof && c->eof_txid == f->txid) {
 			c->eof = 0; /* the replay may read more */
 			c->eof_txid = 0;
@@ -1560,9 +1565,11 @@ static int commit_head(coord *c)
 		}
 	}
 	uint64_t now = sli_now_ns();
-	record_latency(t,
-	    (double)(now - (f->write_ns ? f->write_ns : t0)) / 1e6,
-	    (double)(now - f->first_emit_ns) / 1e6);
+	double commit_ms
+	    = (double)(now - (f->write_ns ? f->write_ns : t0)) / 1e6;
+	double batch_ms = (double)(now - f->first_emit_ns) / 1e6;
+	record_latency(t, commit_ms, batch_ms);
+	sli_live_latency(t, commit_ms, batch_ms);
 	pthread_mutex_lock(&t->stats_lock);
 	t->batches_committed++;
 	t->tuples += f->tuples;
@@ -1712,6 +1719,7 @@ static int coordinate(coord *c)
 			if ((rc = emit(c, f)))
 				return rc;
 		}
+		t->in_flight = (uint32_t)c->nf;
 		if (!c->nf && (t->stop || c->eof || !spout_has_more(t)))
 			return SL_OK;
 		sli_msg m;
@@ -1762,6 +1770,8 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	if (!t->o.batch_size)
 		t->o.batch_size = 10000;
 	int rc = plan(t);
+	if (!rc)
+		rc = sli_live_plan(t);
 	if (rc)
 		return rc;
 	static _Atomic unsigned seq;

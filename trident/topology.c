@@ -57,6 +57,7 @@ void sl_topology_free(sl_topology *t)
 	}
 	free(t->nodes);
 	free(t->stages);
+	free(t->lstages);
 	pthread_mutex_destroy(&t->stats_lock);
 	free(t->name);
 	free(t);

@@ -18,6 +18,12 @@ typedef struct tstage {
 	size_t nupstream;
 } tstage;
 
+/* Live counters of one stage (trident/live.c); tasks add to them. */
+typedef struct lstage {
+	sl_stage_stats s; /* name, tasks, upstream */
+	_Atomic uint64_t in, out;
+} lstage;
+
 typedef struct inflight {
 	uint64_t txid;
 	uint32_t attempt;
@@ -66,6 +72,22 @@ struct sl_topology {
 	uint64_t last_committed;
 	sli_latency lat_commit, lat_batch; /* ms, core/latency.h */
 	uint64_t start_ns, end_ns;
+	/* live statistics (trident/live.c), under stats_lock */
+	lstage *lstages;
+	uint32_t nlstages;
+	_Atomic uint32_t in_flight;
+	double batch_max_ms, commit_max_ms;
+	char last_replay[160];
 };
+
+/* trident/live.c: builds the live counters of the planned stages (at the
+ * start of a run). */
+int sli_live_plan(sl_topology *t);
+/* A task of stage finished a batch: in tuples taken, out sent on. */
+void sli_live_count(sl_topology *t, int stage, uint64_t in, uint64_t out);
+/* A batch committed with these latencies. */
+void sli_live_latency(sl_topology *t, double commit_ms, double batch_ms);
+/* A batch is replayed because of why. */
+void sli_live_replay(sl_topology *t, const char *why);
 
 #endif

@@ -1,0 +1,173 @@
+/*
+ * http.c - the job's HTTP endpoint (libmicrohttpd): /metrics in the
+ * Prometheus text format, /stats.json and /history.json for scripts and
+ * the status page, and the status page itself at /. Loopback by default;
+ * another address needs a cluster key, and then every request must carry
+ * `Authorization: Bearer TOKEN` (TOKEN derived from the key, see
+ * `sluice stats --token`).
+ */
+#include "core/core.h"
+#include "monitor.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char sli_status_html[]; /* cli/status.html, embedded */
+
+struct sli_http {
+	struct MHD_Daemon *d;
+	sli_monitor *m;
+	int need_token;
+	char token[65];
+};
+
+void sli_http_token(char out[65], const uint8_t *cluster_key)
+{
+	uint8_t k[SL_KEY_BYTES];
+	sli_derive_key(k, cluster_key, "sluice-http-bearer");
+	sodium_bin2hex(out, 65, k, SL_KEY_BYTES);
+	sodium_memzero(k, sizeof(k));
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status,
+    const char *type, char *body, int owned)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body),
+	    body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		if (owned)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	enum MHD_Result rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+    const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **con_cls)
+{
+	sli_http *h = cls;
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+		    "only GET\n", 0);
+	if (h->need_token) {
+		const char *a = MHD_lookup_connection_value(
+		    c, MHD_HEADER_KIND, "Authorization");
+		if (!a || strncmp(a, "Bearer ", 7)
+		    || sodium_memcmp(a + 7, h->token, 64) || a[71])
+			return send_text(c, MHD_HTTP_UNAUTHORIZED,
+			    "text/plain", "a bearer token is required\n", 0);
+	}
+	char *body = NULL;
+	const char *type = "application/json";
+	if (!strcmp(url, "/metrics")) {
+		body = sli_monitor_prometheus(h->m);
+		type = "text/plain; version=0.0.4; charset=utf-8";
+	} else if (!strcmp(url, "/stats.json"))
+		body = sli_monitor_json(h->m);
+	else if (!strcmp(url, "/history.json"))
+		body = sli_monitor_history_json(h->m);
+	else if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
+		return send_text(c, MHD_HTTP_OK, "text/html; charset=utf-8",
+		    (char *)sli_status_html, 0);
+	else
+		return send_text(
+		    c, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 0);
+	if (!body)
+		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "text/plain", "out of memory\n", 0);
+	return send_text(c, MHD_HTTP_OK, type, body, 1);
+}
+
+/* HOST:PORT with an IPv4 HOST or "localhost" into sa. */
+static int parse_addr(const char *addr, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(addr, ':');
+	if (!colon || colon == addr)
+		return sli_err(SL_EINVAL,
+		    "metrics address '%s': expected HOST:PORT, e.g. "
+		    "127.0.0.1:9464",
+		    addr);
+	char host[64];
+	size_t hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host))
+		return sli_err(
+		    SL_EINVAL, "metrics address '%s': bad host", addr);
+	memcpy(host, addr, hl);
+	host[hl] = 0;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return sli_err(
+		    SL_EINVAL, "metrics address '%s': bad port", addr);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return sli_err(SL_EINVAL,
+		    "metrics address '%s': HOST must be an IPv4 address "
+		    "or localhost",
+		    addr);
+	return SL_OK;
+}
+
+int sli_http_start(sli_http **out, const char *addr, sli_monitor *m,
+    const uint8_t *cluster_key)
+{
+	*out = NULL;
+	struct sockaddr_in sa;
+	int rc = parse_addr(addr, &sa);
+	if (rc)
+		return rc;
+	int loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
+	if (!loopback && !cluster_key)
+		return sli_err(SL_EPERM,
+		    "metrics on %s: not a loopback address; give "
+		    "--cluster-key-file (requests then need the bearer "
+		    "token of `sluice stats --token`)",
+		    addr);
+	sli_http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return SL_ENOMEM;
+	h->m = m;
+	if (cluster_key) {
+		h->need_token = 1;
+		sli_http_token(h->token, cluster_key);
+	}
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD,
+	    ntohs(sa.sin_port), NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	    MHD_OPTION_END);
+	if (!h->d) {
+		free(h);
+		return sli_err(SL_EIO,
+		    "metrics: cannot listen on %s (address in use?)", addr);
+	}
+	*out = h;
+	return SL_OK;
+}
+
+void sli_http_stop(sli_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	sodium_memzero(h->token, sizeof(h->token));
+	free(h);
+}

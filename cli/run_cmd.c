@@ -1,0 +1,375 @@
+/*
+ * run_cmd.c - `sluice run TOPOLOGY.so [options] [-- args]`: loads a
+ * topology from a shared object (its entry point builds the streams on an
+ * sl_app, see include/sluice.h), runs it with the run options of the
+ * command line and config file, serves DRPC, `sluice stats` and metrics
+ * while it runs, and prints a summary.
+ */
+#include "app/app.h"
+#include "cli.h"
+#include "job.h"
+#include "runopts.h"
+#include "sluice.h"
+
+#include <dlfcn.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluice run TOPOLOGY.so [--state DIR | --memory] "
+	    "[--config FILE] [options]\n"
+	    "                  [-- TOPOLOGY ARGS...]\n"
+	    "Loads the topology the shared object defines (its "
+	    "sluice_topology entry point,\nsee docs/guide.md \"Write your "
+	    "own topology\"), runs it until its input ends\nor "
+	    "SIGINT/SIGTERM, "
+	    "and prints a summary. Options:\n%s"
+	    "  -h, --help             this help\n"
+	    "Example:\n"
+	    "  cc -shared -fPIC topo.c $(pkg-config --cflags --libs sluice) "
+	    "-o topo.so\n"
+	    "  sluice run ./topo.so --state /tmp/st --drpc -- input.txt\n"
+	    "  sluice stats                  # from another shell, while it "
+	    "runs\n"
+	    "Exit status: 0 the input was processed (or the job was "
+	    "stopped by a signal);\n1 the topology failed to load, build or "
+	    "run; 2 bad usage or options.\n",
+	    runopts_help);
+	return f == stderr ? 2 : 0;
+}
+
+/* The lib directory next to this program's bin directory holds the
+ * libsluice.so.0 that topologies link against: loading it first lets a
+ * topology built against an install in a private PREFIX find it. The
+ * symbols still bind to this program's own copy (it exports them). */
+static void preload_library(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return;
+	self[n] = 0;
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = 0;
+	char lib[PATH_MAX + 32];
+	snprintf(lib, sizeof(lib), "%s/../lib/libsluice.so.0", self);
+	if (access(lib, R_OK) == 0)
+		dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+}
+
+/* Loads path and finds its entry point; prints why not. */
+static int load(const char *path, void **handle, sl_topology_entry *entry)
+{
+	char p[PATH_MAX + 8];
+	/* dlopen searches the library path for a bare name: a file in the
+	 * current directory is meant */
+	snprintf(p, sizeof(p), "%s%s", strchr(path, '/') ? "" : "./", path);
+	if (access(p, R_OK) != 0) {
+		fprintf(stderr, "sluice: run: %s: cannot read it: %m\n", path);
+		return 1;
+	}
+	preload_library();
+	void *h = dlopen(p, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		fprintf(stderr, "sluice: run: %s: cannot load it: %s\n", path,
+		    dlerror());
+		return 1;
+	}
+	const unsigned *abi = dlsym(h, SL_TOPOLOGY_ABI_SYMBOL);
+	if (!abi) {
+		fprintf(stderr,
+		    "sluice: run: %s: not a sluice topology: no %s symbol "
+		    "(write SL_TOPOLOGY_ABI_EXPORT; in its source)\n",
+		    path, SL_TOPOLOGY_ABI_SYMBOL);
+		dlclose(h);
+		return 1;
+	}
+	if (*abi != SL_TOPOLOGY_ABI) {
+		fprintf(stderr,
+		    "sluice: run: %s: built for topology ABI %u, this sluice "
+		    "(%s) runs ABI %u: rebuild it against this sluice's "
+		    "sluice.h\n",
+		    path, *abi, SL_VERSION_STRING, SL_TOPOLOGY_ABI);
+		dlclose(h);
+		return 1;
+	}
+	void *fn = dlsym(h, SL_TOPOLOGY_ENTRY);
+	if (!fn) {
+		fprintf(stderr,
+		    "sluice: run: %s: no %s function (int %s(sl_app *app, "
+		    "int argc, char **argv))\n",
+		    path, SL_TOPOLOGY_ENTRY, SL_TOPOLOGY_ENTRY);
+		dlclose(h);
+		return 1;
+	}
+	*handle = h;
+	memcpy(entry, &fn, sizeof(fn));
+	return 0;
+}
+
+static uint64_t app_progress(void *user)
+{
+	const char *unit;
+	uint64_t v = 0;
+	sli_app_progress(user, &unit, &v);
+	return v;
+}
+
+static void print_summary(FILE *f, sl_topology *t, sli_monitor *m)
+{
+	sl_topology_stats s;
+	sl_topology_stats_get(t, &s);
+	const char *unit;
+	uint64_t total;
+	double r;
+	sli_monitor_progress(m, &unit, &total, &r);
+	if (!strcmp(unit, "tuples"))
+		fprintf(f, "sluice: run: ");
+	else
+		fprintf(f, "sluice: run: %" PRIu64 " %s, ", total, unit);
+	fprintf(f,
+	    "%" PRIu64 " tuples in %" PRIu64 " batches, %" PRIu64
+	    " replays, last txid %" PRIu64
+	    ", %.2f s; batch latency p50 %.1f ms p99 %.1f ms\n",
+	    s.tuples, s.batches_committed, s.replays, s.last_committed,
+	    s.elapsed_s, s.batch_p50_ms, s.batch_p99_ms);
+}
+
+int sli_cmd_run(int argc, char **argv)
+{
+	/* the topology's arguments start after the first `--` */
+	int dd = argc;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dd = i;
+			break;
+		}
+	enum { O_CONFIG = 256, O_NOSYNC, O_KEY };
+	static const struct option lo[] = {
+		{ "help", no_argument, 0, 'h' },
+		{ "config", required_argument, 0, O_CONFIG },
+		{ "state", required_argument, 0, 1 },
+		{ "memory", no_argument, 0, 1 },
+		{ "semantics", required_argument, 0, 1 },
+		{ "no-sync", no_argument, 0, O_NOSYNC },
+		{ "cache-entries", required_argument, 0, 1 },
+		{ "batch-size", required_argument, 0, 1 },
+		{ "batch-ms", required_argument, 0, 1 },
+		{ "max-pending", required_argument, 0, 1 },
+		{ "batch-timeout", required_argument, 0, 1 },
+		{ "max-attempts", required_argument, 0, 1 },
+		{ "frame-tuples", required_argument, 0, 1 },
+		{ "drpc", optional_argument, 0, 1 },
+		{ "metrics", optional_argument, 0, 1 },
+		{ "cluster-key-file", required_argument, 0, 1 },
+		{ "stats", required_argument, 0, 1 },
+		{ "quiet", no_argument, 0, 1 },
+		{ 0, 0, 0, 0 },
+	};
+	/* flags are applied after the config file: collect them first */
+	struct {
+		const char *key, *val;
+	} set[64];
+	int nset = 0;
+	const char *config = NULL;
+	optind = 0;
+	opterr = 0;
+	int c, li;
+	while ((c = getopt_long(dd, argv, "h", lo, &li)) != -1) {
+		if (c == 'h')
+			return usage(stdout);
+		if (c == '?') {
+			fprintf(stderr,
+			    "sluice: run: unknown option or missing value: "
+			    "'%s' (see sluice run --help)\n",
+			    argv[optind - 1]);
+			return 2;
+		}
+		if (c == O_CONFIG) {
+			config = optarg;
+			continue;
+		}
+		if (nset == 64) {
+			fprintf(stderr, "sluice: run: too many options\n");
+			return 2;
+		}
+		const char *key = c == O_NOSYNC ? "sync" : lo[li].name;
+		const char *val = c == O_NOSYNC ? "no" : optarg;
+		/* `--drpc EP` and `--metrics ADDR` as well as `--drpc=EP` */
+		if (!strcmp(key, "drpc") && !val)
+			val = optind < dd && strstr(argv[optind], "://")
+			    ? argv[optind++]
+			    : RUNOPTS_DRPC_DEFAULT;
+		if (!strcmp(key, "metrics") && !val)
+			val = optind < dd && argv[optind][0] != '-'
+			        && strchr(argv[optind], ':')
+			    ? argv[optind++]
+			    : RUNOPTS_METRICS_DEFAULT;
+		set[nset].key = key;
+		set[nset].val = val;
+		nset++;
+	}
+	/* what is left before `--` (getopt moved it there): the path */
+	const char *path = optind < dd ? argv[optind] : NULL;
+	if (optind + 1 < dd) {
+		fprintf(stderr,
+		    "sluice: run: unexpected argument '%s' (topology "
+		    "arguments go after --)\n",
+		    argv[optind + 1]);
+		return 2;
+	}
+	if (!path) {
+		fprintf(stderr,
+		    "sluice: run: which topology? give the path "
+		    "of a shared object\n");
+		return usage(stderr);
+	}
+	sli_job_signals();
+	runopts o;
+	runopts_default(&o);
+	int rc = config ? runopts_load(&o, "run", config) : 0;
+	for (int i = 0; !rc && i < nset; i++) {
+		char where[80];
+		snprintf(where, sizeof(where), "--%s", set[i].key);
+		if (!strcmp(set[i].key, "sync"))
+			snprintf(where, sizeof(where), "--no-sync");
+		rc = runopts_set(&o, "run", set[i].key, set[i].val, where);
+	}
+	if (rc) {
+		runopts_free(&o);
+		return rc;
+	}
+	int status = 1;
+	void *dl = NULL;
+	sl_app *app = NULL;
+	sli_job job;
+	memset(&job, 0, sizeof(job));
+	if (o.state && o.memory) {
+		fprintf(stderr,
+		    "sluice: run: give one of --state DIR and --memory\n");
+		status = 2;
+		goto out;
+	}
+	sl_state_options so;
+	sl_state_options_default(&so);
+	if (sl_semantics_parse(o.semantics, &so.semantics)) {
+		fprintf(
+		    stderr, "sluice: run: semantics: %s\n", sl_errdetail());
+		status = 2;
+		goto out;
+	}
+	so.sync = o.sync;
+	so.cache_entries = (size_t)o.cache_entries;
+	uint8_t key[SL_KEY_BYTES];
+	if (o.keyfile && sl_key_from_file(key, o.keyfile)) {
+		fprintf(stderr, "sluice: run: %s\n", sl_errdetail());
+		status = 2;
+		goto out;
+	}
+	sl_topology_entry entry;
+	if (load(path, &dl, &entry))
+		goto out;
+	if ((rc = sli_app_new(&app, o.memory ? NULL : o.state, &so))) {
+		fprintf(stderr, "sluice: run: %s\n", sl_strerror(rc));
+		goto out;
+	}
+	/* the topology's argv: its path, then what follows `--` */
+	int targc = 1 + (dd < argc ? argc - dd - 1 : 0);
+	char **targv = calloc((size_t)targc + 1, sizeof(char *));
+	if (!targv)
+		goto out;
+	targv[0] = (char *)path;
+	for (int i = 1; i < targc; i++)
+		targv[i] = argv[dd + i];
+	rc = entry(app, targc, targv);
+	sl_topology *t = sli_app_get_topology(app);
+	if (rc || !t || sl_topology_error(t)) {
+		const char *why = *sli_app_error(app) ? sli_app_error(app)
+		    : t && sl_topology_error(t)       ? sl_topology_errmsg(t)
+		    : *sl_errdetail()                 ? sl_errdetail()
+		    : rc                              ? sl_strerror(rc)
+		                                      : "no topology was made "
+		                                        "(call sl_app_topology)";
+		fprintf(stderr,
+		    "sluice: run: %s: the topology failed to build: %s\n",
+		    path, why);
+		free(targv);
+		goto out;
+	}
+	free(targv);
+	if ((rc = sli_job_init(&job, "run", t, sli_app_name(app))))
+		goto out;
+	for (size_t i = 0; i < sli_app_nstates(app); i++) {
+		const char *name;
+		sl_state *st = sli_app_state_at(app, i, &name);
+		sli_monitor_add_state(job.m, name, st);
+	}
+	const char *unit;
+	uint64_t first;
+	if (sli_app_progress(app, &unit, &first))
+		sli_monitor_set_progress(job.m, unit, app_progress, app);
+	sl_run_options ro;
+	sl_run_options_default(&ro);
+	ro.batch_size = (size_t)o.batch_size;
+	ro.batch_ms = (int)o.batch_ms;
+	ro.max_pending = (uint32_t)o.max_pending;
+	ro.batch_timeout_ms = (int)o.batch_timeout;
+	ro.max_attempts = (uint32_t)o.max_attempts;
+	ro.frame_tuples = (size_t)o.frame_tuples;
+	ro.cluster_key = o.keyfile ? key : NULL;
+	ro.on_commit = sli_job_on_commit;
+	ro.user = &job;
+	if (sli_job_serve(
+	        &job, o.drpc, o.metrics, o.keyfile ? key : NULL, o.quiet))
+		goto out;
+	rc = sl_topology_run(t, &ro);
+	sli_job_progress_done(&job);
+	status = 0;
+	if (rc) {
+		fprintf(stderr, "sluice: run: %s\n",
+		    *sl_topology_errmsg(t) ? sl_topology_errmsg(t)
+		                           : sl_strerror(rc));
+		status = 1;
+	}
+	/* with DRPC, keep answering after the input ends until a signal */
+	if (job.drpc && !rc && !sli_job_signalled()) {
+		if (!o.quiet)
+			fprintf(stderr,
+			    "sluice: run: input done; serving DRPC on %s "
+			    "until SIGINT/SIGTERM\n",
+			    o.drpc);
+		while (!sli_job_signalled())
+			usleep(50000);
+	}
+	if (!o.quiet)
+		print_summary(stderr, t, job.m);
+	if (o.stats_file) {
+		char *js = sli_monitor_json(job.m);
+		FILE *f = fopen(o.stats_file, "w");
+		if (!f || !js || fprintf(f, "%s\n", js) < 0) {
+			fprintf(stderr, "sluice: run: %s: %m\n", o.stats_file);
+			status = 1;
+		}
+		if (f && fclose(f)) {
+			fprintf(stderr, "sluice: run: %s: %m\n", o.stats_file);
+			status = 1;
+		}
+		free(js);
+	}
+out:
+	sli_job_end(&job);
+	sli_app_free(app); /* before dlclose: the spout's free is in dl */
+	if (dl)
+		dlclose(dl);
+	runopts_free(&o);
+	return status;
+}

@@ -1,0 +1,256 @@
+/*
+ * runopts.c - the run options of `sluice run`, from flags and from a
+ * config file in the redis.conf manner: one `key = value` a line, `#`
+ * comments. The keys are the long flag names (batch-size, max-pending,
+ * ...); an unknown key or a bad value names its file and line.
+ */
+#include "runopts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char runopts_help[]
+    = "  --state DIR            LevelDB state in DIR (a topology's named "
+      "states in DIR/NAME)\n"
+      "  --memory               state in memory (the default without "
+      "--state)\n"
+      "  --semantics S          opaque | transactional | none (default "
+      "opaque)\n"
+      "  --no-sync              no fsync per batch (config: sync = no)\n"
+      "  --cache-entries N      cached records per state partition "
+      "(default 100000)\n"
+      "  --batch-size N         tuples per batch, a hint (default 10000)\n"
+      "  --batch-ms MS          cut a batch after MS (default 100)\n"
+      "  --max-pending N        batches in flight (default 4)\n"
+      "  --batch-timeout MS     replay a batch after MS (default 30000)\n"
+      "  --max-attempts N       give up after N attempts (default 0: "
+      "never)\n"
+      "  --frame-tuples N       tuples per frame (default 1024)\n"
+      "  --drpc[=EP]            serve DRPC and `sluice stats` on EP "
+      "(default " RUNOPTS_DRPC_DEFAULT ")\n"
+      "  --metrics[=HOST:PORT]  serve /metrics (Prometheus), the status "
+      "page and\n"
+      "                         /stats.json (default " RUNOPTS_METRICS_DEFAULT
+      ")\n"
+      "  --cluster-key-file F   seal frames and DRPC; required for "
+      "DRPC/metrics\n"
+      "                         off loopback\n"
+      "  --stats FILE           write the final statistics (JSON) to FILE\n"
+      "  --quiet                no progress line, no summary\n"
+      "  --config FILE          read these options from FILE (`key = "
+      "value` lines,\n"
+      "                         e.g. `batch-size = 5000`); flags override "
+      "it\n";
+
+void runopts_default(runopts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->semantics = "opaque";
+	o->sync = 1;
+	o->cache_entries = 100000;
+	o->batch_size = 10000;
+	o->batch_ms = 100;
+	o->max_pending = 4;
+	o->batch_timeout = 30000;
+	o->max_attempts = 0;
+	o->frame_tuples = 1024;
+}
+
+void runopts_free(runopts *o)
+{
+	for (int i = 0; i < o->nowned; i++)
+		free(o->owned[i]);
+	free(o->owned);
+	o->owned = NULL;
+	o->nowned = 0;
+}
+
+enum { T_STR, T_NUM, T_BOOL };
+
+static const struct opt {
+	const char *key;
+	int type;
+	long min, max;
+} opts[] = {
+	{ "state", T_STR, 0, 0 },
+	{ "memory", T_BOOL, 0, 0 },
+	{ "semantics", T_STR, 0, 0 },
+	{ "sync", T_BOOL, 0, 0 },
+	{ "cache-entries", T_NUM, 0, 100000000 },
+	{ "batch-size", T_NUM, 1, 10000000 },
+	{ "batch-ms", T_NUM, 1, 3600000 },
+	{ "max-pending", T_NUM, 1, 64 },
+	{ "batch-timeout", T_NUM, 1, 86400000 },
+	{ "max-attempts", T_NUM, 0, 1000000 },
+	{ "frame-tuples", T_NUM, 1, 1000000 },
+	{ "drpc", T_STR, 0, 0 },
+	{ "metrics", T_STR, 0, 0 },
+	{ "cluster-key-file", T_STR, 0, 0 },
+	{ "stats", T_STR, 0, 0 },
+	{ "quiet", T_BOOL, 0, 0 },
+};
+
+static int bool_of(const char *v, int *out)
+{
+	if (!v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on")
+	    || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off")
+	    || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+int runopts_set(runopts *o, const char *cmd, const char *key,
+    const char *value, const char *where)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "%s", key);
+	for (char *p = k; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	const struct opt *d = NULL;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strcmp(opts[i].key, k))
+			d = &opts[i];
+	if (!d) {
+		fprintf(stderr, "sluice: %s: %s: unknown key '%s'\n", cmd,
+		    where, key);
+		return 2;
+	}
+	long num = 0;
+	int b = 0;
+	if (d->type == T_NUM) {
+		char *end;
+		errno = 0;
+		num = value ? strtol(value, &end, 10) : 0;
+		if (!value || !*value || errno || *end || num < d->min
+		    || num > d->max) {
+			fprintf(stderr,
+			    "sluice: %s: %s: expected a number from %ld to "
+			    "%ld, got '%s'\n",
+			    cmd, where, d->min, d->max, value ? value : "");
+			return 2;
+		}
+	} else if (d->type == T_BOOL && bool_of(value, &b)) {
+		fprintf(stderr,
+		    "sluice: %s: %s: expected yes or no, got '%s'\n", cmd,
+		    where, value);
+		return 2;
+	} else if (d->type == T_STR && (!value || !*value)) {
+		fprintf(
+		    stderr, "sluice: %s: %s: a value is needed\n", cmd, where);
+		return 2;
+	}
+	if (!strcmp(k, "state"))
+		o->state = value;
+	else if (!strcmp(k, "memory"))
+		o->memory = b;
+	else if (!strcmp(k, "semantics"))
+		o->semantics = value;
+	else if (!strcmp(k, "sync"))
+		o->sync = b;
+	else if (!strcmp(k, "cache-entries"))
+		o->cache_entries = num;
+	else if (!strcmp(k, "batch-size"))
+		o->batch_size = num;
+	else if (!strcmp(k, "batch-ms"))
+		o->batch_ms = num;
+	else if (!strcmp(k, "max-pending"))
+		o->max_pending = num;
+	else if (!strcmp(k, "batch-timeout"))
+		o->batch_timeout = num;
+	else if (!strcmp(k, "max-attempts"))
+		o->max_attempts = num;
+	else if (!strcmp(k, "frame-tuples"))
+		o->frame_tuples = num;
+	else if (!strcmp(k, "drpc"))
+		o->drpc = value;
+	else if (!strcmp(k, "metrics"))
+		o->metrics = value;
+	else if (!strcmp(k, "cluster-key-file"))
+		o->keyfile = value;
+	else if (!strcmp(k, "stats"))
+		o->stats_file = value;
+	else if (!strcmp(k, "quiet"))
+		o->quiet = b;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+int runopts_load(runopts *o, const char *cmd, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "sluice: %s: config %s: %s\n", cmd, path,
+		    strerror(errno));
+		return 2;
+	}
+	char line[4096];
+	int lineno = 0, rc = 0;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		lineno++;
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "sluice: %s: %s: line too long\n", cmd,
+			    where);
+			rc = 2;
+			break;
+		}
+		char *s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(stderr,
+			    "sluice: %s: %s: expected `key = value`, got "
+			    "'%s'\n",
+			    cmd, where, s);
+			rc = 2;
+			break;
+		}
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		size_t vl = strlen(val);
+		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+			val[vl - 1] = 0;
+			val++;
+		}
+		char *keep = strdup(val);
+		char **no = realloc(
+		    o->owned, (size_t)(o->nowned + 1) * sizeof(char *));
+		if (!keep || !no) {
+			free(keep);
+			if (no)
+				o->owned = no;
+			fprintf(stderr, "sluice: %s: out of memory\n", cmd);
+			rc = 2;
+			break;
+		}
+		o->owned = no;
+		o->owned[o->nowned++] = keep;
+		rc = runopts_set(o, cmd, key, keep, where);
+	}
+	if (!rc && ferror(f)) {
+		fprintf(
+		    stderr, "sluice: %s: config %s: read error\n", cmd, path);
+		rc = 2;
+	}
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,32 @@
+# config.sh - every run option from a `key = value` file; flags override
+# it; unknown keys and bad values are errors naming the line.
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+seq 1 10 > in.txt # ten one-word lines: batches are cut in words
+cat > job.conf <<'C'
+# a comment, then options as the flags spell them
+batch-size = 2
+max_pending = 2
+sync = no
+semantics = opaque
+quiet = yes
+stats = stats.json
+C
+timeout 30 "$SLUICE" run "$TOPO/wordcount.so" --config job.conf --memory -- in.txt \
+	2>err || { cat err; fail "run with a config"; }
+[ ! -s err ] || { cat err; fail "quiet = yes from the file"; }
+[ "$(jget stats.json batches_committed)" = 5 ] || fail "batch-size = 2 from the file"
+timeout 30 "$SLUICE" run "$TOPO/wordcount.so" --config job.conf --memory \
+	--batch-size 5 -- in.txt 2>err || { cat err; fail "flag override"; }
+[ "$(jget stats.json batches_committed)" = 2 ] || fail "the flag overrides the file"
+printf 'batch-size = 2\n\nbogus = 1\n' > bad.conf
+timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config bad.conf -- in.txt 2>err
+[ $? -eq 2 ] || fail "unknown key exits 2"
+grep -qF "bad.conf:3: unknown key 'bogus'" err || { cat err; fail "names the line"; }
+printf 'max-pending = many\n' > bad2.conf
+timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config bad2.conf -- in.txt 2>err
+grep -qF "bad2.conf:1: expected a number" err || { cat err; fail "bad value names the line"; }
+printf 'just words\n' > bad3.conf
+timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config bad3.conf -- in.txt 2>err
+grep -qF "bad3.conf:1: expected \`key = value\`" err || { cat err; fail "syntax"; }
+echo ok

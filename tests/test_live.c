@@ -1,0 +1,62 @@
+/* test_live.c - `sluice run` with a topology object, its config file,
+ * and the live view (sluice stats, /metrics scraped by a real Prometheus,
+ * the status page in headless Chromium). Each case is a script in
+ * tests/live/ run against the built sluice command. */
+#include "sltest.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static int script(const char *name)
+{
+	char cwd[1024], tmp[1200];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s", sl_test_tmpdir(name));
+	/* the script's output is shown only when it fails */
+	return sl_test_sh("timeout 120 bash '%s/tests/live/%s' '%s' '%s' '%s' "
+	                  "> '%s.log' 2>&1 || { cat '%s.log'; exit 1; }",
+	    cwd, name, sl_test_sluice_bin(), tmp, cwd, tmp, tmp);
+}
+
+static void test_template_builds_and_runs_as_the_guide_says(void)
+{
+	CU_ASSERT_EQUAL(script("template.sh"), 0);
+}
+
+static void test_run_names_what_is_wrong(void)
+{
+	CU_ASSERT_EQUAL(script("run_errors.sh"), 0);
+}
+
+static void test_config_file_and_flags(void)
+{
+	CU_ASSERT_EQUAL(script("config.sh"), 0);
+}
+
+static void test_stats_and_metrics_of_a_running_job(void)
+{
+	CU_ASSERT_EQUAL(script("stats.sh"), 0);
+}
+
+static void test_prometheus_scrapes_the_committed_txid(void)
+{
+	CU_ASSERT_EQUAL(script("prometheus.sh"), 0);
+}
+
+static void test_status_page_in_headless_chromium(void)
+{
+	CU_ASSERT_EQUAL(script("status_page.sh"), 0);
+}
+
+SL_SUITE(live, NULL, NULL,
+    { "template builds and runs as the guide says",
+        test_template_builds_and_runs_as_the_guide_says },
+    { "run names what is wrong", test_run_names_what_is_wrong },
+    { "config file and flags", test_config_file_and_flags },
+    { "stats and metrics of a running job",
+        test_stats_and_metrics_of_a_running_job },
+    { "prometheus scrapes the committed txid",
+        test_prometheus_scrapes_the_committed_txid },
+    { "status page in headless chromium",
+        test_status_page_in_headless_chromium })
