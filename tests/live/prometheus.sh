@@ -27,7 +27,7 @@ q() { curl -sf "http://127.0.0.1:$P/api/v1/query" --data-urlencode "query=$1"; }
 val() { q "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
 moved() { v=$(val 'max_over_time(sluice_committed_txid[1m]) - min_over_time(sluice_committed_txid[1m])'); [ -n "$v" ] && python3 -c "import sys; sys.exit(0 if float('$v') >= 2 else 1)"; }
 wait_for 15 moved || { tail -5 prom.log; q 'sluice_committed_txid'; fail "the series did not move"; }
-up=$(val 'up{job="sluice"}')
+up=$(val 'max_over_time(up{job="sluice"}[1m])')
 [ "$up" = 1 ] || fail "target not up ($up)"
 echo "committed txid moved by $(val 'max_over_time(sluice_committed_txid[1m]) - min_over_time(sluice_committed_txid[1m])')"
 echo ok
