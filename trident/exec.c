@@ -122,6 +122,8 @@ static int hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
 void sli_topology_fail_once(
     sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
 {
+	/* the stage last: a task that sees it armed sees txid and attempt */
+	t->fail_stage = SLI_FAIL_NONE;
 	t->fail_txid = txid;
 	t->fail_attempt = attempt;
 	t->fail_stage = stage;

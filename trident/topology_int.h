@@ -62,8 +62,9 @@ struct sl_topology {
 	uint64_t rejected_at_start;
 	/* hooks */
 	_Atomic int fail_stage;
-	uint64_t fail_txid;
-	uint32_t fail_attempt;
+	/* armed from any thread (a test's on_commit), read by tasks */
+	_Atomic uint64_t fail_txid;
+	_Atomic uint32_t fail_attempt;
 	int (*done_delay)(void *user, uint64_t txid);
 	void *done_delay_user;
 	/* stats */
