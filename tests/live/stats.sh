@@ -6,7 +6,8 @@
 cd "$T" || exit 1
 D=$(free_port); M=$(free_port)
 mkfifo in
-( for i in $(seq 1 80); do echo "w$((i % 7)) x y"; sleep 0.05; done ) > in &
+# input for at most 15 s; the feeder is stopped once the checks are done
+( for i in $(seq 1 300); do echo "w$((i % 7)) x y"; sleep 0.05; done ) > in &
 feeder=$!
 timeout 60 "$SLUICE" run "$TOPO/wordcount.so" --state st --batch-ms 20 \
 	--drpc "tcp://127.0.0.1:$D" --metrics "127.0.0.1:$M" -- - < in 2>job.err &
@@ -37,7 +38,7 @@ curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$M/nope" | grep -q 404 
 sleep 1.2
 [ "$(txid)" -gt "$t1" ] || fail "committed txid does not move"
 "$SLUICE" drpc --endpoint "$ep" words x > drpc.out || fail "drpc words"
-wait $feeder
+kill $feeder; wait $feeder 2>/dev/null
 kill -TERM $job; wait $job; rc=$?
 [ $rc -eq 0 ] || { cat job.err; fail "SIGTERM: exit $rc"; }
 # nothing listens now: a clear message at once, not a timeout
