@@ -27,10 +27,14 @@ static int usage(FILE *f)
 	    "         [--max-attempts N] [--stats FILE] [--dump FILE] "
 	    "[--quiet] [--drpc [ENDPOINT]]\n"
 	    "         [--cluster-key-file FILE] [--metrics [HOST:PORT]]\n"
+	    "         [--follow]\n"
 	    "       sluice wordcount --mode plain ... (see docs/plain.md)\n"
 	    "Counts the words (runs of bytes other than space, tab and "
 	    "newline) of each line\nexactly once into the state; a rerun on "
-	    "the same input and state resumes where\nit stopped.\n");
+	    "the same input and state resumes where\nit stopped. A last line "
+	    "without a newline is counted (as awk does); --follow\nholds it "
+	    "back until its newline arrives and waits for the file to "
+	    "grow.\n");
 	return f == stderr ? 2 : 0;
 }
 
@@ -130,7 +134,7 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
 	const char *sem_s = "opaque", *drpc = NULL, *keyfile = NULL;
 	const char *metrics = NULL;
-	int memory = 0, sync = 1, quiet = 0;
+	int memory = 0, sync = 1, quiet = 0, follow = 0;
 	long batch_size = 10000, batch_ms = 100, max_pending = 4;
 	long parallelism = 2, timeout = 30000, attempts = 0;
 	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
@@ -189,6 +193,8 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 			i++;
 		} else if (!strcmp(a, "--no-sync"))
 			sync = 0;
+		else if (!strcmp(a, "--follow"))
+			follow = 1;
 		else if (!strcmp(a, "--quiet"))
 			quiet = 1;
 		else if (!strcmp(a, "--stats") && v)
@@ -245,6 +251,7 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		return 1;
 	}
 	sl_spout_file_count_words(spout, 1);
+	sl_spout_file_follow(spout, follow);
 	sl_state *st;
 	rc = memory ? sl_state_open_memory(&st, &so)
 	            : sl_state_open_leveldb(&st, dir, &so);

@@ -343,6 +343,10 @@ typedef struct sl_spout_ops {
 	/* Called once before the first batch of a run with the meta of the
 	 * last committed batch (NULL, 0 when none). May be NULL. */
 	int (*resume)(void *self, const void *meta, size_t len);
+	/* 0 when this instance of a transactional spout cannot replay a
+	 * batch exactly after a restart (the file spout on a pipe), so
+	 * transactional state is refused. May be NULL (as transactional). */
+	int (*replays_exactly)(void *self);
 } sl_spout_ops;
 
 uint64_t sl_spout_txid(const sl_spout_ctx *ctx);
@@ -548,6 +552,12 @@ int sl_spout_sentence_new(void **out, uint64_t seed, uint64_t n);
  * byte range recorded per txid. Field: "line". */
 extern const sl_spout_ops sl_spout_file_ops;
 int sl_spout_file_new(void **out, const char *path);
+/* Follow mode: an unterminated last line is held back until its newline
+ * arrives, and the spout waits for the file to grow instead of ending
+ * (stop the topology to end). Default off: a finished file's last line
+ * is counted as awk does, and a later run refuses the file if that line
+ * has grown since. */
+void sl_spout_file_follow(void *self, int on);
 /* Lines the spout read so far in new batches (for statistics). */
 uint64_t sl_spout_file_lines(void *self);
 /* Cut batches at the batch size counted in words instead of lines. */

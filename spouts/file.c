@@ -1,11 +1,20 @@
 /*
  * file.c - the transactional file spout: lines of a file, each batch a byte
- * range [start, end) recorded per txid (meta: start u64, end u64, both
- * little-endian), so a replay reads exactly the same lines, also after a
- * crash. Batches are cut at the batch size (in lines, or in words when
- * asked) or, on a pipe, after batch_ms with at least one line.
+ * range [start, end) recorded per txid, so a replay reads exactly the same
+ * lines, also after a crash. Meta (little-endian): start u64, end u64,
+ * hash u64 (FNV-1a 64 of the input's bytes [0, end): the identity of what
+ * was counted), flags u8 (META_*); 16-byte meta of earlier versions is
+ * read without the identity check. Batches are cut at the batch size (in
+ * lines, or in words when asked) or, on a pipe, after batch_ms with at
+ * least one line.
+ * A finished file's last line without '\n' is counted, as awk does; a
+ * later run refuses the file when that line has grown since (its word
+ * would be split). Follow mode instead holds an unterminated line back
+ * until its newline arrives and waits for the file to grow.
  * stdin ("-") cannot be re-read: the spout keeps the bytes of recent
- * batches in memory for replays within a run.
+ * batches in memory for replays within a run; after a restart, stored
+ * meta with no bytes behind it is dropped and the batch reads on from the
+ * pipe (what the crashed process had read past the last commit is lost).
  */
 #include "core/core.h"
 
@@ -16,12 +25,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+enum {
+	META_LEN = 25,
+	META_PIPE = 1, /* read from a pipe: no identity */
+	META_OPEN_LINE = 2, /* the batch's last line had no '\n' */
+	META_HASHED = 4 /* hash holds the identity of [0, end) */
+};
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
 
 typedef struct filespout {
 	int fd;
 	int regular;
 	int count_words;
+	int follow;
+	uint64_t hash; /* of [0, hash_end) for the batch being emitted */
+	uint64_t hash_end;
+	int open_line; /* the last line emitted had no '\n' */
 	char *path;
 	_Atomic uint64_t next; /* where the next new batch starts */
 	_Atomic uint64_t size; /* regular files: size seen */
@@ -68,6 +97,11 @@ int sl_spout_file_new(void **out, const char *path)
 	return SL_OK;
 }
 
+void sl_spout_file_follow(void *self, int on)
+{
+	((filespout *)self)->follow = on;
+}
+
 void sl_spout_file_count_words(void *self, int on)
 {
 	((filespout *)self)->count_words = on;
@@ -86,15 +120,53 @@ uint64_t sl_spout_file_words(void *self)
 static int file_resume(void *self, const void *meta, size_t len)
 {
 	filespout *f = self;
-	if (meta && len == 16)
-		f->next = sli_le64_get((const uint8_t *)meta + 8);
+	const uint8_t *m = meta;
+	if (meta && (len == 16 || len == META_LEN))
+		f->next = sli_le64_get(m + 8);
 	if (f->regular && f->next > f->size)
 		return sli_err(SL_EINVAL,
 		    "%s has %llu bytes but %llu were already counted: the "
-		    "file changed since the last run (use a new state "
-		    "directory)",
+		    "file changed since the last run (to count it from the "
+		    "start, use a new state directory or delete the old one)",
 		    f->path, (unsigned long long)f->size,
 		    (unsigned long long)f->next);
+	if (!f->regular || !meta || len != META_LEN)
+		return SL_OK;
+	uint8_t flags = m[24];
+	if (flags & META_HASHED) {
+		/* the identity of the input: the bytes already counted */
+		uint64_t h = FNV_BASIS, off = 0, end = f->next;
+		uint8_t buf[65536];
+		while (off < end) {
+			size_t want = end - off < sizeof(buf)
+			    ? (size_t)(end - off)
+			    : sizeof(buf);
+			ssize_t r = pread(f->fd, buf, want, (off_t)off);
+			if (r <= 0)
+				return sli_err(SL_EIO, "read %s: %s", f->path,
+				    r < 0 ? strerror(errno) : "short read");
+			h = fnv(h, buf, (size_t)r);
+			off += (uint64_t)r;
+		}
+		if (h != sli_le64_get(m + 16))
+			return sli_err(SL_EINVAL,
+			    "%s is not the input this state has counted: its "
+			    "first %llu bytes differ from the ones counted "
+			    "(to count this file from the start, use a new "
+			    "state directory or delete the old one)",
+			    f->path, (unsigned long long)end);
+	}
+	if ((flags & META_OPEN_LINE) && f->size > f->next) {
+		uint8_t c = 0;
+		if (pread(f->fd, &c, 1, (off_t)f->next) == 1 && c != '\n')
+			return sli_err(SL_EINVAL,
+			    "%s: its last line was counted without a newline "
+			    "(at byte %llu) and has grown since; counting on "
+			    "would split its last word (start over with a new "
+			    "state directory, or count growing files with "
+			    "--follow, which holds an unfinished line back)",
+			    f->path, (unsigned long long)f->next);
+	}
 	return SL_OK;
 }
 
@@ -105,7 +177,7 @@ static int file_has_more(void *self)
 		struct stat st;
 		if (fstat(f->fd, &st) == 0)
 			f->size = (uint64_t)st.st_size;
-		return f->next < f->size;
+		return f->follow || f->next < f->size;
 	}
 	return !f->eof;
 }
@@ -184,14 +256,20 @@ static int emit_regular(filespout *f, uint64_t start, uint64_t end,
 				    f->path, (unsigned long long)end);
 			break;
 		}
-		int at_end = replay ? off + (uint64_t)r >= end
-		                    : (off + (uint64_t)r >= f->size);
+		int at_end = replay
+		    ? off + (uint64_t)r >= end
+		    : (off + (uint64_t)r >= f->size && !f->follow);
 		size_t used;
 		int rc = emit_lines(f, f->scratch.data, (size_t)r, at_end,
 		    replay ? SIZE_MAX : max_units, out, &used, &nunits,
 		    nlines);
 		if (rc)
 			return rc;
+		if (!replay && used) {
+			f->hash = fnv(f->hash, f->scratch.data, used);
+			f->hash_end = off + used;
+			f->open_line = f->scratch.data[used - 1] != '\n';
+		}
 		if (used == 0) {
 			if ((size_t)r == want && want == chunk)
 				return sli_err(SL_EINVAL,
@@ -273,6 +351,16 @@ static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
 	return SL_OK;
 }
 
+/* Meta of a batch: [start, end), the identity hash, flags. */
+static void meta_put(uint8_t mb[META_LEN], uint64_t start, uint64_t end,
+    uint64_t hash, uint8_t flags)
+{
+	sli_le64_put(mb, start);
+	sli_le64_put(mb + 8, end);
+	sli_le64_put(mb + 16, hash);
+	mb[24] = flags;
+}
+
 static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 {
 	filespout *f = self;
@@ -280,22 +368,53 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	uint64_t start = 0, end = 0, nlines = 0;
 	size_t nunits = 0;
 	int fresh = 0;
-	const uint8_t *m = sl_spout_replay_meta(ctx, &len);
-	if (m && len == 16) {
+	const uint8_t *rm = sl_spout_replay_meta(ctx, &len);
+	size_t rlen = len;
+	const uint8_t *m = rm;
+	if (m && (len == 16 || len == META_LEN)) {
 		start = sli_le64_get(m);
 		end = sli_le64_get(m + 8);
+		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
+		uint64_t pend = pm && (len == 16 || len == META_LEN)
+		    ? sli_le64_get(pm + 8)
+		    : start;
+		if (!f->regular
+		    && (end > f->base + f->buf.len || pend != start)) {
+			/* a pipe after a restart: the stored range has no
+			 * bytes behind it (the crashed process read them and
+			 * they are gone), or it does not follow the batch
+			 * before (which read on): read on from the pipe */
+			fresh = 1;
+			start = pend;
+		}
 	} else {
 		m = sl_spout_prev_meta(ctx, &len);
-		start = m && len == 16 ? sli_le64_get(m + 8) : 0;
+		start = m && (len == 16 || len == META_LEN)
+		    ? sli_le64_get(m + 8)
+		    : 0;
 		fresh = 1;
 	}
+	/* where the identity hash stands at start */
+	f->hash = FNV_BASIS;
+	int hashed = f->regular;
+	if (fresh && start) {
+		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
+		if (pm && len == META_LEN && (pm[24] & META_HASHED)
+		    && sli_le64_get(pm + 8) == start)
+			f->hash = sli_le64_get(pm + 16);
+		else
+			hashed = 0; /* an older meta: no identity */
+	}
+	f->hash_end = start;
+	f->open_line = 0;
 	if (!f->checked) {
 		f->checked = 1;
 		if (f->regular && start > f->size)
 			return sli_err(SL_EINVAL,
 			    "%s has %llu bytes but %llu were already "
 			    "counted: the file changed since the last run "
-			    "(use a new state directory)",
+			    "(to count it from the start, use a new state "
+			    "directory or delete the old one)",
 			    f->path, (unsigned long long)f->size,
 			    (unsigned long long)start);
 		if (!f->regular && start > 0) {
@@ -309,13 +428,31 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	if (f->regular) {
 		if (end && end > f->size)
 			return sli_err(SL_EINVAL,
-			    "%s is shorter than a recorded batch: the file "
-			    "changed",
-			    f->path);
+			    "%s is shorter than a recorded batch (it has %llu "
+			    "bytes, batch %llu ends at %llu): the file "
+			    "changed since the last run (to count it from the "
+			    "start, use a new state directory or delete the "
+			    "old one)",
+			    f->path, (unsigned long long)f->size,
+			    (unsigned long long)sl_spout_txid(ctx),
+			    (unsigned long long)end);
 		rc = (start == end && !fresh)
 		    ? SL_OK
-		    : emit_regular(f, start, end, sl_spout_batch_size(ctx),
-		        out, &new_end, &nlines, &nunits);
+		    : emit_regular(f, start, fresh ? 0 : end,
+		        sl_spout_batch_size(ctx), out, &new_end, &nlines,
+		        &nunits);
+		/* follow mode: wait up to batch_ms for a complete line */
+		uint64_t deadline = sli_now_ns()
+		    + (uint64_t)sl_spout_batch_ms(ctx) * 1000000u;
+		while (!rc && fresh && f->follow && new_end == start
+		    && sli_now_ns() < deadline) {
+			struct timespec ts = { 0, 5 * 1000000 };
+			nanosleep(&ts, NULL);
+			file_has_more(f);
+			rc = emit_regular(f, start, 0,
+			    sl_spout_batch_size(ctx), out, &new_end, &nlines,
+			    &nunits);
+		}
 		if (!fresh)
 			new_end = end;
 	} else
@@ -323,18 +460,28 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		    &nlines, &nunits);
 	if (rc)
 		return rc;
-	uint8_t mb[16];
-	sli_le64_put(mb, start);
-	sli_le64_put(mb + 8, new_end);
-	if ((rc = sl_spout_set_meta(ctx, mb, 16)))
+	uint8_t mb[META_LEN];
+	if (!fresh && rm && rlen == META_LEN) {
+		memcpy(mb, rm, META_LEN); /* a replay keeps its meta */
+	} else {
+		uint8_t flags = f->regular ? 0 : META_PIPE;
+		if (f->regular && hashed && f->hash_end == new_end)
+			flags |= META_HASHED;
+		if (f->open_line && new_end > start)
+			flags |= META_OPEN_LINE;
+		meta_put(mb, start, new_end, flags & META_HASHED ? f->hash : 0,
+		    flags);
+	}
+	if ((rc = sl_spout_set_meta(ctx, mb, META_LEN)))
 		return rc;
 	if (fresh) {
 		f->next = new_end;
 		f->lines += nlines;
 		f->words += nunits;
 	}
-	if (f->regular ? new_end >= f->size
-	               : (f->eof && new_end >= f->base + f->buf.len))
+	if (!f->follow
+	    && (f->regular ? new_end >= f->size
+	                   : (f->eof && new_end >= f->base + f->buf.len)))
 		sl_spout_set_eof(ctx);
 	/* pipes: forget bytes well before this batch (kept for replays of
 	 * the batches that may still be in flight) */
@@ -363,5 +510,13 @@ static void file_free(void *self)
 	free(f);
 }
 
-const sl_spout_ops sl_spout_file_ops
-    = { "file", 1, file_emit, file_has_more, file_free, file_resume };
+/* A pipe cannot be read twice: after a crash, a batch re-reads other
+ * bytes, so transactional state (which skips a replayed txid) would keep
+ * the lost attempt's counts. */
+static int file_replays_exactly(void *self)
+{
+	return ((filespout *)self)->regular;
+}
+
+const sl_spout_ops sl_spout_file_ops = { "file", 1, file_emit, file_has_more,
+	file_free, file_resume, file_replays_exactly };

@@ -1522,10 +1522,15 @@ static __thread sli_buf tls_val;
 
 int sl_state_get(sl_state *s, const void *key, size_t klen, sl_value *out)
 {
+	return sli_state_get_at(s, key, klen, s->committed, out);
+}
+
+int sli_state_get_at(sl_state *s, const void *key, size_t klen,
+    uint64_t committed, sl_value *out)
+{
 	sli_buf k, v;
 	sli_buf_init(&k);
 	sli_buf_init(&v);
-	uint64_t committed = s->committed;
 	int found = 0;
 	int rc = prefixed(&k, key, klen);
 	if (!rc)
@@ -1534,6 +1539,16 @@ int sl_state_get(sl_state *s, const void *key, size_t klen, sl_value *out)
 		rc = SL_ENOTFOUND;
 	if (!rc)
 		rc = sli_state_decode_value(v.data, v.len, committed, out);
+#if SLI_TRACING
+	{
+		char h[160];
+		sli_trace("read %s %s %llu %lld", s->dir ? s->dir : "mem",
+		    sli_trace_hex(h, key, klen), (unsigned long long)committed,
+		    rc == SL_ENOTFOUND        ? 0LL
+		        : out->type == SL_INT ? (long long)out->u.i
+		                              : -1LL);
+	}
+#endif
 	if (!rc && out->type == SL_BYTES) {
 		tls_val.len = 0;
 		rc = sli_buf_append(&tls_val, out->u.p, out->len);

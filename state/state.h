@@ -72,6 +72,13 @@ int sli_state_get_meta(
 int sli_state_decode_value(
     const uint8_t *p, size_t n, uint64_t committed, sl_value *out);
 
+/* sl_state_get with the read rule at txid committed (at most the last
+ * committed txid): curr when the record's txid <= committed, else prev.
+ * The value of the state after that commit while no later batch has
+ * committed (the batch after it may write only then). */
+int sli_state_get_at(sl_state *s, const void *key, size_t klen,
+    uint64_t committed, sl_value *out);
+
 /* Semantics the state was opened with. */
 sl_semantics sli_state_semantics(const sl_state *s);
 

@@ -8,11 +8,13 @@
 #include "../trident/topology_int.h"
 #include "sltest.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static sl_state *open_state(const char *dir, sl_semantics sem)
@@ -265,6 +267,259 @@ static void test_two_states_commit_failure_between_records(void)
 	check_two(da, db);
 }
 
+/* ---- the file spout: pipes, partial lines, the input's identity ---- */
+
+/* Defect 3: killed before the commit of txid 3 while reading stdin; the
+ * restart on a new pipe looped on "replay past what was read" (the stored
+ * range had no bytes behind it). Now it reads on and finishes exact for
+ * what was committed plus the new input. */
+static void test_stdin_restart_after_kill_finishes(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("stdin"));
+	const char *bin = sl_test_sluice_bin();
+	int rc = sl_test_sh(
+	    "cd %s && (for i in $(seq 1 40); do echo a b; "
+	    "sleep 0.01; done) | SLUICE_TEST_KILL_BEFORE_COMMIT=3 "
+	    "%s wordcount --input - --state st --batch-ms 30 "
+	    "--quiet 2>/dev/null",
+	    d, bin);
+	CU_ASSERT_EQUAL(rc, 128 + SIGKILL);
+	rc = sl_test_sh("cd %s && %s state stats st | grep -q "
+	                "'last_committed_txid.2$'",
+	    d, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+	rc = sl_test_sh(
+	    "cd %s && %s state get st a > before.txt && "
+	    "(for i in $(seq 1 10); do echo a; done) | timeout -s KILL 20 "
+	    "%s wordcount --input - --state st --batch-ms 30 "
+	    "--quiet --max-attempts 3",
+	    d, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+	/* a = what was committed before the kill + the 10 new lines */
+	rc = sl_test_sh("cd %s && b=$(cut -f2 before.txt) && a=$(%s state get "
+	                "st a | cut -f2) && test $a -eq $((b + 10))",
+	    d, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* Transactional state on a pipe is refused: a replay after a crash reads
+ * other bytes, and transactional state would skip it. */
+static void test_transactional_state_on_a_pipe_is_refused(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("stdin-tx"));
+	int rc = sl_test_sh(
+	    "cd %s && echo a | timeout -s KILL 20 %s wordcount --input - "
+	    "--state st --semantics transactional --quiet "
+	    "2>err.txt; test $? -eq 1 && grep -q 'reads a pipe' "
+	    "err.txt",
+	    d, sl_test_sluice_bin());
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* A file cut shorter than an uncommitted batch's recorded end: the run
+ * stops at once with a clear message (it used to replay forever). */
+static void test_file_cut_shorter_than_a_batch_stops(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("cut"));
+	const char *bin = sl_test_sluice_bin();
+	int rc = sl_test_sh(
+	    "cd %s && for i in $(seq 1 200); do echo w$((i %% 7)) "
+	    "x y; done > in.txt && SLUICE_TEST_KILL_BEFORE_COMMIT=3 "
+	    "%s wordcount --input in.txt --state st --batch-size "
+	    "30 --max-pending 1 --quiet 2>/dev/null; head -c 180 in.txt > c "
+	    "&& "
+	    "mv c in.txt && timeout -s KILL 20 %s wordcount --input in.txt "
+	    "--state st --batch-size 30 --quiet 2>err.txt; "
+	    "test $? -eq 1 && grep -q 'shorter than a recorded' "
+	    "err.txt",
+	    d, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* Defect 4: a last line counted without its newline that grew since is
+ * refused (it split "words" into "wor" and "ds"); --follow holds it back
+ * and counts it whole. */
+static void test_grown_last_line_refused_and_follow_counts_it(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("partial"));
+	const char *bin = sl_test_sluice_bin();
+	int rc = sl_test_sh(
+	    "cd %s && printf 'hello world\\nsplit wor' > in.txt && %s "
+	    "wordcount "
+	    "--input in.txt --state st --quiet && printf 'ds here\\n' >> "
+	    "in.txt "
+	    "&& %s wordcount --input in.txt --state st --quiet 2>err.txt; "
+	    "test "
+	    "$? -eq 1 && grep -q 'has grown since' err.txt && %s state get st "
+	    "ds | grep -q '^ds.-$'",
+	    d, bin, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+	rc = sl_test_sh(
+	    "cd %s && printf 'hello world\\nsplit wor' > f.txt && (%s "
+	    "wordcount "
+	    "--input f.txt --state sf --follow --batch-ms 20 --quiet & p=$!; "
+	    "sleep 0.5; printf 'ds here\\n' >> f.txt; sleep 0.5; kill -TERM "
+	    "$p; "
+	    "wait $p) && %s state get sf words wor | tr '\\n' ' ' | grep -q "
+	    "'^words.1 wor.- $'",
+	    d, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+	/* a last line that did not grow (its newline came) goes on */
+	rc = sl_test_sh(
+	    "cd %s && printf 'a b\\nc' > g.txt && %s wordcount "
+	    "--input g.txt --state sg --quiet && printf '\\nd\\n' >> "
+	    "g.txt && %s wordcount --input g.txt --state sg --quiet && "
+	    "%s state dump sg | wc -l | grep -q '^4$'",
+	    d, bin, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* Issue 14 item 6: a state resumed on another file whose prefix differs
+ * is refused (it used to skip the new file's first bytes silently). */
+static void test_resuming_on_a_different_input_is_refused(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("ident"));
+	const char *bin = sl_test_sluice_bin();
+	int rc = sl_test_sh(
+	    "cd %s && printf 'one two\\n' > a.txt && printf 'six ten\\nmore "
+	    "words here\\n' > b.txt && %s wordcount --input a.txt --state st "
+	    "--quiet && %s wordcount --input b.txt --state st --quiet "
+	    "2>err.txt; test $? -eq 1 && grep -q 'not the input this state' "
+	    "err.txt && grep -q 'new state directory' err.txt",
+	    d, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+	/* the same file grown by whole lines goes on */
+	rc = sl_test_sh(
+	    "cd %s && printf 'three\\n' >> a.txt && %s wordcount "
+	    "--input a.txt --state st --quiet && %s state dump st | "
+	    "wc -l | grep -q '^3$'",
+	    d, bin, bin);
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* A batch that fails on every attempt: sl_topology_stop ends the run (it
+ * used to replay forever, deaf to SIGTERM). */
+static int always_fail(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)user;
+	(void)in;
+	(void)out;
+	return SL_EFAILED;
+}
+
+static void *stop_later(void *t)
+{
+	struct timespec ts = { 0, 300 * 1000000 };
+	nanosleep(&ts, NULL);
+	sl_topology_stop(t);
+	return NULL;
+}
+
+static void test_stop_ends_a_batch_that_keeps_failing(void)
+{
+	sl_value v[2] = { sl_str("a"), sl_str("b") };
+	size_t starts[2] = { 0, 2 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_spout_fixed_new(&sp, 1, v, starts, 1, 0), SL_OK);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "failing"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream_each(sl_stream_shuffle(s), "line", always_fail, NULL, "x");
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_ms = 5;
+	pthread_t th;
+	pthread_create(&th, NULL, stop_later, t);
+	uint64_t t0 = sli_now_ns();
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	CU_ASSERT((sli_now_ns() - t0) / 1000000u < 10000);
+	pthread_join(th, NULL);
+	sl_topology_free(t);
+}
+
+/* ---- DRPC reads are a snapshot ---- */
+
+struct ingest {
+	sl_topology *t;
+	int rc;
+};
+
+static void *ingest_main(void *u)
+{
+	struct ingest *g = u;
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_ms = 1;
+	o.max_pending = 4;
+	g->rc = sl_topology_run(g->t, &o);
+	return NULL;
+}
+
+/* Defect 5: every batch adds 1 to each of a, b, c (three partitions), so
+ * after any commit a = b = c; "a b c" summed must be a multiple of 3. Keys
+ * that each reloaded the committed txid gave sums of no commit. */
+static void test_drpc_multi_key_reads_are_a_snapshot(void)
+{
+	char d[512];
+	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("snap"));
+	sl_state *st = open_state(d, SL_SEM_OPAQUE);
+	sl_value v[1] = { sl_str("a b c") };
+	size_t starts[2] = { 0, 1 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_spout_fixed_new(&sp, 1, v, starts, 1, 1), SL_OK);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "snap"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
+	s = sl_stream_group_by(s, "word");
+	s = sl_stream_persistent_aggregate(s, st, NULL, sl_agg_count(), "n");
+	sl_stream_parallelism(s, 3);
+	sl_stream *q = sl_topology_new_drpc_stream(t, "words");
+	q = sl_stream_flat_map(q, "args", sl_fn_split_words, NULL, "word");
+	q = sl_stream_state_query(q, st, "word", "n");
+	sl_stream_aggregate(q, "n", sl_agg_sum(), "sum");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	struct ingest g = { t, 0 };
+	pthread_t th;
+	pthread_create(&th, NULL, ingest_main, &g);
+	uint64_t torn = 0, reads = 0, last = 0;
+	uint64_t t0 = sli_now_ns();
+	while ((sli_now_ns() - t0) / 1000000u < 1500) {
+		sl_value r;
+		static const char args[] = "a b c";
+		if (sl_topology_drpc_call(
+		        t, "words", (const uint8_t *)args, 5, &r)
+		    != SL_OK)
+			continue;
+		reads++;
+		if (r.type == SL_INT) {
+			if (r.u.i % 3)
+				torn++;
+			last = (uint64_t)r.u.i;
+		}
+	}
+	sl_topology_stop(t);
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(g.rc, SL_OK);
+	CU_ASSERT(reads > 100);
+	CU_ASSERT(last > 0);
+	CU_ASSERT_EQUAL(torn, 0);
+	if (torn)
+		fprintf(stderr, "drpc snapshot: %llu of %llu reads torn\n",
+		    (unsigned long long)torn, (unsigned long long)reads);
+	sl_topology_free(t);
+	sl_state_close(st);
+}
+
 SL_SUITE(model, NULL, NULL,
     { "partition count change after a crash is exact",
         test_partition_count_change_after_crash_is_exact },
@@ -273,4 +528,18 @@ SL_SUITE(model, NULL, NULL,
     { "two states: crash between commit records",
         test_two_states_crash_between_commit_records },
     { "two states: commit failure between records",
-        test_two_states_commit_failure_between_records })
+        test_two_states_commit_failure_between_records },
+    { "stdin restart after kill finishes",
+        test_stdin_restart_after_kill_finishes },
+    { "transactional state on a pipe is refused",
+        test_transactional_state_on_a_pipe_is_refused },
+    { "file cut shorter than a batch stops",
+        test_file_cut_shorter_than_a_batch_stops },
+    { "grown last line refused, follow counts it",
+        test_grown_last_line_refused_and_follow_counts_it },
+    { "resuming on a different input is refused",
+        test_resuming_on_a_different_input_is_refused },
+    { "drpc multi-key reads are a snapshot",
+        test_drpc_multi_key_reads_are_a_snapshot },
+    { "stop ends a batch that keeps failing",
+        test_stop_ends_a_batch_that_keeps_failing })

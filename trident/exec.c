@@ -78,6 +78,11 @@ struct task {
 	const char *fail_node; /* where the last error happened */
 	int fatal; /* the last error is a bug in the topology: replaying
 	              cannot heal it */
+	/* DRPC: every key of one request is read against one committed
+	 * txid per state (pinned at its first read) */
+	sl_state *pin_state[8];
+	uint64_t pin_txid[8];
+	size_t npins;
 };
 
 struct sl_collector {
@@ -490,7 +495,27 @@ static int deliver(
 		sli_buf_init(&key);
 		rc = state_key(&key, g, n->ngroup);
 		sl_value got = sl_null();
-		if (!rc) {
+		if (!rc && k->local) {
+			size_t pi = 0;
+			while (pi < k->npins && k->pin_state[pi] != n->state)
+				pi++;
+			if (pi == k->npins && pi < 8) {
+				k->pin_state[pi] = n->state;
+				sl_state_last_committed(
+				    n->state, &k->pin_txid[k->npins++]);
+			}
+			uint64_t at = UINT64_MAX;
+			if (pi < k->npins)
+				at = k->pin_txid[pi];
+			else
+				sl_state_last_committed(n->state, &at);
+			rc = sli_state_get_at(
+			    n->state, key.data, key.len, at, &got);
+			if (rc == SL_ENOTFOUND) {
+				got = sl_null();
+				rc = SL_OK;
+			}
+		} else if (!rc) {
 			rc = sl_state_get(n->state, key.data, key.len, &got);
 			if (rc == SL_ENOTFOUND) {
 				got = sl_null();
@@ -1115,12 +1140,19 @@ static int plan(sl_topology *t)
 		if (t->nodes[i]->kind == N_PERSIST
 		    && sli_state_semantics(t->nodes[i]->state)
 		        == SL_SEM_TRANSACTIONAL
-		    && !t->spout->spout->transactional)
+		    && (!t->spout->spout->transactional
+		        || (t->spout->spout->replays_exactly
+		            && !t->spout->spout->replays_exactly(
+		                t->spout->spout_self))))
 			return plan_fail(t, SL_EINVAL,
 			    "%s: transactional state needs a transactional "
-			    "spout (%s replays may differ): use opaque "
+			    "spout (%s replays may differ%s): use opaque "
 			    "state",
-			    t->nodes[i]->name, t->spout->spout->name);
+			    t->nodes[i]->name, t->spout->spout->name,
+			    t->spout->spout->transactional
+			        ? ": it reads a pipe, which a replay after a "
+			          "crash cannot read again"
+			        : "");
 	t->nstages = 0;
 	free(t->stages);
 	t->stages = calloc(t->nnodes + 1, sizeof(tstage));
@@ -1462,6 +1494,7 @@ typedef struct coord {
 	int err;
 	uint64_t term_after; /* SLUICE_TEST_TERM_AFTER_COMMITS, or 0 */
 	uint64_t commits_this_run;
+	int abandon; /* stopping: batches in flight are given up */
 } coord;
 
 static inflight *find_inflight(coord *c, uint64_t txid)
@@ -1488,6 +1521,12 @@ static int emit(coord *c, inflight *f)
 static int replay_from(coord *c, uint64_t txid, const char *why)
 {
 	sl_topology *t = c->t;
+	if (t->stop) {
+		/* asked to stop: a failed batch is not tried again; what
+		 * committed stays, the rest replays at the next run */
+		c->abandon = 1;
+		return SL_OK;
+	}
 	for (size_t i = 0; i < c->nf; i++) {
 		inflight *f = &c->f[i];
 		if (f->txid < txid)
@@ -1682,8 +1721,14 @@ static int handle_msg(coord *c, sli_frame_reader *r)
 		}
 		/* a full disk, a read-only or broken store does not heal by
 		 * replaying: stop with the committed state intact */
+		/* neither does a spout error other than a failed attempt
+		 * (a file that changed, a pipe that cannot replay) */
+		int spout_permanent = r->h.source_task == 0
+		    && code != SL_EFAILED && code != SL_ETIMEDOUT
+		    && code != SL_EAGAIN && code != SL_ENOMEM
+		    && code != SL_EFULL;
 		if (code == SL_ENOSPC || code == SL_EIO || code == SL_EPERM
-		    || code == SL_ECORRUPT) {
+		    || code == SL_ECORRUPT || spout_permanent) {
 			snprintf(t->errmsg, sizeof(t->errmsg),
 			    "txid %" PRIu64 " not committed (the committed "
 			    "state is intact): %s",
@@ -1723,6 +1768,8 @@ static int coordinate(coord *c)
 		}
 		t->in_flight = (uint32_t)c->nf;
 		if (!c->nf && (t->stop || c->eof || !spout_has_more(t)))
+			return SL_OK;
+		if (c->abandon)
 			return SL_OK;
 		sli_msg m;
 		rc = sli_link_recv(c->in, &m, 20);
@@ -1924,28 +1971,51 @@ int sl_topology_drpc_call(sl_topology *t, const char *function,
 	/* the nodes of this DRPC stream */
 	uint8_t *mine = calloc(t->nnodes, 1);
 	task k;
-	memset(&k, 0, sizeof(k));
-	k.t = t;
-	k.local = 1;
-	k.stage = -2;
-	int stale, rc = SL_OK;
-	bctx *b = mine ? bctx_get(&k, 1, 1, &stale) : NULL;
-	if (!b)
-		rc = SL_ENOMEM;
-	if (!rc) {
-		mine[d->id] = 1;
-		for (size_t i = (size_t)d->id + 1; i < t->nnodes; i++)
-			for (size_t p = 0; p < t->nodes[i]->nparents; p++)
-				if (mine[t->nodes[i]->parents[p]->id])
-					mine[i] = 1;
-		sl_value v = sl_bytes(args, (uint32_t)len);
-		rc = to_children(&k, b, d, &v, 1);
+	int rc = SL_OK;
+	/* a snapshot: the keys are read against the committed txid pinned
+	 * at each state's first read; that is the state after that commit
+	 * only while no later batch commits (the batch after it may write
+	 * then), so a request that saw a commit is run again */
+	for (int tries = 0;; tries++) {
+		memset(&k, 0, sizeof(k));
+		k.t = t;
+		k.local = 1;
+		k.stage = -2;
+		int stale;
+		rc = SL_OK;
+		bctx *b = mine ? bctx_get(&k, 1, 1, &stale) : NULL;
+		if (!b)
+			rc = SL_ENOMEM;
+		if (!rc) {
+			memset(mine, 0, t->nnodes);
+			mine[d->id] = 1;
+			for (size_t i = (size_t)d->id + 1; i < t->nnodes; i++)
+				for (size_t p = 0; p < t->nodes[i]->nparents;
+				     p++)
+					if (mine[t->nodes[i]->parents[p]->id])
+						mine[i] = 1;
+			sl_value v = sl_bytes(args, (uint32_t)len);
+			rc = to_children(&k, b, d, &v, 1);
+		}
+		for (size_t i = 0; !rc && i < t->nnodes; i++)
+			if (mine[i]
+			    && (t->nodes[i]->kind == N_AGG
+			        || t->nodes[i]->kind == N_PAGG))
+				rc = finish_node(&k, b, t->nodes[i]);
+		int moved = 0;
+		for (size_t i = 0; i < k.npins; i++) {
+			uint64_t now;
+			sl_state_last_committed(k.pin_state[i], &now);
+			if (now != k.pin_txid[i])
+				moved = 1;
+		}
+		if (!rc && moved && tries < 1000) {
+			bctx_free_all(&k);
+			sli_buf_free(&k.result_buf);
+			continue;
+		}
+		break;
 	}
-	for (size_t i = 0; !rc && i < t->nnodes; i++)
-		if (mine[i]
-		    && (t->nodes[i]->kind == N_AGG
-		        || t->nodes[i]->kind == N_PAGG))
-			rc = finish_node(&k, b, t->nodes[i]);
 	if (!rc) {
 		*result = k.has_result ? k.result : sl_null();
 		if (result->type == SL_BYTES) {
@@ -1954,6 +2024,9 @@ int sl_topology_drpc_call(sl_topology *t, const char *function,
 			result->u.p = out.data;
 		}
 	}
+	for (size_t i = 0; !rc && i < k.npins; i++)
+		sli_trace("drpc %s %llu", function,
+		    (unsigned long long)k.pin_txid[i]);
 	bctx_free_all(&k);
 	sli_buf_free(&k.result_buf);
 	free(mine);
