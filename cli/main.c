@@ -30,6 +30,32 @@ static int usage(FILE *f)
 	return f == stderr ? 2 : 0;
 }
 
+/* Edit distance (Levenshtein) of two short words, capped at 32 bytes. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return 99;
+	size_t row[33];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t v = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < v)
+				v = row[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -44,6 +70,20 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "sluice: %s: unknown command\n", argv[1]);
+	const char *near = NULL;
+	size_t best = 3; /* suggest within two edits */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		size_t d = distance(argv[1], cmds[i].name);
+		if (d < best) {
+			best = d;
+			near = cmds[i].name;
+		}
+	}
+	if (near)
+		fprintf(stderr,
+		    "sluice: %s: unknown command; did you mean '%s'?\n",
+		    argv[1], near);
+	else
+		fprintf(stderr, "sluice: %s: unknown command\n", argv[1]);
 	return usage(stderr);
 }

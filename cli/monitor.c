@@ -42,7 +42,7 @@ struct sli_monitor {
 	const char *unit;
 	uint64_t (*progress)(void *user);
 	void *puser;
-	sl_drpc_server *drpc;
+	sl_drpc_server *_Atomic drpc; /* set and cleared while served */
 	uint64_t start_ns;
 	pthread_t th;
 	_Atomic int stop;
@@ -338,9 +338,10 @@ char *sli_monitor_json(sli_monitor *m)
 		        (json_int_t)c.keys_created));
 	}
 	json_object_set_new(j, "states", states);
-	if (m->drpc) {
+	sl_drpc_server *drpc = m->drpc;
+	if (drpc) {
 		sl_drpc_stats ds;
-		sl_drpc_server_stats(m->drpc, &ds);
+		sl_drpc_server_stats(drpc, &ds);
 		json_object_set_new(j, "drpc",
 		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
 		        (json_int_t)ds.requests, "answered",
@@ -569,9 +570,10 @@ char *sli_monitor_prometheus(sli_monitor *m)
 			}
 		}
 	}
-	if (m->drpc) {
+	sl_drpc_server *drpc = m->drpc;
+	if (drpc) {
 		sl_drpc_stats ds;
-		sl_drpc_server_stats(m->drpc, &ds);
+		sl_drpc_server_stats(drpc, &ds);
 		one(&p, "sluice_drpc_requests_total", "counter",
 		    "DRPC requests received.", (double)ds.requests);
 		one(&p, "sluice_drpc_errors_total", "counter",

@@ -77,11 +77,23 @@ static int load(const char *path, void **handle, sl_topology_entry *entry)
 		fprintf(stderr, "sluice: run: %s: cannot read it: %m\n", path);
 		return 1;
 	}
-	preload_library();
 	void *h = dlopen(p, RTLD_NOW | RTLD_LOCAL);
+	char why[1024] = "";
+	if (!h)
+		snprintf(why, sizeof(why), "%s", dlerror());
+	if (!h && strstr(why, "libsluice.so")) {
+		/* linked against a libsluice.so.0 that is not on the library
+		 * path: the one installed beside this program will do (only
+		 * then: a second copy of the library is not loaded for
+		 * nothing) */
+		preload_library();
+		h = dlopen(p, RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			snprintf(why, sizeof(why), "%s", dlerror());
+	}
 	if (!h) {
 		fprintf(stderr, "sluice: run: %s: cannot load it: %s\n", path,
-		    dlerror());
+		    why);
 		return 1;
 	}
 	const unsigned *abi = dlsym(h, SL_TOPOLOGY_ABI_SYMBOL);

@@ -49,6 +49,11 @@ static void test_status_page_in_headless_chromium(void)
 	CU_ASSERT_EQUAL(script("status_page.sh"), 0);
 }
 
+static void test_progress_line_only_on_a_terminal(void)
+{
+	CU_ASSERT_EQUAL(script("progress.sh"), 0);
+}
+
 SL_SUITE(live, NULL, NULL,
     { "template builds and runs as the guide says",
         test_template_builds_and_runs_as_the_guide_says },
@@ -59,4 +64,6 @@ SL_SUITE(live, NULL, NULL,
     { "prometheus scrapes the committed txid",
         test_prometheus_scrapes_the_committed_txid },
     { "status page in headless chromium",
-        test_status_page_in_headless_chromium })
+        test_status_page_in_headless_chromium },
+    { "progress line only on a terminal",
+        test_progress_line_only_on_a_terminal })

@@ -6,6 +6,8 @@ P=$T/prefix
 ( cd "$ROOT" && scons -Q install PREFIX="$P" >"$T/install.log" 2>&1 ) \
 	|| { cat "$T/install.log"; fail "scons install"; }
 test -L "$P/lib/libsluice.so.0" || fail "no libsluice.so.0 link"
+test -f "$P/share/man/man1/sluice.1" || fail "no man page installed"
+test -f "$P/share/bash-completion/completions/sluice" || fail "no completion"
 objdump -p "$P/lib/libsluice.so" | grep -q 'SONAME *libsluice.so.0' \
 	|| fail "libsluice.so has no SONAME libsluice.so.0"
 cd "$T" || exit 1
