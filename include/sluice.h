@@ -363,6 +363,10 @@ int sl_spout_set_meta(sl_spout_ctx *ctx, const void *p, size_t n);
 /* Says the source is exhausted after this batch: the topology stops once
  * it has committed (unless the spout's has_more says otherwise later). */
 void sl_spout_set_eof(sl_spout_ctx *ctx);
+/* Marks the error this emit returns as one no replay can heal (bad input:
+ * a line over the limit, a file that changed): the run stops with it
+ * instead of replaying the batch. */
+void sl_spout_set_fatal(sl_spout_ctx *ctx);
 /* Tuples per batch the topology asks for (a hint) and the time limit in
  * ms after which a batch with at least one tuple should be cut. */
 size_t sl_spout_batch_size(const sl_spout_ctx *ctx);

@@ -62,7 +62,46 @@ typedef struct filespout {
 	sli_buf buf;
 	uint64_t base;
 	sli_buf scratch;
+	int input_error; /* the last error is the input's: fatal */
 } filespout;
+
+/* The number (from 1) of the line starting at byte off of a regular
+ * file; 0 when it cannot be read (error messages only). */
+static uint64_t line_number(filespout *f, uint64_t off)
+{
+	uint8_t b[65536];
+	uint64_t at = 0, n = 1;
+	while (at < off) {
+		size_t want
+		    = off - at < sizeof(b) ? (size_t)(off - at) : sizeof(b);
+		ssize_t r = pread(f->fd, b, want, (off_t)at);
+		if (r <= 0)
+			return 0;
+		for (ssize_t i = 0; i < r; i++)
+			n += b[i] == '\n';
+		at += (uint64_t)r;
+	}
+	return n;
+}
+
+/* A line longer than SL_MAX_BYTES at byte offset off: a fatal input
+ * error naming the line. */
+static int too_long(filespout *f, uint64_t off)
+{
+	f->input_error = 1;
+	uint64_t ln = f->regular ? line_number(f, off) : 0;
+	if (ln)
+		return sli_err(SL_ELIMIT,
+		    "%s: line %llu (at byte %llu) is longer than %u bytes, "
+		    "the "
+		    "limit of a value",
+		    f->path, (unsigned long long)ln, (unsigned long long)off,
+		    SL_MAX_BYTES);
+	return sli_err(SL_ELIMIT,
+	    "%s: the line at byte %llu is longer than %u bytes, the limit of "
+	    "a value",
+	    f->path, (unsigned long long)off, SL_MAX_BYTES);
+}
 
 int sl_spout_file_new(void **out, const char *path)
 {
@@ -196,9 +235,9 @@ static size_t units(const filespout *f, const uint8_t *p, size_t n)
 
 /* Emits the complete lines of [p, p+n) (the last one may lack '\n' only
  * when last is set); returns bytes consumed in *used. */
-static int emit_lines(filespout *f, const uint8_t *p, size_t n, int last,
-    size_t max_units, sl_collector *out, size_t *used, size_t *nunits,
-    uint64_t *nlines)
+static int emit_lines(filespout *f, uint64_t at, const uint8_t *p, size_t n,
+    int last, size_t max_units, sl_collector *out, size_t *used,
+    size_t *nunits, uint64_t *nlines)
 {
 	size_t i = 0;
 	int rc = SL_OK;
@@ -208,10 +247,7 @@ static int emit_lines(filespout *f, const uint8_t *p, size_t n, int last,
 		if (!nl && !last)
 			break;
 		if (len > SL_MAX_BYTES)
-			return sli_err(SL_EINVAL,
-			    "%s: a line is longer than %u "
-			    "bytes",
-			    f->path, SL_MAX_BYTES);
+			return too_long(f, at + i);
 		sl_value v = sl_bytes(p + i, (uint32_t)len);
 		*nunits += units(f, p + i, len);
 		(*nlines)++;
@@ -229,7 +265,9 @@ static int emit_regular(filespout *f, uint64_t start, uint64_t end,
     size_t max_units, sl_collector *out, uint64_t *end_out, uint64_t *nlines,
     size_t *units_out)
 {
-	const size_t chunk = 1 << 20;
+	/* the buffer grows (to one line of SL_MAX_BYTES and its newline)
+	 * when a line does not fit */
+	size_t chunk = 1 << 20;
 	uint64_t off = start;
 	size_t nunits = 0;
 	int replay = end != 0;
@@ -260,7 +298,7 @@ static int emit_regular(filespout *f, uint64_t start, uint64_t end,
 		    ? off + (uint64_t)r >= end
 		    : (off + (uint64_t)r >= f->size && !f->follow);
 		size_t used;
-		int rc = emit_lines(f, f->scratch.data, (size_t)r, at_end,
+		int rc = emit_lines(f, off, f->scratch.data, (size_t)r, at_end,
 		    replay ? SIZE_MAX : max_units, out, &used, &nunits,
 		    nlines);
 		if (rc)
@@ -271,11 +309,14 @@ static int emit_regular(filespout *f, uint64_t start, uint64_t end,
 			f->open_line = f->scratch.data[used - 1] != '\n';
 		}
 		if (used == 0) {
-			if ((size_t)r == want && want == chunk)
-				return sli_err(SL_EINVAL,
-				    "%s: a line is longer than the read "
-				    "buffer",
-				    f->path);
+			if ((size_t)r == want && want == chunk) {
+				if (chunk > SL_MAX_BYTES)
+					return too_long(f, off);
+				chunk = chunk * 2 > (size_t)SL_MAX_BYTES + 1
+				    ? (size_t)SL_MAX_BYTES + 1
+				    : chunk * 2;
+				continue;
+			}
 			break;
 		}
 		off += used;
@@ -319,7 +360,7 @@ static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
 		if (end > f->base + f->buf.len)
 			return sli_err(SL_EINVAL,
 			    "%s: replay past what was read", f->path);
-		int rc = emit_lines(f, f->buf.data + (start - f->base),
+		int rc = emit_lines(f, start, f->buf.data + (start - f->base),
 		    (size_t)(end - start), 1, SIZE_MAX, out, &used, &nunits,
 		    nlines);
 		*end_out = end;
@@ -331,11 +372,17 @@ static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
 	uint64_t off = start;
 	for (;;) {
 		size_t have = (size_t)(f->base + f->buf.len - off);
-		int rc = emit_lines(f, f->buf.data + (off - f->base), have,
-		    f->eof, max, out, &used, &nunits, nlines);
+		int rc = emit_lines(f, off, f->buf.data + (off - f->base),
+		    have, f->eof, max, out, &used, &nunits, nlines);
 		if (rc)
 			return rc;
 		off += used;
+		/* a line that never ends must not grow the buffer without
+		 * bound: past the longest valid line it is an input error */
+		if (!f->eof && have - used > (size_t)SL_MAX_BYTES + 1
+		    && !memchr(
+		        f->buf.data + (off - f->base), '\n', have - used))
+			return too_long(f, off);
 		if (nunits >= max || f->eof)
 			break;
 		/* cut at batch_ms, even with nothing (an empty batch keeps
@@ -458,6 +505,9 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	} else
 		rc = emit_pipe(f, ctx, start, fresh ? 0 : end, out, &new_end,
 		    &nlines, &nunits);
+	if (rc && f->input_error)
+		sl_spout_set_fatal(ctx); /* a replay reads the same bytes */
+	f->input_error = 0;
 	if (rc)
 		return rc;
 	uint8_t mb[META_LEN];

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -635,6 +636,118 @@ static void test_sealed_drpc_replays_refused_and_replies_padded(void)
 	sl_drpc_server_stop(s);
 }
 
+/* ---------------------------------------------------------- inputs */
+
+static void test_long_lines_are_counted_or_refused_never_retried(void)
+{
+	char dir[600], args[2400];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-long"));
+	/* 3 MiB: over the reader's first buffer, under the value limit */
+	sl_test_sh("cd '%s' && (echo 'a b'; head -c 3145728 /dev/zero | "
+	           "tr '\\0' x; echo; echo 'b c') >ok.txt && "
+	           "(echo 'a b'; echo c; head -c 17000000 /dev/zero | "
+	           "tr '\\0' x; echo; echo d) >bad.txt",
+	    dir);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/ok.txt --state %s/st1 --quiet "
+	    "--batch-timeout 3000 --dump %s/dump",
+	    dir, dir, dir);
+	CU_ASSERT_EQUAL(sl_test_sh("timeout -s KILL 60 '%s' %s 2>'%s/err'",
+	                    sl_test_sluice_bin(), args, dir),
+	    0);
+	CU_ASSERT(file_has(dir, "dump", "^b.2$"));
+	CU_ASSERT_EQUAL(sl_test_sh("test $(wc -l <'%s/dump') = 4", dir), 0);
+	/* over 16 MiB: fatal at once, naming the line */
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/bad.txt --state %s/st2 --quiet "
+	    "--batch-timeout 3000",
+	    dir, dir);
+	CU_ASSERT_EQUAL(sl_test_sh("timeout -s KILL 60 '%s' %s 2>'%s/err'",
+	                    sl_test_sluice_bin(), args, dir),
+	    1);
+	CU_ASSERT(file_has(dir, "err", "line 3 "));
+	CU_ASSERT(file_has(dir, "err", "longer than"));
+	/* a line on stdin that never ends: refused, memory bounded */
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("(echo 'a b'; head -c 20000000 /dev/zero | tr '\\0' "
+	               "x; sleep 20) | timeout -s KILL 60 '%s' wordcount "
+	               "--input - --memory --quiet 2>'%s/err'",
+	        sl_test_sluice_bin(), dir),
+	    1);
+	CU_ASSERT(file_has(dir, "err", "longer than"));
+}
+
+/* 1 when process pid has a handler for SIGTERM (/proc's SigCgt mask). */
+static int catches_term(pid_t pid)
+{
+	char pfile[64], line[256];
+	snprintf(pfile, sizeof(pfile), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(pfile, "r");
+	if (!f)
+		return 0;
+	int yes = 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "SigCgt:", 7))
+			yes = (strtoull(line + 7, NULL, 16) >> (SIGTERM - 1))
+			    & 1;
+	fclose(f);
+	return yes;
+}
+
+/* SIGTERM while every batch times out and replays: the run stops within
+ * about 2 s, exits 0, and a rerun is exact. */
+static void test_stop_completes_in_two_seconds_whatever_replays(void)
+{
+	char dir[600], in[700], st[700], dump[700];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-stop"));
+	snprintf(in, sizeof(in), "%s/in.txt", dir);
+	snprintf(st, sizeof(st), "%s/st", dir);
+	snprintf(dump, sizeof(dump), "%s/dump", dir);
+	FILE *f = fopen(in, "w");
+	for (int i = 0; i < 300000; i++)
+		fprintf(f, "w%d w%d w%d\n", i % 1000, i % 7, i % 13);
+	fclose(f);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execl(sl_test_sluice_bin(), "sluice", "wordcount", "--input",
+		    in, "--state", st, "--batch-timeout", "1", "--no-sync",
+		    "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	for (int w = 0; w < 400 && !catches_term(pid); w++)
+		usleep(5000);
+	usleep(500000);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	kill(pid, SIGTERM);
+	int status = -1;
+	for (int w = 0; w < 1000; w++) { /* up to 10 s, then kill */
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (kill(pid, 0) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	double secs = (double)(b.tv_sec - a.tv_sec)
+	    + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("\n    stop took %.2f s\n", secs);
+	CU_ASSERT(secs < 2.5);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the rerun (normal timeouts) finishes and is exact */
+	char args[2400];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s --state %s --quiet --dump %s", in, st, dump);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 0);
+	CU_ASSERT(file_has(dir, "dump", "^w1.66234$"));
+	CU_ASSERT(file_has(dir, "dump", "^w0.66235$"));
+}
+
 SL_SUITE(security, NULL, NULL,
     { "huge announced frame does not abort a link",
         test_huge_announced_frame_does_not_abort_a_link },
@@ -663,4 +776,8 @@ SL_SUITE(security, NULL, NULL,
     { "drpc error cut mid UTF-8 is still an error",
         test_drpc_error_cut_mid_utf8_is_still_an_error },
     { "sealed drpc replays refused and replies padded",
-        test_sealed_drpc_replays_refused_and_replies_padded })
+        test_sealed_drpc_replays_refused_and_replies_padded },
+    { "long lines are counted or refused, never retried",
+        test_long_lines_are_counted_or_refused_never_retried },
+    { "stop completes in two seconds whatever replays",
+        test_stop_completes_in_two_seconds_whatever_replays })

@@ -204,7 +204,8 @@ int sli_link_pull_keyed(sli_link **out, const char *url, const uint8_t *key)
 int sli_link_push(sli_link **out, const char *url, int max_inflight)
 {
 	/* a PUSH socket receives nothing: the smallest cap */
-	return open_link(out, NN_PUSH, url, 0, max_inflight, NULL, 1024);
+	return open_link(
+	    out, NN_PUSH, url, 0, max_inflight, NULL, SLI_FRAME_MAX_BYTES);
 }
 
 static int wait_for(int sock, short events, int timeout_ms)

@@ -712,9 +712,15 @@ static int finish_batch(task *k, bctx *b)
 
 /* ---------------------------------------------------------- messages */
 
-static int send_ctrl(const uint8_t *key, sli_link *l, int op, uint64_t txid,
-    uint32_t attempt, uint32_t from, const void *body, size_t blen)
+/* Sends one control message, waiting at most 10 s for room on the link,
+ * in slices: a topology shutting down (or, for the coordinator's
+ * messages, stopping) gives up at once (SL_ECLOSED), so that a stop never
+ * waits behind a full queue. */
+static int send_ctrl(sl_topology *t, int coord, sli_link *l, int op,
+    uint64_t txid, uint32_t attempt, uint32_t from, const void *body,
+    size_t blen)
 {
+	const uint8_t *key = t->keyp;
 	sli_frame_writer w;
 	sli_frame_writer_init(&w);
 	sli_frame_header h
@@ -726,8 +732,15 @@ static int send_ctrl(const uint8_t *key, sli_link *l, int op, uint64_t txid,
 	size_t n;
 	if (!rc)
 		rc = sli_frame_writer_finish(&w, key, &d, &n);
-	if (!rc)
-		rc = sli_link_send(l, d, n, 10000);
+	for (int waited = 0; !rc;) {
+		rc = sli_link_send(l, d, n, 100);
+		if (rc != SL_ETIMEDOUT)
+			break;
+		if (t->shutdown || (coord && t->stop))
+			rc = sli_err(SL_ECLOSED, "stopping");
+		else if ((waited += 100) < 10000)
+			rc = SL_OK;
+	}
 	sli_frame_writer_free(&w);
 	return rc;
 }
@@ -756,7 +769,7 @@ static void report(
 			}
 		}
 	}
-	send_ctrl(k->t->keyp, k->to_coord, op, txid, attempt, k->gid,
+	send_ctrl(k->t, 0, k->to_coord, op, txid, attempt, k->gid,
 	    body ? body->data : NULL, body ? body->len : 0);
 }
 
@@ -766,7 +779,7 @@ static void flush_delayed(task *k, int all)
 	for (size_t i = 0; i < k->ndl;) {
 		delayed *d = &k->dl[i];
 		if (all || d->due_ns <= now) {
-			send_ctrl(k->t->keyp, k->to_coord, OP_DONE, d->txid,
+			send_ctrl(k->t, 0, k->to_coord, OP_DONE, d->txid,
 			    d->attempt, k->gid, d->body.data, d->body.len);
 			sli_buf_free(&d->body);
 			k->dl[i] = k->dl[--k->ndl];
@@ -817,6 +830,11 @@ const void *sl_spout_replay_meta(const sl_spout_ctx *c, size_t *len)
 	return c->replay ? (c->replay->data ? c->replay->data : (void *)"")
 	                 : NULL;
 }
+void sl_spout_set_fatal(sl_spout_ctx *c)
+{
+	c->k->fatal = 1;
+}
+
 int sl_spout_set_meta(sl_spout_ctx *c, const void *p, size_t n)
 {
 	c->meta.len = 0;
@@ -1058,6 +1076,10 @@ static void *task_main(void *arg)
 	task *k = arg;
 	sl_topology *t = k->t;
 	for (;;) {
+		/* at shutdown, what is still queued is dropped (uncommitted
+		 * batches replay at the next run) */
+		if (t->shutdown)
+			break;
 		sli_msg m;
 		int rc = sli_link_recv(k->in, &m, k->ndl ? 5 : 100);
 		if (k->ndl)
@@ -1514,8 +1536,8 @@ static int emit(coord *c, inflight *f)
 	f->written = 0;
 	f->emit_ns = sli_now_ns();
 	task *sp = t->stages[0].tasks[0];
-	return send_ctrl(c->t->keyp, c->to[sp->gid], OP_EMIT, f->txid,
-	    f->attempt, 0, NULL, 0);
+	return send_ctrl(
+	    c->t, 1, c->to[sp->gid], OP_EMIT, f->txid, f->attempt, 0, NULL, 0);
 }
 
 static int replay_from(coord *c, uint64_t txid, const char *why)
@@ -1652,7 +1674,7 @@ static int advance(coord *c)
 					continue;
 				for (uint32_t i = 0; i < t->stages[s].ntasks;
 				     i++) {
-					int rc = send_ctrl(c->t->keyp,
+					int rc = send_ctrl(c->t, 1,
 					    c->to[t->stages[s].tasks[i]->gid],
 					    OP_WRITE, f->txid, f->attempt, 0,
 					    NULL, 0);
@@ -1747,11 +1769,21 @@ static int spout_has_more(sl_topology *t)
 	return ops->has_more ? ops->has_more(t->spout->spout_self) : 1;
 }
 
+/* How long a stop waits for the batches in flight to commit; after that
+ * they are abandoned (they replay at the next run, exactly). */
+#define STOP_GRACE_MS 1500
+
 static int coordinate(coord *c)
 {
 	sl_topology *t = c->t;
+	uint64_t stop_ns = 0;
 	for (;;) {
 		int rc;
+		if (t->stop && !stop_ns)
+			stop_ns = sli_now_ns();
+		if (stop_ns
+		    && sli_now_ns() - stop_ns > STOP_GRACE_MS * 1000000ull)
+			return SL_OK;
 		/* start a new txid once the spout finished the previous one,
 		 * so that has_more and the end of the input are known */
 		while (!t->stop && !c->eof && c->nf < t->o.max_pending
@@ -1764,7 +1796,8 @@ static int coordinate(coord *c)
 			f->attempt = 1;
 			f->first_emit_ns = sli_now_ns();
 			if ((rc = emit(c, f)))
-				return rc;
+				return t->stop && rc == SL_ECLOSED ? SL_OK
+				                                   : rc;
 		}
 		t->in_flight = (uint32_t)c->nf;
 		if (!c->nf && (t->stop || c->eof || !spout_has_more(t)))
@@ -1781,7 +1814,8 @@ static int coordinate(coord *c)
 				rc = handle_msg(c, &r);
 			sli_msg_free(&m);
 			if (rc)
-				return rc;
+				return t->stop && rc == SL_ECLOSED ? SL_OK
+				                                   : rc;
 		} else if (rc != SL_ETIMEDOUT && rc != SL_EAGAIN)
 			return rc;
 		/* timeouts */
@@ -1927,7 +1961,7 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 			if (!k || !k->started)
 				continue;
 			send_ctrl(
-			    t->keyp, c.to[k->gid], OP_STOP, 0, 0, 0, NULL, 0);
+			    t, 1, c.to[k->gid], OP_STOP, 0, 0, 0, NULL, 0);
 		}
 	for (size_t s = 0; s < t->nstages; s++)
 		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
