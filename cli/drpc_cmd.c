@@ -1,5 +1,5 @@
 /* drpc_cmd.c - `sluice drpc [--endpoint E] [--timeout MS]
- * [--cluster-key-file FILE] FUNCTION ARGS...`:
+ * [--cluster-key-file FILE] [--] FUNCTION ARGS...`:
  * a DRPC client. Prints the JSON reply; exits 0 on a result, 1 on an error
  * reply, 2 on usage errors, timeouts or connection failures. */
 #include "cli.h"
@@ -15,7 +15,7 @@ static int usage(FILE *f)
 	fprintf(f,
 	    "usage: sluice drpc [--endpoint tcp://127.0.0.1:3772] "
 	    "[--timeout MS]\n"
-	    "                   [--cluster-key-file FILE] FUNCTION "
+	    "                   [--cluster-key-file FILE] [--] FUNCTION "
 	    "[ARGS...]\n"
 	    "Sends FUNCTION<TAB>ARGS (args joined by spaces) and prints "
 	    "the JSON reply.\n"
@@ -29,7 +29,12 @@ int sli_cmd_drpc(int argc, char **argv)
 	const char *endpoint = "tcp://127.0.0.1:3772", *keyfile = NULL;
 	long timeout = 5000;
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+	/* options, up to the function name (or "--") */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
 		if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
 			endpoint = argv[++i];
 		else if (!strcmp(argv[i], "--cluster-key-file")
@@ -45,7 +50,8 @@ int sli_cmd_drpc(int argc, char **argv)
 				    argv[i]);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--help"))
+		} else if (!strcmp(argv[i], "--help")
+		    || !strcmp(argv[i], "-h"))
 			return usage(stdout);
 		else {
 			fprintf(stderr, "sluice: drpc: unknown option '%s'\n",

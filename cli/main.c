@@ -19,6 +19,14 @@ static const struct {
 	{ "drpc", sli_cmd_drpc, "query a running topology over DRPC" },
 };
 
+int sli_cli_help_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
 static int usage(FILE *f)
 {
 	fprintf(f,

@@ -137,6 +137,14 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 	int memory = 0, sync = 1, quiet = 0, follow = 0;
 	long batch_size = 10000, batch_ms = 100, max_pending = 4;
 	long parallelism = 2, timeout = 30000, attempts = 0;
+	if (sli_cli_help_asked(argc, argv)) {
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--acking")
+			    || (!strcmp(argv[i], "--mode") && i + 1 < argc
+			        && !strcmp(argv[i + 1], "plain")))
+				return sli_cmd_wordcount_plain(argc, argv);
+		return usage(stdout);
+	}
 	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
 	 * the state opens stops the run cleanly instead of killing it */
 	sli_job_signals();

@@ -166,6 +166,8 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 	long par = 2;
 	sl_plain_options o;
 	sl_plain_options_default(&o);
+	if (sli_cli_help_asked(argc, argv))
+		return usage(stdout);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i],
 		           *v = i + 1 < argc ? argv[i + 1] : NULL;

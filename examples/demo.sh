@@ -4,9 +4,24 @@
 # against the live state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=build/bin/sluice
+bin=${SLUICE_BIN:-build/bin/sluice}
 text=examples/data/millrace.txt
 port=${SLUICE_DEMO_PORT:-3772}
+# a port something already listens on would answer our queries with
+# another server's counts: take the next free one instead
+busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if busy "$port"; then
+	taken=$port
+	for p in $(seq $((port + 1)) $((port + 100))) none; do
+		busy "$p" || break
+	done
+	if [ "$p" = none ]; then
+		echo "demo: port $taken and the 100 after it are in use; set SLUICE_DEMO_PORT to a free port" >&2
+		exit 1
+	fi
+	port=$p
+	echo "note: port $taken is in use by another program; the demo's DRPC server takes port $port"
+fi
 endpoint="tcp://127.0.0.1:$port"
 work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -33,20 +48,34 @@ $bin wordcount --input "$text" --state "$work/state"
 $bin state stats "$work/state" | sed 's/^/  /'
 echo
 echo "== DRPC: the word count keeps serving queries on $endpoint"
-$bin wordcount --input "$text" --state "$work/state2" --drpc "$endpoint" --quiet &
+$bin wordcount --input "$text" --state "$work/state2" --drpc "$endpoint" --quiet 2>"$work/drpc.log" &
 pid=$!
+server_failed() {
+	echo "demo: the DRPC server on $endpoint failed:" >&2
+	cat "$work/drpc.log" >&2
+	exit 1
+}
+up=
 for _ in $(seq 50); do
-	$bin drpc --endpoint "$endpoint" --timeout 200 words the >/dev/null 2>&1 && break
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" || true; pid=; server_failed; }
+	if $bin drpc --endpoint "$endpoint" --timeout 200 words the >/dev/null 2>&1; then
+		up=1
+		break
+	fi
 	sleep 0.1
 done
+[ -n "$up" ] || server_failed
 for q in "the" "water" "the water" "nosuchword"; do
 	printf '  words %-12s -> ' "\"$q\""
 	$bin drpc --endpoint "$endpoint" words $q
 done
 printf '  %-18s -> ' "unknown function"
 $bin drpc --endpoint "$endpoint" frobnicate x || true
-kill -TERM "$pid"
-wait "$pid" || true
+# our server answered only if it is still the one holding the port
+kill -TERM "$pid" 2>/dev/null || true
+status=0
+wait "$pid" || status=$?
 pid=
+[ "$status" -eq 0 ] || server_failed
 echo
 echo "demo done."
