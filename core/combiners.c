@@ -1,6 +1,8 @@
 /* combiners.c - the built-in combiners: Count, Sum, Min, Max. */
 #include "core.h"
 
+#include <math.h>
+
 static int num(const sl_value *v, double *d, int64_t *i)
 {
 	if (v->type == SL_INT) {
@@ -41,6 +43,40 @@ static int add(void *user, const sl_value *a, const sl_value *b, sl_value *out)
 	return SL_OK;
 }
 
+/* -1, 0, 1 as a is below, equal to or above b, exactly: an int and a
+ * double compare by value without rounding the int (2^53 + 1 is above
+ * 2^53), NaN sorts above every number (so min and max are commutative
+ * and associative whatever the order of the tuples). */
+static int cmp_num(const sl_value *a, const sl_value *b)
+{
+	if (a->type == SL_INT && b->type == SL_INT)
+		return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+	if (a->type == SL_DOUBLE && b->type == SL_DOUBLE) {
+		double x = a->u.d, y = b->u.d;
+		if (x != x || y != y)
+			return (x != x) - (y != y);
+		if (x == 0 && y == 0) /* -0.0 below 0.0 */
+			return (signbit(y) != 0) - (signbit(x) != 0);
+		return (x > y) - (x < y);
+	}
+	if (a->type == SL_DOUBLE)
+		return -cmp_num(b, a);
+	/* a int, b double */
+	int64_t i = a->u.i;
+	double d = b->u.d;
+	if (d != d)
+		return -1;
+	if (d >= 9223372036854775808.0)
+		return -1;
+	if (d < -9223372036854775808.0)
+		return 1;
+	int64_t t = (int64_t)d; /* toward zero, exact in range */
+	if (i != t)
+		return (i > t) - (i < t);
+	double frac = d - (double)t;
+	return (frac < 0) - (frac > 0);
+}
+
 static int pick(const sl_value *a, const sl_value *b, sl_value *out, int max)
 {
 	if (a->type == SL_NULL) {
@@ -56,8 +92,11 @@ static int pick(const sl_value *a, const sl_value *b, sl_value *out, int max)
 	int ta = num(a, &da, &ia), tb = num(b, &db, &ib);
 	if (ta < 0 || tb < 0)
 		return sli_err(SL_EINVAL, "min/max of a non-number");
-	int a_less = (ta == SL_INT && tb == SL_INT) ? ia < ib : da < db;
-	*out = (a_less != max) ? *a : *b;
+	int c = cmp_num(a, b);
+	if (c == 0) /* equal values: the int of an int and a double */
+		*out = b->type == SL_INT ? *b : *a;
+	else
+		*out = (c < 0) != max ? *a : *b;
 	return SL_OK;
 }
 

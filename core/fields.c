@@ -1,5 +1,5 @@
 /* fields.c - field schemas (ordered lists of names). */
-#include "sluice.h"
+#include "core.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,10 +25,15 @@ int sl_fields_new(sl_fields **out, size_t n, const char *const *names)
 		return SL_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!names[i] || !names[i][0]) {
+		int dup = 0;
+		for (size_t j = 0; names[i] && j < i; j++)
+			dup |= !strcmp(names[i], names[j]);
+		if (!names[i] || !names[i][0] || dup) {
 			f->n = i;
 			sl_fields_free(f);
-			return SL_EINVAL;
+			return dup ? sli_err(SL_EINVAL,
+			           "field '%s' named twice", names[i])
+			           : SL_EINVAL;
 		}
 		f->names[i] = strdup(names[i]);
 		if (!f->names[i]) {

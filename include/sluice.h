@@ -123,7 +123,8 @@ int sl_value_equal(const sl_value *a, const sl_value *b);
  * indexes when a topology is built, never per tuple. */
 typedef struct sl_fields sl_fields;
 
-/* Returns owned (free with sl_fields_free) a schema of n names (copied). */
+/* Returns owned (free with sl_fields_free) a schema of n names (copied).
+ * SL_EINVAL for an empty name or a name given twice. */
 int sl_fields_new(sl_fields **out, size_t n, const char *const *names);
 /* Returns owned; names is a NULL-terminated list: sl_fields_of("a","b",0).
  * Returns NULL on out of memory. */
@@ -181,7 +182,11 @@ typedef struct sl_combiner {
 } sl_combiner;
 
 /* Built-in combiners (static, never freed). Count folds per-tuple 1s;
- * Sum/Min/Max work on int and double values (int + double -> double). */
+ * Sum/Min/Max work on int and double values (int + double -> double);
+ * nulls are skipped. Min/Max compare ints and doubles exactly (2^53 + 1
+ * is above 2^53), sort NaN above every number and -0.0 below 0.0, and
+ * keep the int of an equal int and double, so the result never depends
+ * on the order of the tuples. */
 const sl_combiner *sl_combiner_count(void);
 const sl_combiner *sl_combiner_sum(void);
 const sl_combiner *sl_combiner_min(void);
@@ -375,7 +380,10 @@ int sl_spout_batch_ms(const sl_spout_ctx *ctx);
 /* Aggregators. A combiner (Count, Sum, Min, Max or your own) is combined
  * locally before a repartition and again at the target; a reducer folds
  * tuples one by one at the target; an aggregator gets init/aggregate/
- * complete calls per batch and partition and emits what it likes. */
+ * complete calls per batch and partition and emits what it likes. A
+ * reducer or aggregator given an in_field sees that one field as its
+ * tuple, else the whole tuple. A fold that overflows (or a built-in
+ * combiner given a non-number) stops the run: replays cannot heal it. */
 typedef enum sl_agg_kind {
 	SL_AGG_COMBINER = 0,
 	SL_AGG_REDUCER = 1,
@@ -397,7 +405,8 @@ typedef struct sl_agg {
 	void *user;
 } sl_agg;
 
-/* Counts tuples (no input field needed). */
+/* Counts tuples (no input field needed; a named one is only checked to
+ * exist, never summed). */
 sl_agg sl_agg_count(void);
 /* Sum/Min/Max of the input field. */
 sl_agg sl_agg_sum(void);
@@ -464,7 +473,8 @@ sl_stream *sl_stream_persistent_aggregate(sl_stream *grouped, sl_state *state,
  * out_field (null when absent). */
 sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
     const char *key_fields, const char *out_field);
-/* One stream of the tuples of all of streams (same fields). */
+/* One stream of the tuples of all of streams, which must have the same
+ * field names in the same order (SL_EINVAL otherwise: project first). */
 sl_stream *sl_stream_merge(
     sl_topology *t, sl_stream *const *streams, size_t n);
 /* How sl_topology_join treats keys found on one side only. */
@@ -516,7 +526,9 @@ void sl_run_options_default(sl_run_options *o);
  * sl_topology_errmsg()). Blocks. */
 int sl_topology_run(sl_topology *t, const sl_run_options *o);
 /* Asks a running topology to stop after the batches in flight (safe from
- * a signal handler and from any thread). */
+ * a signal handler and from any thread). Asked before sl_topology_run,
+ * the next run stops at once (a signal that arrives while the run starts
+ * is not lost); each run clears the request when it returns. */
 void sl_topology_stop(sl_topology *t);
 
 typedef struct sl_topology_stats {

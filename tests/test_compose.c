@@ -5,10 +5,12 @@
 #include "../trident/trident.h"
 #include "sltest.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- a sink: records the tuples of each txid's newest attempt ---- */
 typedef struct rec {
@@ -581,7 +583,277 @@ static void test_join_build_errors(void)
 	sl_topology_free(t);
 }
 
+/* ---- found by playing the user (docs/testing.md, red team R1-R19) ---- */
+
+/* one batch of (k, x) = ("k", xs[i]) */
+static sl_topology *kx_topology(const sl_value *xs, size_t n, sl_stream **s)
+{
+	sl_value v[16];
+	for (size_t i = 0; i < n; i++) {
+		v[2 * i] = sl_str("k");
+		v[2 * i + 1] = xs[i];
+	}
+	size_t starts[2] = { 0, n };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 2, v, starts, 1, 0), 0);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "kx"), SL_OK);
+	*s = sl_topology_new_stream(t, "kx", &sl_spout_fixed_ops, sp, "k,x");
+	return t;
+}
+
+/* the single value the aggregate of xs emits, as text */
+static char *agg_of(const sl_value *xs, size_t n, sl_agg agg, const char *in)
+{
+	sl_stream *s;
+	sl_topology *t = kx_topology(xs, n, &s);
+	s = sl_stream_aggregate(sl_stream_group_by(s, "k"), in, agg, "r");
+	sink k;
+	sink_init(&k);
+	to_sink(s, "r", &k);
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o = opts(1);
+	int rc = sl_topology_run(t, &o);
+	char *bag = rc ? strdup("error") : sink_bag(&k);
+	sink_free(&k);
+	sl_topology_free(t);
+	return bag;
+}
+
+static void expect_agg(
+    const sl_value *xs, size_t n, sl_agg agg, const char *in, const char *want)
+{
+	char *got = agg_of(xs, n, agg, in);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+}
+
+/* R1: Count given a field counts tuples, it does not sum the field */
+static void test_count_with_a_field_counts(void)
+{
+	sl_value xs[2] = { sl_int(5), sl_int(7) };
+	expect_agg(xs, 2, sl_agg_count(), "x", "i2\n");
+	expect_agg(xs, 2, sl_agg_count(), NULL, "i2\n");
+}
+
+/* R10: min and max give one answer whatever the order of the tuples */
+static void test_min_max_total_order(void)
+{
+	sl_value a[2] = { sl_double(NAN), sl_int(2) };
+	sl_value b[2] = { sl_int(2), sl_double(NAN) };
+	expect_agg(a, 2, sl_agg_min(), "x", "i2\n");
+	expect_agg(b, 2, sl_agg_min(), "x", "i2\n");
+	expect_agg(a, 2, sl_agg_max(), "x", "dnan\n");
+	expect_agg(b, 2, sl_agg_max(), "x", "dnan\n");
+	/* 2^53 as a double is below the int 2^53 + 1 */
+	sl_value c[2]
+	    = { sl_double(9007199254740992.0), sl_int(9007199254740993LL) };
+	sl_value d[2] = { c[1], c[0] };
+	expect_agg(c, 2, sl_agg_min(), "x", "d9.0072e+15\n");
+	expect_agg(d, 2, sl_agg_min(), "x", "d9.0072e+15\n");
+	expect_agg(c, 2, sl_agg_max(), "x", "i9007199254740993\n");
+	expect_agg(d, 2, sl_agg_max(), "x", "i9007199254740993\n");
+	/* equal int and double: the int, in either order */
+	sl_value e[2] = { sl_double(3.0), sl_int(3) };
+	sl_value f[2] = { sl_int(3), sl_double(3.0) };
+	expect_agg(e, 2, sl_agg_min(), "x", "i3\n");
+	expect_agg(f, 2, sl_agg_max(), "x", "i3\n");
+}
+
+static int rsum(
+    void *user, const sl_value *acc, const sl_tuple *in, sl_value *out)
+{
+	(void)user;
+	int64_t sum = acc->u.i;
+	for (size_t i = 0; i < in->n; i++)
+		sum += in->v[i].type == SL_INT ? in->v[i].u.i : 1000;
+	*out = sl_int(sum);
+	return SL_OK;
+}
+
+/* R15: a reducer given a field sees that field, as an aggregator does */
+static void test_reducer_sees_its_field(void)
+{
+	sl_value xs[2] = { sl_int(5), sl_int(7) };
+	sl_agg r;
+	memset(&r, 0, sizeof(r));
+	r.kind = SL_AGG_REDUCER;
+	r.reducer_init = sl_int(0);
+	r.reduce = rsum;
+	expect_agg(xs, 2, r, "x", "i12\n");
+	/* without a field: the whole tuple (the string k counts 1000) */
+	expect_agg(xs, 2, r, NULL, "i2012\n");
+}
+
+/* R19: a fold that overflows in the state stops the run, it does not
+ * replay forever */
+static void test_state_overflow_stops(void)
+{
+	sl_value xs[1] = { sl_int(INT64_MAX) };
+	size_t starts[3] = { 0, 1, 2 };
+	sl_value v[4] = { sl_str("k"), xs[0], sl_str("k"), xs[0] };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 2, v, starts, 2, 0), 0);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "ovf"), SL_OK);
+	sl_stream *s
+	    = sl_topology_new_stream(t, "kx", &sl_spout_fixed_ops, sp, "k,x");
+	sl_state_options so;
+	sl_state_options_default(&so);
+	sl_state *st;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, &so), SL_OK);
+	sl_stream_persistent_aggregate(
+	    sl_stream_group_by(s, "k"), st, "x", sl_agg_sum(), "sum");
+	sl_run_options o;
+	sl_run_options_default(&o); /* unlimited attempts */
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_EOVERFLOW);
+	uint64_t last;
+	sl_state_last_committed(st, &last);
+	CU_ASSERT_EQUAL(last, 1); /* batch 1 committed, batch 2 cannot */
+	sl_topology_free(t);
+	sl_state_close(st);
+}
+
+/* R17: merge refuses streams whose fields differ in name or order */
+static void test_merge_needs_the_same_fields(void)
+{
+	sl_value xs[1] = { sl_int(1) };
+	sl_stream *s;
+	sl_topology *t = kx_topology(xs, 1, &s);
+	sl_stream *a = sl_stream_project(s, "k,x");
+	sl_stream *b = sl_stream_project(s, "x,k");
+	sl_stream *both[2] = { a, b };
+	CU_ASSERT_PTR_NULL(sl_stream_merge(t, both, 2));
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "order"));
+	sl_topology_free(t);
+}
+
+/* R11: a field named twice is refused */
+static void test_duplicate_field_names_refused(void)
+{
+	sl_fields *f = NULL;
+	CU_ASSERT_EQUAL(sl_fields_parse(&f, "k,k"), SL_EINVAL);
+	CU_ASSERT_PTR_NULL(f);
+	CU_ASSERT_EQUAL(sl_fields_parse(&f, "k,x"), SL_OK);
+	sl_fields_free(f);
+	sl_value xs[1] = { sl_int(1) };
+	sl_stream *s;
+	sl_topology *t = kx_topology(xs, 1, &s);
+	CU_ASSERT_PTR_NULL(sl_stream_map(s, "k", tag_fn, "y", "y,y"));
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
+	sl_topology_free(t);
+}
+
+/* R3: a stop asked before the run is not lost: the run ends at once
+ * even with a spout that would cycle forever, and the next run (the
+ * request cleared) runs normally */
+static int stop_after(void *user, const sl_tuple *in)
+{
+	(void)in;
+	sl_topology_stop(user);
+	return 1;
+}
+
+static void test_stop_before_run(void)
+{
+	sl_value v[1] = { sl_str("a") };
+	size_t starts[2] = { 0, 1 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 1, 1), 0);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "stop"), SL_OK);
+	sl_stream *s
+	    = sl_topology_new_stream(t, "a", &sl_spout_fixed_ops, sp, "w");
+	sl_stream_filter(s, "w", stop_after, t);
+	sl_run_options o = opts(2);
+	sl_topology_stop(t);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	sl_topology_stats st;
+	sl_topology_stats_get(t, &st);
+	CU_ASSERT_EQUAL(st.batches_committed, 0);
+	/* the second run starts: the filter stops it after its batches */
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	sl_topology_stats_get(t, &st);
+	CU_ASSERT(st.batches_committed >= 1);
+	sl_topology_free(t);
+}
+
+/* R9: the socket spout (opaque) replays what it read when a function
+ * fused into its stage fails: no message is lost */
+typedef struct sockfeed {
+	sl_state *st;
+	sl_topology *t;
+	int64_t want;
+} sockfeed;
+
+static int64_t state_count(sl_state *st, const char *w)
+{
+	sl_value key = sl_str(w), got;
+	int rc = sl_state_get_group(st, &key, 1, &got);
+	return rc == SL_OK && got.type == SL_INT ? got.u.i : 0;
+}
+
+static void *sock_watch(void *arg)
+{
+	sockfeed *f = arg;
+	for (int i = 0; i < 2000 && state_count(f->st, "w") < f->want; i++)
+		usleep(5000);
+	sl_topology_stop(f->t);
+	return NULL;
+}
+
+static void test_socket_spout_replays_what_it_read(void)
+{
+	char ep[600];
+	snprintf(ep, sizeof(ep), "ipc://%s/in.ipc", sl_test_tmpdir("sock"));
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_socket_new(&sp, ep), SL_OK);
+	sli_link *push;
+	CU_ASSERT_EQUAL_FATAL(sli_link_push(&push, ep, 64), SL_OK);
+	for (int i = 0; i < 300; i++)
+		CU_ASSERT_EQUAL(sli_link_send(push, "w", 1, 5000), SL_OK);
+	sl_state_options so;
+	sl_state_options_default(&so);
+	sl_state *st;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, &so), SL_OK);
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "sock"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(
+	    t, "in", &sl_spout_socket_ops, sp, "line");
+	s = sl_stream_filter(s, "line", keep_all, NULL);
+	sl_stream_persistent_aggregate(
+	    sl_stream_group_by(s, "line"), st, NULL, sl_agg_count(), "n");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	/* the filter (fused into the spout's stage) fails txid 2 once */
+	sli_topology_fail_once(t, SLI_FAIL_FUNCTION, 2, 1);
+	sl_run_options o = opts(2);
+	o.batch_size = 50;
+	o.batch_ms = 20;
+	sockfeed f = { st, t, 300 };
+	pthread_t th;
+	pthread_create(&th, NULL, sock_watch, &f);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	pthread_join(th, NULL);
+	sl_topology_stats ts;
+	sl_topology_stats_get(t, &ts);
+	CU_ASSERT(ts.replays >= 1);
+	CU_ASSERT_EQUAL(state_count(st, "w"), 300);
+	sli_link_close(push);
+	sl_topology_free(t);
+	sl_state_close(st);
+}
+
 SL_SUITE(compose, NULL, NULL,
+    { "count with a field counts tuples", test_count_with_a_field_counts },
+    { "min and max: one answer in any order", test_min_max_total_order },
+    { "a reducer sees its field", test_reducer_sees_its_field },
+    { "an overflow in the state stops the run", test_state_overflow_stops },
+    { "merge needs the same fields", test_merge_needs_the_same_fields },
+    { "duplicate field names refused", test_duplicate_field_names_refused },
+    { "a stop before the run is kept", test_stop_before_run },
+    { "the socket spout replays what it read",
+        test_socket_spout_replays_what_it_read },
     { "join: inner, left and outer against a reference", test_join_types },
     { "join: a stream with itself", test_self_join },
     { "join: counted per owner, exact under a replay",

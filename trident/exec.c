@@ -279,6 +279,22 @@ void sli_collector_batch(
 	*attempt = batch ? c->b->attempt : 0;
 }
 
+/* A fold that overflows, or a built-in combiner given a non-number, fails
+ * the same way on every replay of the same tuples: mark the failure so
+ * that the run stops instead of replaying forever. */
+static void fold_failed(task *k, const sl_stream *n, int rc)
+{
+	const sl_combiner *c = n->agg.combiner;
+	int builtin = n->agg.kind == SL_AGG_COMBINER
+	    && (c == sl_combiner_count() || c == sl_combiner_sum()
+	        || c == sl_combiner_min() || c == sl_combiner_max());
+	if (rc == SL_EOVERFLOW || (builtin && rc == SL_EINVAL)) {
+		k->fatal = 1;
+		if (!k->fail_node)
+			k->fail_node = n->name;
+	}
+}
+
 /* Accumulates tuple v into the aggregation map of node n: raw input
  * tuples (partial = 0) or partials from upstream (group values, acc). */
 static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
@@ -307,7 +323,9 @@ static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
 		sl_value cur = e->has ? e->acc : a->combiner->zero;
 		rc = a->combiner->combine(a->combiner->user, &cur, &in, &out);
 	} else if (a->kind == SL_AGG_REDUCER) {
-		sl_tuple tu = { v, nv };
+		/* like an aggregator: the named field, else the whole tuple */
+		sl_tuple tu = n->agg_in >= 0 ? (sl_tuple) { &v[n->agg_in], 1 }
+		                             : (sl_tuple) { v, nv };
 		sl_value cur = e->has ? e->acc : a->reducer_init;
 		rc = a->reduce(a->user, &cur, &tu, &out);
 	} else {
@@ -325,8 +343,10 @@ static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
 		rc = a->aggregate(a->user, e->st, &tu, &c);
 		return rc ? rc : c.err;
 	}
-	if (rc)
+	if (rc) {
+		fold_failed(k, n, rc);
 		return rc;
+	}
 	if (out.type == SL_BYTES) {
 		uint8_t *copy = sli_aggmap_copy(m, out.u.p, out.len);
 		if (!copy)
@@ -928,7 +948,13 @@ static int spout_emit(task *k, uint64_t txid, uint32_t attempt)
 		if (!rc)
 			rc = c.err;
 	}
-	/* the batch's meta is durable before any state write of it */
+	/* the batch's meta is durable before any state write of it. When
+	 * the attempt failed after the spout recorded its range (a fused
+	 * function failed), the range is still kept for the replay: an
+	 * opaque spout that read new input (socket) must replay what it
+	 * read, not read on and lose it. */
+	if (rc && ctx.has_meta)
+		meta_keep(k, txid, &ctx.meta);
 	if (!rc && ctx.has_meta) {
 		rc = meta_keep(k, txid, &ctx.meta);
 		if (!rc && t->store)
@@ -1004,9 +1030,12 @@ static int persist_write(task *k, uint64_t txid, uint32_t attempt)
 		if (!rc && k->index == 0
 		    && hook(t, SLI_FAIL_STATE, txid, attempt))
 			sli_state_fail_once(n->state, k->index, txid, 1);
-		if (!rc)
+		if (!rc) {
 			rc = sli_state_apply(n->state, k->index, txid, j, keys,
 			    deltas, n->agg.combiner);
+			if (rc)
+				fold_failed(k, n, rc);
+		}
 		free(keys);
 		free(deltas);
 		free(offs);
@@ -1881,7 +1910,8 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	}
 	t->rejected_at_start = sli_transport_rejected();
 	t->running = 1;
-	t->stop = 0;
+	/* t->stop is not cleared here: a stop asked before the run (a
+	 * signal handler racing with the start) ends it at once */
 	t->shutdown = 0;
 	rc = sli_link_pull(&c.in, coord_url);
 	if (!rc)
@@ -1982,6 +2012,7 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	t->states = NULL;
 	t->nstates = 0;
 	t->running = 0;
+	t->stop = 0; /* the next run starts afresh */
 	if (rc)
 		t->err = 0; /* a run error does not poison the topology */
 	return rc;

@@ -472,6 +472,13 @@ static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
 		}
 		n->agg_in = n->in_idx[0];
 		n->nin = 1;
+		/* Count counts tuples: a named field is checked to exist,
+		 * never summed */
+		if (agg.kind == SL_AGG_COMBINER
+		    && agg.combiner == sl_combiner_count()) {
+			n->agg_in = -1;
+			n->nin = 0;
+		}
 	} else if (agg.kind == SL_AGG_COMBINER
 	    && agg.combiner != sl_combiner_count()) {
 		fail(t, SL_EINVAL, "%s: %s needs an input field", op,
@@ -616,9 +623,18 @@ sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
 	}
 	size_t nf = sl_fields_count(streams[0]->out);
 	for (size_t i = 0; i < n; i++) {
-		if (sl_fields_count(streams[i]->out) != nf) {
+		int same = sl_fields_count(streams[i]->out) == nf;
+		for (size_t f = 0; same && f < nf; f++)
+			same = !strcmp(sl_fields_name(streams[i]->out, f),
+			    sl_fields_name(streams[0]->out, f));
+		if (!same) {
+			/* merge is by position: fields in another order would
+			 * swap values silently */
 			fail(t, SL_EINVAL,
-			    "merge: streams have different fields");
+			    "merge: stream %zu has other fields than stream 1 "
+			    "(the same names in the same order are needed; "
+			    "project them first)",
+			    i + 1);
 			return NULL;
 		}
 		if (streams[i]->kind == N_PERSIST) {
