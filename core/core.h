@@ -189,6 +189,10 @@ void sli_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sli_trace_point(void);
 /* Hex of up to 64 bytes of p into out (129 bytes). */
 const char *sli_trace_hex(char *out, const void *p, size_t n);
+/* Around an atomic write and its trace line: no crash point of another
+ * thread falls between them (one process-wide lock). */
+void sli_trace_begin(void);
+void sli_trace_end(void);
 #define SLI_TRACING 1
 #else
 static inline __attribute__((format(printf, 1, 2))) void sli_trace(
@@ -197,6 +201,12 @@ static inline __attribute__((format(printf, 1, 2))) void sli_trace(
 	(void)fmt;
 }
 static inline void sli_trace_point(void)
+{
+}
+static inline void sli_trace_begin(void)
+{
+}
+static inline void sli_trace_end(void)
 {
 }
 static inline const char *sli_trace_hex(char *out, const void *p, size_t n)

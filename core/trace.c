@@ -67,6 +67,18 @@ void sli_trace_point(void)
 	}
 }
 
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void sli_trace_begin(void)
+{
+	pthread_mutex_lock(&write_lock);
+}
+
+void sli_trace_end(void)
+{
+	pthread_mutex_unlock(&write_lock);
+}
+
 const char *sli_trace_hex(char *out, const void *p, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";

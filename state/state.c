@@ -1111,6 +1111,7 @@ static int recover(sl_state *s, uint64_t target, const void *meta, size_t ml)
 			    &b, M_COMMIT, sizeof(M_COMMIT) - 1, v.data, v.len);
 		sli_buf_free(&v);
 	}
+	sli_trace_begin();
 	if (!rc && b.n)
 		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
 	if (!rc) {
@@ -1130,6 +1131,7 @@ static int recover(sl_state *s, uint64_t target, const void *meta, size_t ml)
 #endif
 		(void)nroll;
 	}
+	sli_trace_end();
 	sli_kv_batch_free(&b);
 	sli_buf_free(&r.dels);
 	sli_buf_free(&r.keys);
@@ -1331,12 +1333,14 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 			    &p->batch, tk, TOUCHED_KEY_LEN, tv.data, tv.len);
 		sli_buf_free(&tv);
 	}
+	sli_trace_begin();
 	if (!rc)
 		rc = s->kv->ops->write(s->kv, &p->batch, s->o.sync);
 #if SLI_TRACING
 	if (!rc)
 		trace_write(s, pi, txid, &p->batch, n, deltas, keys);
 #endif
+	sli_trace_end();
 	atomic_fetch_add_explicit(&s->c_hits, p->nhit, memory_order_relaxed);
 	atomic_fetch_add_explicit(
 	    &s->c_misses, p->nmiss, memory_order_relaxed);
@@ -1408,6 +1412,7 @@ int sli_state_commit(
 	if (!rc)
 		rc = sli_kv_batch_put(
 		    &b, M_COMMIT, sizeof(M_COMMIT) - 1, v.data, v.len);
+	sli_trace_begin();
 	if (!rc)
 		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
 	sli_kv_batch_free(&b);
@@ -1419,6 +1424,7 @@ int sli_state_commit(
 		    (unsigned long long)txid, sli_trace_hex(h, meta, metalen));
 		sli_trace_point();
 	}
+	sli_trace_end();
 	return rc;
 }
 
@@ -1473,6 +1479,7 @@ int sli_state_put_meta(
 		if (!rc)
 			rc = sli_kv_batch_del(&b, k.data, k.len);
 	}
+	sli_trace_begin();
 	if (!rc)
 		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
 	if (!rc) {
@@ -1481,6 +1488,7 @@ int sli_state_put_meta(
 		    (unsigned long long)txid, sli_trace_hex(h, p, n));
 		sli_trace_point();
 	}
+	sli_trace_end();
 	sli_kv_batch_free(&b);
 	sli_buf_free(&k);
 	return rc;
