@@ -466,7 +466,8 @@ sl_stream *sl_stream_partition_aggregate(
 /* Folds each batch into state (borrowed; must outlive the topology) per
  * group, exactly once under the state's semantics. Needs a combiner. The
  * stage's parallelism is the number of state partitions. Returns the
- * stream of updates (group fields, out_field); it may end there. */
+ * stage's stream: it ends there (any operation on it is refused; read the
+ * state with sl_stream_state_query or DRPC). */
 sl_stream *sl_stream_persistent_aggregate(sl_stream *grouped, sl_state *state,
     const char *in_field, sl_agg agg, const char *out_field);
 /* Appends the committed value in state of the key made of key_fields as
@@ -801,7 +802,10 @@ uint32_t sl_plain_task_index(const sl_plain_collector *c);
 /* Runs until the spout is exhausted and every tree completed (acking on)
  * or every tuple was processed or dropped (acking off). When the spout
  * fails (next_tuple returns an error other than SL_EAGAIN/SL_ECLOSED),
- * the run stops and returns that error, its detail in sl_errdetail(). */
+ * the run stops and returns that error, its detail in sl_errdetail().
+ * A bolt that emits the wrong number of values stops the run with
+ * SL_EINVAL; after a failed sl_plain_set_spout / sl_plain_add_bolt the
+ * run does not start and returns that first error. */
 int sl_plain_run(sl_plain *p);
 
 typedef struct sl_plain_stats {

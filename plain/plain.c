@@ -45,6 +45,7 @@ struct sl_plain_collector {
 	ptask *k;
 	uint64_t root, xor_ids;
 	int err;
+	int fatal; /* err is a bug in the topology (wrong arity) */
 };
 
 struct ptask {
@@ -82,7 +83,22 @@ struct sl_plain {
 	_Atomic int acker_stop;
 	int run_err; /* the first spout failure (under lock), and its detail */
 	char run_msg[512];
+	_Atomic int halt; /* a bolt failed in a way no replay heals */
+	int build_err; /* the first failed set_spout/add_bolt */
+	char build_msg[512];
 };
+
+/* Keeps the first build error: sl_plain_run refuses to start after one
+ * (a topology missing a bolt would run and count nothing). */
+static int build_fail(sl_plain *p, int rc)
+{
+	if (rc && !p->build_err) {
+		p->build_err = rc;
+		snprintf(p->build_msg, sizeof(p->build_msg), "%s",
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+	}
+	return rc;
+}
 
 /* Records the first failure that stops the spout, for sl_plain_run. */
 static void record_err(sl_plain *p, int rc)
@@ -168,8 +184,17 @@ static int add_comp(sl_plain *p, const char *name, comp **out)
 	return (*out)->name ? SL_OK : SL_ENOMEM;
 }
 
+static int set_spout(sl_plain *p, const char *name, const sl_plain_spout *ops,
+    void *self, const char *fields);
+
 int sl_plain_set_spout(sl_plain *p, const char *name,
     const sl_plain_spout *ops, void *self, const char *fields)
+{
+	return build_fail(p, set_spout(p, name, ops, self, fields));
+}
+
+static int set_spout(sl_plain *p, const char *name, const sl_plain_spout *ops,
+    void *self, const char *fields)
 {
 	if (p->spout)
 		return sli_err(SL_EINVAL, "the topology has a spout already");
@@ -188,7 +213,20 @@ int sl_plain_set_spout(sl_plain *p, const char *name,
 	return SL_OK;
 }
 
+static int add_bolt(sl_plain *p, const char *name, const char *input,
+    sl_grouping g, const char *group_fields, sl_plain_bolt_fn fn, void *user,
+    const char *out_fields, uint32_t parallelism);
+
 int sl_plain_add_bolt(sl_plain *p, const char *name, const char *input,
+    sl_grouping g, const char *group_fields, sl_plain_bolt_fn fn, void *user,
+    const char *out_fields, uint32_t parallelism)
+{
+	return build_fail(p,
+	    add_bolt(p, name, input, g, group_fields, fn, user, out_fields,
+	        parallelism));
+}
+
+static int add_bolt(sl_plain *p, const char *name, const char *input,
     sl_grouping g, const char *group_fields, sl_plain_bolt_fn fn, void *user,
     const char *out_fields, uint32_t parallelism)
 {
@@ -350,9 +388,13 @@ int sl_plain_emit(sl_plain_collector *c, const sl_value *v, size_t n)
 {
 	if (c->err)
 		return c->err;
-	if (n != sl_fields_count(c->k->p->c[c->k->comp].out))
-		return c->err = sli_err(SL_EINVAL, "%s emitted %zu values",
-		           c->k->p->c[c->k->comp].name, n);
+	if (n != sl_fields_count(c->k->p->c[c->k->comp].out)) {
+		c->fatal = 1; /* every replay would fail the same way */
+		return c->err = sli_err(SL_EINVAL,
+		           "%s emitted %zu values, its fields are %zu",
+		           c->k->p->c[c->k->comp].name, n,
+		           sl_fields_count(c->k->p->c[c->k->comp].out));
+	}
 	return c->err = route(c->k, v, n, c->root, &c->xor_ids);
 }
 
@@ -516,6 +558,8 @@ static void *spout_main(void *arg)
 	int exhausted = 0;
 	for (;;) {
 		int idle = 1;
+		if (p->halt)
+			goto out;
 		for (size_t i = 0; i < p->o.frame_tuples; i++) {
 			if (p->o.acking && k->pn >= p->o.max_spout_pending)
 				break;
@@ -638,9 +682,13 @@ static void *bolt_main(void *arg)
 			}
 			if (n != nf)
 				continue;
-			sl_plain_collector col = { k, root, 0, 0 };
+			sl_plain_collector col = { k, root, 0, 0, 0 };
 			sl_tuple in = { v, n };
 			rc = c->fn(c->user, &in, &col);
+			if (col.fatal) {
+				record_err(p, col.err);
+				p->halt = 1;
+			}
 			if (!p->o.acking)
 				continue;
 			if (rc < 0 || col.err) {
@@ -784,10 +832,13 @@ int sl_plain_stats_get(sl_plain *p, sl_plain_stats *st)
 
 int sl_plain_run(sl_plain *p)
 {
+	if (p->build_err)
+		return sli_err(p->build_err, "%s", p->build_msg);
 	if (!p->spout)
 		return sli_err(SL_EINVAL, "the topology has no spout");
 	p->run_err = 0;
 	p->run_msg[0] = 0;
+	p->halt = 0;
 	static _Atomic unsigned seq;
 	snprintf(p->url, sizeof(p->url), "inproc://plain-%ld-%u",
 	    (long)getpid(), ++seq);

@@ -844,7 +844,116 @@ static void test_socket_spout_replays_what_it_read(void)
 	sl_state_close(st);
 }
 
+/* R18: a group value over SL_MAX_BYTES is refused (it was counted under
+ * a null key) and stops the run */
+static int big_value(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)in;
+	sl_value v = sl_bytes(user, SL_MAX_BYTES + 1);
+	return sl_emit(out, &v, 1);
+}
+
+static void test_oversize_group_value_refused(void)
+{
+	uint8_t *big = calloc(1, (size_t)SL_MAX_BYTES + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, 'x', (size_t)SL_MAX_BYTES + 1);
+	sl_value xs[2] = { sl_int(1), sl_int(2) };
+	sl_stream *s;
+	sl_topology *t = kx_topology(xs, 2, &s);
+	s = sl_stream_map(s, "k", big_value, big, "big");
+	sl_state_options so;
+	sl_state_options_default(&so);
+	sl_state *st;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, &so), SL_OK);
+	sl_stream_persistent_aggregate(
+	    sl_stream_group_by(s, "big"), st, NULL, sl_agg_count(), "n");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o;
+	sl_run_options_default(&o);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "limit"));
+	sl_state_stats ss;
+	CU_ASSERT_EQUAL(sl_state_stats_get(st, &ss), SL_OK);
+	CU_ASSERT_EQUAL(ss.keys, 0);
+	sl_topology_free(t);
+	sl_state_close(st);
+	free(big);
+}
+
+/* R21: plain mode refuses to run after a failed add_bolt, and a bolt
+ * emitting the wrong number of values stops the run with SL_EINVAL */
+typedef struct nsrc {
+	int i, n;
+} nsrc;
+
+static int nsrc_next(void *self, sl_plain_collector *c)
+{
+	nsrc *s = self;
+	if (s->i >= s->n)
+		return SL_ECLOSED;
+	sl_value v = sl_int(s->i);
+	int rc = sl_plain_spout_emit(c, (uint64_t)s->i + 1, &v, 1);
+	s->i++;
+	return rc;
+}
+static void nsrc_ack(void *self, uint64_t id)
+{
+	(void)self, (void)id;
+}
+static void nsrc_fail(void *self, uint64_t id)
+{
+	nsrc *s = self; /* replay: emit it again */
+	(void)id;
+	if (s->i > 0)
+		s->i--;
+}
+
+static int three_values(void *user, const sl_tuple *in, sl_plain_collector *c)
+{
+	(void)user;
+	sl_value v[3] = { in->v[0], in->v[0], in->v[0] };
+	return sl_plain_emit(c, v, 3);
+}
+
+static void test_plain_build_and_arity_errors(void)
+{
+	static const sl_plain_spout ops
+	    = { "n", nsrc_next, nsrc_ack, nsrc_fail };
+	for (int acking = 0; acking <= 1; acking++) {
+		sl_plain_options o;
+		sl_plain_options_default(&o);
+		o.acking = acking;
+		sl_plain *p;
+		nsrc src = { 0, 500 };
+		CU_ASSERT_EQUAL_FATAL(sl_plain_new(&p, &o), SL_OK);
+		CU_ASSERT_EQUAL(
+		    sl_plain_set_spout(p, "n", &ops, &src, "x"), SL_OK);
+		CU_ASSERT_EQUAL(sl_plain_add_bolt(p, "b", "n", SL_GROUP_FIELDS,
+		                    "nosuch", three_values, NULL, "a,b", 1),
+		    SL_ENOTFOUND);
+		CU_ASSERT_EQUAL(sl_plain_run(p), SL_ENOTFOUND);
+		CU_ASSERT_EQUAL(src.i, 0);
+		sl_plain_free(p);
+
+		CU_ASSERT_EQUAL_FATAL(sl_plain_new(&p, &o), SL_OK);
+		CU_ASSERT_EQUAL(
+		    sl_plain_set_spout(p, "n", &ops, &src, "x"), SL_OK);
+		CU_ASSERT_EQUAL(
+		    sl_plain_add_bolt(p, "b", "n", SL_GROUP_SHUFFLE, NULL,
+		        three_values, NULL, "a,b", 2),
+		    SL_OK);
+		CU_ASSERT_EQUAL(sl_plain_run(p), SL_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "emitted 3"));
+		sl_plain_free(p);
+	}
+}
+
 SL_SUITE(compose, NULL, NULL,
+    { "a group value over the limit is refused",
+        test_oversize_group_value_refused },
+    { "plain: build and arity errors stop the run",
+        test_plain_build_and_arity_errors },
     { "count with a field counts tuples", test_count_with_a_field_counts },
     { "min and max: one answer in any order", test_min_max_total_order },
     { "a reducer sees its field", test_reducer_sees_its_field },

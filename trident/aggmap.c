@@ -115,8 +115,20 @@ int sli_aggmap_get(
 		kl = 2 + (size_t)g[0].len;
 	} else {
 		size_t need = 0;
-		for (size_t i = 0; i < ng; i++)
+		for (size_t i = 0; i < ng; i++) {
+			/* what the codecs refuse never becomes a key (it
+			 * would decode as no value: a null group) */
+			if (g[i].type > SL_BYTES)
+				return sli_err(SL_EINVAL,
+				    "group value %zu has no valid type (%u)",
+				    i + 1, (unsigned)g[i].type);
+			if (g[i].type == SL_BYTES && g[i].len > SL_MAX_BYTES)
+				return sli_err(SL_EINVAL,
+				    "group value %zu has %u bytes, over the "
+				    "limit of %u",
+				    i + 1, g[i].len, (unsigned)SL_MAX_BYTES);
 			need += sli_value_size(&g[i]);
+		}
 		if (need > sizeof(stack) && !(kb = malloc(need)))
 			return SL_ENOMEM;
 		for (size_t i = 0; i < ng; i++)

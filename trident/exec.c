@@ -312,8 +312,14 @@ static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
 	aggent *e;
 	int isnew;
 	int rc = sli_aggmap_get(m, g, ng, &e, &isnew);
-	if (rc)
+	if (rc) {
+		if (rc == SL_EINVAL) { /* a value no replay makes valid */
+			k->fatal = 1;
+			if (!k->fail_node)
+				k->fail_node = n->name;
+		}
 		return rc;
+	}
 	const sl_agg *a = &n->agg;
 	sl_value out;
 	if (a->kind == SL_AGG_COMBINER) {
