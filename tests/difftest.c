@@ -503,7 +503,9 @@ static sl_value gen_value(run *r, uint64_t *s, int dom)
 		return sl_double((double)(2 * (int)rn(s, 81) - 81) / 8.0);
 	case D_W: {
 		const char **w = r->keymix ? words_mixed : words_gated;
-		size_t nw = r->keymix ? 9 : 8;
+		size_t nw = r->keymix
+		    ? sizeof(words_mixed) / sizeof(words_mixed[0])
+		    : sizeof(words_gated) / sizeof(words_gated[0]);
 		const char *p = w[rn(s, (unsigned)nw)];
 		size_t l = p[0] == 0x1f ? 2 : strlen(p);
 		return bytes_in(r, p, l);
