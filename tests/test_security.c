@@ -748,6 +748,235 @@ static void test_stop_completes_in_two_seconds_whatever_replays(void)
 	CU_ASSERT(file_has(dir, "dump", "^w0.66235$"));
 }
 
+/* ---------------------------------------------------------- net fuzz */
+
+/* Sends hostile traffic to every kind of listening socket over real
+ * loopback TCP: random bytes, SP headers with random, huge or lying
+ * lengths, valid frames with flipped bits, idle and slow peers; then
+ * checks that each listener still works. SLUICE_NETFUZZ (connections,
+ * default 300) makes it longer in the soak. */
+static uint64_t fuzz_rng = 88172645463325252ull;
+
+static uint64_t xr(void)
+{
+	fuzz_rng ^= fuzz_rng << 13;
+	fuzz_rng ^= fuzz_rng >> 7;
+	fuzz_rng ^= fuzz_rng << 17;
+	return fuzz_rng;
+}
+
+static void fuzz_one(int port, int proto, const uint8_t *valid, size_t vn,
+    int *idle, int *nidle, uint64_t *sent)
+{
+	int fd = tcp_connect(port);
+	if (fd < 0)
+		return;
+	uint8_t buf[4096];
+	size_t n = 0;
+	int kind = getenv("SLUICE_NETFUZZ_KIND")
+	    ? atoi(getenv("SLUICE_NETFUZZ_KIND"))
+	    : (int)(xr() % 6);
+	if (kind > 0) {
+		sp_header(buf, proto);
+		if (kind == 5) /* a wrong protocol id */
+			buf[5] ^= (uint8_t)(1 + xr() % 255);
+		n = 8;
+	}
+	if (kind == 1 || kind == 5) { /* random bytes */
+		size_t r = xr() % 2048;
+		for (size_t i = 0; i < r; i++)
+			buf[n++] = (uint8_t)xr();
+	} else if (kind == 2) { /* a lying or huge length */
+		uint64_t len = xr() % 3 == 0 ? xr() : xr() % 100000;
+		be64(buf + n, len);
+		n += 8;
+		size_t r = xr() % 512;
+		for (size_t i = 0; i < r; i++)
+			buf[n++] = (uint8_t)xr();
+	} else if (kind == 3 && vn && vn < 2000) { /* flipped valid msg */
+		be64(buf + n, vn);
+		n += 8;
+		memcpy(buf + n, valid, vn);
+		for (int f = 0; f < 1 + (int)(xr() % 4); f++)
+			buf[n + xr() % vn] ^= (uint8_t)(1u << (xr() % 8));
+		n += vn;
+	} else if (kind == 4) { /* slow: a header, then stays idle */
+		n = 8;
+	} else if (kind == 0) {
+		size_t r = 1 + xr() % 64;
+		for (size_t i = 0; i < r; i++)
+			buf[n++] = (uint8_t)xr();
+	}
+	if (write(fd, buf, n) < 0) {
+		/* the peer may have cut us off already */
+	}
+	(*sent)++;
+	if (kind == 4 && *nidle < 40) {
+		idle[(*nidle)++] = fd;
+		return;
+	}
+	close(fd);
+}
+
+struct fake_rep {
+	int lfd, rounds;
+};
+
+/* A hostile DRPC server: answers each client with garbage. */
+static void *hostile_rep(void *arg)
+{
+	struct fake_rep *f = arg;
+	for (int i = 0; i < f->rounds; i++) {
+		struct pollfd p = { f->lfd, POLLIN, 0 };
+		if (poll(&p, 1, 3000) <= 0)
+			break;
+		int fd = accept(f->lfd, NULL, NULL);
+		if (fd < 0)
+			break;
+		uint8_t buf[1024];
+		sp_header(buf, SP_REP);
+		size_t n = 8;
+		if (xr() % 2) {
+			be64(buf + n, xr() % 4 ? xr() % 300 : xr());
+			n += 8;
+		}
+		size_t r = xr() % 300;
+		for (size_t k = 0; k < r; k++)
+			buf[n++] = (uint8_t)xr();
+		if (write(fd, buf, n) < 0) { }
+		usleep(20000);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void test_network_fuzzer_every_listener_survives(void)
+{
+	int conns
+	    = getenv("SLUICE_NETFUZZ") ? atoi(getenv("SLUICE_NETFUZZ")) : 300;
+	uint8_t key[SL_KEY_BYTES];
+	CU_ASSERT_EQUAL_FATAL(sl_key_from_hex(key, KEY_HEX), SL_OK);
+	sli_link *plain_pull, *sealed_pull;
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_link_pull_max(&plain_pull, "tcp://127.0.0.1:37910",
+	        (size_t)SL_MAX_BYTES * 2 + 2),
+	    SL_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_link_pull_keyed(&sealed_pull, "tcp://127.0.0.1:37911", key),
+	    SL_OK);
+	sl_drpc_options o;
+	sl_drpc_options_default(&o);
+	o.endpoint = "tcp://127.0.0.1:37912";
+	o.cluster_key = key;
+	sl_drpc_server *keyed, *open_srv;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_drpc_server_start(&keyed, &o, long_error, NULL), SL_OK);
+	o.endpoint = "tcp://127.0.0.1:37913";
+	o.cluster_key = NULL;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_drpc_server_start(&open_srv, &o, long_error, NULL), SL_OK);
+	/* a valid sealed frame to mutate */
+	sli_frame_writer w;
+	sli_frame_writer_init(&w);
+	sli_frame_header h = { SLI_FRAME_DATA, 0, 1, 5, 1, 0, 0, 0 };
+	sli_frame_writer_begin(&w, &h);
+	sl_value v[2] = { sl_str("word"), sl_int(7) };
+	sli_frame_writer_add(&w, v, 2);
+	const uint8_t *fd;
+	size_t fn;
+	sli_frame_writer_finish(&w, key, &fd, &fn);
+	int idle[40], nidle = 0;
+	uint64_t sent = 0;
+	const int ports[4] = { 37910, 37911, 37912, 37913 };
+	const int protos[4] = { SP_PUSH, SP_PUSH, 0x30 /* REQ */, 0x30 };
+	for (int i = 0; i < conns; i++) {
+		int t = (int)(xr() % 4);
+		fuzz_one(ports[t], protos[t], fd, fn, idle, &nidle, &sent);
+	}
+	/* every listener still works, idle peers still connected */
+	sli_link *push;
+	sli_msg m;
+	CU_ASSERT_EQUAL(sli_link_push(&push, "tcp://127.0.0.1:37910", 4), 0);
+	CU_ASSERT_EQUAL(sli_link_send(push, "line", 4, 2000), SL_OK);
+	int got = 0;
+	for (int i = 0; i < 50 && !got; i++) {
+		if (sli_link_recv(plain_pull, &m, 100) == SL_OK) {
+			got = m.len == 4;
+			sli_msg_free(&m);
+		}
+	}
+	CU_ASSERT(got);
+	sli_link_close(push);
+	CU_ASSERT_EQUAL(sli_link_push(&push, "tcp://127.0.0.1:37911", 4), 0);
+	CU_ASSERT_EQUAL(sli_link_send(push, fd, fn, 2000), SL_OK);
+	got = 0;
+	for (int i = 0; i < 50 && !got; i++) {
+		if (sli_link_recv(sealed_pull, &m, 100) == SL_OK) {
+			sli_frame_reader r;
+			got = sli_frame_decode(&r, m.data, m.len, key)
+			    == SL_OK;
+			sli_msg_free(&m);
+		}
+	}
+	CU_ASSERT(got);
+	sli_link_close(push);
+	char *r = NULL;
+	CU_ASSERT_EQUAL(sl_drpc_call_keyed("tcp://127.0.0.1:37912", key,
+	                    "size", "s", 3000, &r),
+	    SL_OK);
+	CU_ASSERT_STRING_EQUAL(r ? r : "", "{\"result\":1}");
+	free(r);
+	r = NULL;
+	CU_ASSERT_EQUAL(
+	    sl_drpc_call("tcp://127.0.0.1:37913", "size", "s", 3000, &r),
+	    SL_OK);
+	CU_ASSERT_STRING_EQUAL(r ? r : "", "{\"result\":1}");
+	free(r);
+	/* the DRPC client against a hostile server: opt-in, because
+	 * nanomsg 1.1.5 aborts the client process on some of these replies
+	 * ("Unexpected source: state=6 source=1 action=3", stcp.c:422; a
+	 * known class of nanomsg FSM bugs, e.g. nanomsg#603): found by this
+	 * fuzzer, open (docs/errors.md) */
+	if (!getenv("SLUICE_NETFUZZ_CLIENT"))
+		goto done;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = { 0 };
+	a.sin_family = AF_INET;
+	a.sin_port = htons(37914);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CU_ASSERT_EQUAL_FATAL(
+	    bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 16), 0);
+	struct fake_rep fr = { lfd, conns / 10 + 5 };
+	pthread_t th;
+	pthread_create(&th, NULL, hostile_rep, &fr);
+	int clean = 0;
+	for (int i = 0; i < fr.rounds; i++) {
+		char *rr = NULL;
+		int rc = sl_drpc_call(
+		    "tcp://127.0.0.1:37914", "size", "s", 150, &rr);
+		clean += rc != SL_OK;
+		free(rr);
+		sent++;
+	}
+	pthread_join(th, NULL);
+	close(lfd);
+	CU_ASSERT_EQUAL(clean, fr.rounds); /* garbage is never an answer */
+done:
+	for (int i = 0; i < nidle; i++)
+		close(idle[i]);
+	printf("\n    network fuzz: %llu hostile connections/messages, "
+	       "%llu frames rejected in all; every listener still answers\n",
+	    (unsigned long long)sent,
+	    (unsigned long long)sli_transport_rejected());
+	sli_frame_writer_free(&w);
+	sl_drpc_server_stop(keyed);
+	sl_drpc_server_stop(open_srv);
+	sli_link_close(plain_pull);
+	sli_link_close(sealed_pull);
+}
+
 SL_SUITE(security, NULL, NULL,
     { "huge announced frame does not abort a link",
         test_huge_announced_frame_does_not_abort_a_link },
@@ -780,4 +1009,6 @@ SL_SUITE(security, NULL, NULL,
     { "long lines are counted or refused, never retried",
         test_long_lines_are_counted_or_refused_never_retried },
     { "stop completes in two seconds whatever replays",
-        test_stop_completes_in_two_seconds_whatever_replays })
+        test_stop_completes_in_two_seconds_whatever_replays },
+    { "network fuzzer: every listener survives",
+        test_network_fuzzer_every_listener_survives })
