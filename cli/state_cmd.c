@@ -238,8 +238,10 @@ int sli_cmd_state(int argc, char **argv)
 		return fail(dir, rc);
 	int status = 0;
 	sl_state_stats st;
-	if (strcmp(sub, "stats") && sl_state_stats_get(s, &st) == SL_OK
-	    && st.repaired)
+	/* the repair mark is read even when the scan of the keys fails:
+	 * a damaged repaired state must still say it was repaired */
+	memset(&st, 0, sizeof(st));
+	if (strcmp(sub, "stats") && (sl_state_stats_get(s, &st), st.repaired))
 		fprintf(stderr,
 		    "sluice: state: warning: %s was repaired with records "
 		    "dropped (at txid %" PRIu64

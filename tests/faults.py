@@ -174,6 +174,7 @@ def tools(world, tally, d, desc, rng):
         check_error(tally, "stats", rc, err, desc)
     rc, out, err = run([s, "state", "dump", d])
     tally.tool_runs += 1
+    repaired = repaired or "was repaired" in err
     if rc == 0:
         check_exit0_counts(world, tally, "dump", parse_dump(out), repaired,
                            desc)
@@ -182,6 +183,7 @@ def tools(world, tally, d, desc, rng):
     keys = ["w%d" % rng.randrange(VOCAB) for _ in range(5)]
     rc, out, err = run([s, "state", "get", d] + keys)
     tally.tool_runs += 1
+    repaired = repaired or "was repaired" in err
     if rc == 0:
         got = {}
         for ln in out.decode().splitlines():
