@@ -135,6 +135,19 @@ static sl_topology *six_words(sl_stream **words)
 	return t;
 }
 
+/* Runs t (max_pending mp), checks sink k got the bag want, frees both. */
+static void run_expect(sl_topology *t, uint32_t mp, sink *k, const char *want)
+{
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
+	sl_run_options o = opts(mp);
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	char *bag = sink_bag(k);
+	CU_ASSERT_STRING_EQUAL(bag, want);
+	free(bag);
+	sink_free(k);
+	sl_topology_free(t);
+}
+
 /* flat_map -> shuffle(2) -> each -> {shuffle | global | partition_by}
  * -> each -> sink: all six words arrive, with every max_pending. */
 static void test_chained_repartitions(void)
@@ -155,16 +168,9 @@ static void test_chained_repartitions(void)
 				sl_stream_parallelism(s, 3);
 			s = sl_stream_each(s, "word", tag_fn, "y", "tag2");
 			to_sink(s, "word,tag,tag2", &k);
-			CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
-			sl_run_options o = opts(mp);
-			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
-			char *bag = sink_bag(&k);
-			CU_ASSERT_STRING_EQUAL(bag,
+			run_expect(t, mp, &k,
 			    "sa|sx|sy\nsb|sx|sy\nsc|sx|sy\nsd|sx|sy\n"
 			    "se|sx|sy\nsf|sx|sy\n");
-			free(bag);
-			sink_free(&k);
-			sl_topology_free(t);
 		}
 }
 
@@ -182,16 +188,9 @@ static void test_merge_across_stages(void)
 		sl_stream *both[2] = { a, b };
 		sl_stream *m = sl_stream_merge(t, both, 2);
 		to_sink(m, "word,tag", &k);
-		CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
-		sl_run_options o = opts(mp);
-		CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
-		char *bag = sink_bag(&k);
-		CU_ASSERT_STRING_EQUAL(bag,
+		run_expect(t, mp, &k,
 		    "sa|sa\nsa|sb\nsb|sa\nsb|sb\nsc|sa\nsc|sb\nsd|sa\nsd|sb\n"
 		    "se|sa\nse|sb\nsf|sa\nsf|sb\n");
-		free(bag);
-		sink_free(&k);
-		sl_topology_free(t);
 	}
 }
 
