@@ -7,10 +7,12 @@
 #include "app.h"
 #include "core/core.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct app_state {
 	char *name; /* "" for the directory itself */
@@ -106,11 +108,12 @@ int sl_app_state(sl_app *a, const char *name, sl_state **out)
 			return SL_ENOMEM;
 		}
 		snprintf(path, len, "%s%s%s", a->dir, *name ? "/" : "", name);
-		rc = sl_state_open_leveldb(&s, path, &a->so);
-		if (rc)
-			sli_err(rc, "state %s: %s", path,
-			    *sl_errdetail() ? sl_errdetail()
-			                    : sl_strerror(rc));
+		/* named states live in the --state directory: make it */
+		if (*name && mkdir(a->dir, 0755) && errno != EEXIST)
+			rc = sli_err(sli_errno_code(errno), "%s: %s", a->dir,
+			    strerror(errno));
+		else
+			rc = sl_state_open_leveldb(&s, path, &a->so);
 		free(path);
 	}
 	if (rc) {

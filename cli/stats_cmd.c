@@ -94,7 +94,7 @@ static void print_info(json_t *j)
 		if (json_is_integer(k))
 			printf("%.0f", num(v, "keys"));
 		else
-			printf("counting");
+			printf("unknown");
 		printf(",cache_hit_rate=");
 		if (json_is_number(h))
 			printf("%.3f", json_number_value(h));

@@ -1914,7 +1914,9 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 		sli_derive_key(t->key, t->o.cluster_key, t->name);
 		t->keyp = t->key;
 	}
+	pthread_mutex_lock(&t->stats_lock);
 	t->rejected_at_start = sli_transport_rejected();
+	pthread_mutex_unlock(&t->stats_lock);
 	t->running = 1;
 	/* t->stop is not cleared here: a stop asked before the run (a
 	 * signal handler racing with the start) ends it at once */
@@ -1967,9 +1969,12 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	sli_buf_free(&meta);
 	c.committed = committed;
 	c.next = committed + 1;
+	/* stats readers (a live view) may already be polling */
+	pthread_mutex_lock(&t->stats_lock);
 	t->last_committed = committed;
 	t->start_ns = sli_now_ns();
 	t->end_ns = 0;
+	pthread_mutex_unlock(&t->stats_lock);
 	for (size_t s = 0; !rc && s < t->nstages; s++)
 		for (uint32_t i = 0; !rc && i < t->stages[s].ntasks; i++) {
 			task *k = t->stages[s].tasks[i];
@@ -1987,7 +1992,9 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	} else if (!t->errmsg[0])
 		snprintf(t->errmsg, sizeof(t->errmsg), "%s",
 		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+	pthread_mutex_lock(&t->stats_lock);
 	t->end_ns = sli_now_ns();
+	pthread_mutex_unlock(&t->stats_lock);
 	/* tasks blocked on a full link give up; then each gets STOP */
 	t->shutdown = 1;
 	for (size_t s = 0; s < t->nstages; s++)

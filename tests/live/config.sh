@@ -29,4 +29,11 @@ grep -qF "bad2.conf:1: expected a number" err || { cat err; fail "bad value name
 printf 'just words\n' > bad3.conf
 timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config bad3.conf -- in.txt 2>err
 grep -qF "bad3.conf:1: expected \`key = value\`" err || { cat err; fail "syntax"; }
+# the counters example as a topology: three named states in DIR/NAME
+timeout 60 "$SLUICE" run "$TOPO/counters.so" --state cst --quiet -- --records 3000 \
+	|| fail "counters.so"
+for st in urls statuses; do
+	[ "$("$SLUICE" state dump "cst/$st" | awk -F'\t' '{ s += $2 } END { print s }')" = 3000 ] \
+		|| fail "counters.so: $st does not sum to 3000"
+done
 echo ok
