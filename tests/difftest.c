@@ -284,6 +284,7 @@ enum {
 	G_REPART,
 	G_AGG,
 	G_MERGE,
+	G_JOIN,
 	/* terminals */
 	G_SINK,
 	G_PAGG,
@@ -1156,7 +1157,7 @@ static void gen_step(gctx *c, int pi)
 {
 	run *r = c->r;
 	gnode *p = &r->g[pi];
-	unsigned what = rn(&c->s, 100);
+	unsigned what = rn(&c->s, 108);
 	char fl[200], fl2[200];
 	gnode *n;
 	if (what < 10) { /* each */
@@ -1462,6 +1463,80 @@ static void gen_step(gctx *c, int pi)
 		name_desc(n, r, "state_query(n%d, state %d, [%s]) -> sink %d",
 		    pi, n->st, fl, n->sink);
 		return;
+	} else if (what >= 100) { /* join p with an open stream */
+		int open[MAXN], no = 0;
+		for (int j = 0; j < r->ng; j++)
+			if (r->g[j].open && r->g[j].op != G_PERSIST)
+				open[no++] = j;
+		int qi = no ? open[rn(&c->s, (unsigned)no)] : pi;
+		gnode *q = &r->g[qi];
+		/* keys: same domains on both sides when there are some */
+		int lk[4], rk2[4], nk = 0;
+		int want = 1 + (int)rn(&c->s, 2);
+		for (int i = 0; i < p->nf && nk < want; i++) {
+			if (!rn(&c->s, 2))
+				continue;
+			for (int j = 0; j < q->nf; j++)
+				if (q->dom[j] == p->dom[i]) {
+					int dup = 0;
+					for (int z = 0; z < nk; z++)
+						dup |= rk2[z] == j;
+					if (dup)
+						continue;
+					lk[nk] = i;
+					rk2[nk++] = j;
+					break;
+				}
+		}
+		if (!nk) {
+			lk[0] = (int)rn(&c->s, (unsigned)p->nf);
+			rk2[0] = (int)rn(&c->s, (unsigned)q->nf);
+			nk = 1;
+		}
+		if (p->nf + q->nf - nk > MAXF)
+			return;
+		n = node_new(r, G_JOIN, pi);
+		if (!n)
+			return;
+		n->np = 2;
+		n->p[1] = qi;
+		memcpy(n->g, lk, sizeof(lk));
+		memcpy(n->in, rk2, sizeof(rk2));
+		n->ng = n->nin = nk;
+		n->variant = (int)rn(&c->s, 3);
+		n->nf = 0;
+		for (int i = 0; i < nk; i++)
+			fresh(r, n, n->nf++, p->dom[lk[i]]);
+		for (int side = 0; side < 2; side++) {
+			const gnode *x = side ? q : p;
+			const int *k = side ? rk2 : lk;
+			int nullable = n->variant == SL_JOIN_OUTER
+			    || (side && n->variant == SL_JOIN_LEFT);
+			for (int i = 0; i < x->nf; i++) {
+				int key = 0;
+				for (int z = 0; z < nk; z++)
+					key |= k[z] == i;
+				if (key)
+					continue;
+				int d = x->dom[i];
+				fresh(r, n, n->nf++,
+				    nullable && d == D_I ? D_V : d);
+			}
+		}
+		int all[MAXF];
+		for (int i = 0; i < n->nf; i++)
+			all[i] = i;
+		fields_list(p, lk, nk, fl, sizeof(fl));
+		fields_list(q, rk2, nk, fl2, sizeof(fl2));
+		char ofl[200];
+		fields_list(n, all, n->nf, ofl, sizeof(ofl));
+		n->s = sl_topology_join(
+		    r->t, p->s, fl, q->s, fl2, ofl, (sl_join_type)n->variant);
+		uint32_t par = 1 + rn(&c->s, 4);
+		set_par(c, n, par);
+		static const char *jt[] = { "inner", "left", "outer" };
+		name_desc(n, r, "join(n%d [%s], n%d [%s], %s)", pi, fl, qi,
+		    fl2, jt[n->variant]);
 	} else { /* merge of 2-3 branches of p */
 		int nb = 2 + (int)rn(&c->s, 2);
 		sl_stream *br[3];
@@ -1876,6 +1951,29 @@ static void split_ref(const sl_value *v, rbag *out)
 	}
 }
 
+/* One join output: the key, left's other fields, right's other fields
+ * (nulls for a missing side). */
+static void join_emit(rbag *out, const gnode *n, const rt *l, const gnode *lp,
+    const rt *q, const gnode *rp)
+{
+	rt *x = bag_add(out);
+	x->n = 0;
+	for (int z = 0; z < n->ng; z++)
+		x->v[x->n++] = l ? l->v[n->g[z]] : q->v[n->in[z]];
+	for (int side = 0; side < 2; side++) {
+		const gnode *sp = side ? rp : lp;
+		const rt *t = side ? q : l;
+		const int *k = side ? n->in : n->g;
+		for (int i = 0; i < sp->nf; i++) {
+			int key = 0;
+			for (int z = 0; z < n->ng; z++)
+				key |= k[z] == i;
+			if (!key)
+				x->v[x->n++] = t ? t->v[i] : sl_null();
+		}
+	}
+}
+
 /* The reference: the bag of node j for one batch, from its parents. */
 static void ref_node(run *r, int j, rbag *bags, uint64_t T)
 {
@@ -1968,6 +2066,38 @@ static void ref_node(run *r, int j, rbag *bags, uint64_t T)
 		} else
 			bag_from_groups(out, &G, n->agg);
 		groups_free(&G);
+		break;
+	}
+	case G_JOIN: {
+		const rbag *L = &bags[n->p[0]], *R = &bags[n->p[1]];
+		const gnode *lp = &r->g[n->p[0]], *rp = &r->g[n->p[1]];
+		char *rmatched = calloc(R->n + 1, 1);
+		for (size_t i = 0; i <= L->n; i++) {
+			/* i == L->n: the right tuples nobody matched (outer)
+			 */
+			const rt *l = i < L->n ? &L->t[i] : NULL;
+			int matched = 0;
+			for (size_t jr = 0; jr < R->n; jr++) {
+				const rt *q = &R->t[jr];
+				int eq = 1;
+				if (l)
+					for (int z = 0; z < n->ng && eq; z++)
+						eq = val_eq(&l->v[n->g[z]],
+						    &q->v[n->in[z]]);
+				else
+					eq = !rmatched[jr] && n->variant == 2;
+				if (!eq)
+					continue;
+				if (l) {
+					matched = 1;
+					rmatched[jr] = 1;
+				}
+				join_emit(out, n, l, lp, q, rp);
+			}
+			if (l && !matched && n->variant >= 1)
+				join_emit(out, n, l, lp, NULL, rp);
+		}
+		free(rmatched);
 		break;
 	}
 	case G_MERGE:
