@@ -42,7 +42,7 @@ static void test_random_plain_chains_keep_their_promises(void)
 {
 	dt_opts o;
 	memset(&o, 0, sizeof(o));
-	unsigned n = dt_count_from_env(2000) / 10 + 1;
+	unsigned n = dt_count_from_env(2000) / 20 + 1;
 	dt_plain_totals t;
 	memset(&t, 0, sizeof(t));
 	uint64_t s0 = base_seed();

@@ -1,0 +1,156 @@
+/* test_api.c - public functions no other suite calls (found by
+ * tests/api-coverage.sh): library init, key files, the file and sentence
+ * spouts and their counters, the batch size and time a spout is asked
+ * for. */
+#include "sluice.h"
+#include "sltest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void test_init_is_idempotent(void)
+{
+	CU_ASSERT_EQUAL(sl_init(), SL_OK);
+	CU_ASSERT_EQUAL(sl_init(), SL_OK);
+}
+
+static void test_key_from_file_checks_mode_and_content(void)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/key", sl_test_tmpdir("api"));
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "  %s\n",
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1"
+	    "f");
+	fclose(f);
+	chmod(path, 0600);
+	uint8_t k[SL_KEY_BYTES];
+	CU_ASSERT_EQUAL(sl_key_from_file(k, path), SL_OK);
+	CU_ASSERT_EQUAL(k[0], 0);
+	CU_ASSERT_EQUAL(k[31], 0x1f);
+	chmod(path, 0644);
+	CU_ASSERT_EQUAL(sl_key_from_file(k, path), SL_EPERM);
+	f = fopen(path, "w");
+	fprintf(f, "not a key\n");
+	fclose(f);
+	chmod(path, 0600);
+	CU_ASSERT_EQUAL(sl_key_from_file(k, path), SL_EINVAL);
+	strcat(path, "-missing");
+	int rc = sl_key_from_file(k, path);
+	CU_ASSERT(rc == SL_ENOTFOUND || rc == SL_EIO);
+}
+
+struct counter {
+	pthread_mutex_t mu;
+	long n;
+};
+
+static int count_fn(void *user, const sl_tuple *in, sl_collector *out)
+{
+	(void)in, (void)out;
+	struct counter *c = user;
+	pthread_mutex_lock(&c->mu);
+	c->n++;
+	pthread_mutex_unlock(&c->mu);
+	return SL_OK;
+}
+
+/* spout -> split -> count words in a sink */
+static long run_words(
+    const sl_spout_ops *ops, void *sp, const char *field, size_t batch_size)
+{
+	struct counter c = { PTHREAD_MUTEX_INITIALIZER, 0 };
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "api"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(t, "in", ops, sp, field);
+	s = sl_stream_flat_map(s, field, sl_fn_split_words, NULL, "word");
+	sl_stream_each(s, "word", count_fn, &c, "none");
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_size = batch_size;
+	o.batch_timeout_ms = 10000;
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	sl_topology_free(t);
+	return c.n;
+}
+
+static void test_file_spout_counts_lines_and_words(void)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/in.txt", sl_test_tmpdir("api"));
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (int i = 0; i < 100; i++)
+		fprintf(f, "alpha beta\tgamma %d\n", i);
+	fclose(f);
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
+	sl_spout_file_count_words(sp, 1);
+	/* the topology frees the spout: read its counters from a sink */
+	CU_ASSERT_EQUAL(run_words(&sl_spout_file_ops, sp, "line", 7), 400);
+	CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
+	sl_topology *t;
+	sl_spout_file_count_words(sp, 1);
+	sl_topology_new(&t, "lines");
+	sl_topology_new_stream(t, "in", &sl_spout_file_ops, sp, "line");
+	CU_ASSERT_EQUAL(sl_topology_run(t, NULL), SL_OK);
+	CU_ASSERT_EQUAL(sl_spout_file_lines(sp), 100);
+	CU_ASSERT_EQUAL(sl_spout_file_words(sp), 400);
+	sl_topology_free(t);
+}
+
+static void test_sentence_spout_emits_n_sentences(void)
+{
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_sentence_new(&sp, 42, 50), SL_OK);
+	long words = run_words(&sl_spout_sentence_ops, sp, "sentence", 8);
+	CU_ASSERT(words >= 50 * 3);
+	CU_ASSERT(words <= 50 * 20);
+}
+
+struct asked {
+	size_t size;
+	int ms;
+	int done;
+};
+
+static int asking_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
+{
+	(void)out;
+	struct asked *a = self;
+	a->size = sl_spout_batch_size(ctx);
+	a->ms = sl_spout_batch_ms(ctx);
+	sl_spout_set_eof(ctx);
+	return SL_OK;
+}
+
+static void test_spout_is_told_batch_size_and_time(void)
+{
+	static const sl_spout_ops ops
+	    = { "asking", 1, asking_emit, NULL, NULL, NULL };
+	struct asked a = { 0, 0, 0 };
+	sl_topology *t;
+	sl_topology_new(&t, "asked");
+	sl_topology_new_stream(t, "in", &ops, &a, "x");
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_size = 123;
+	o.batch_ms = 45;
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	CU_ASSERT_EQUAL(a.size, 123);
+	CU_ASSERT_EQUAL(a.ms, 45);
+	sl_topology_free(t);
+}
+
+SL_SUITE(api, NULL, NULL, { "init is idempotent", test_init_is_idempotent },
+    { "key from file checks mode and content",
+        test_key_from_file_checks_mode_and_content },
+    { "file spout counts lines and words",
+        test_file_spout_counts_lines_and_words },
+    { "sentence spout emits n sentences",
+        test_sentence_spout_emits_n_sentences },
+    { "spout is told batch size and time",
+        test_spout_is_told_batch_size_and_time })
