@@ -145,7 +145,46 @@ static void test_spout_is_told_batch_size_and_time(void)
 	sl_topology_free(t);
 }
 
-SL_SUITE(api, NULL, NULL, { "init is idempotent", test_init_is_idempotent },
+static void test_live_stage_and_state_counters_after_a_run(void)
+{
+	sl_value v[3] = { sl_str("a b a"), sl_str("c"), sl_str("b b") };
+	size_t starts[4] = { 0, 1, 2, 3 };
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
+	sl_state *st;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, NULL), SL_OK);
+	sl_topology *t;
+	sl_topology_new(&t, "live");
+	sl_stream *s = sl_topology_new_stream(
+	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
+	s = sl_stream_group_by(s, "word");
+	s = sl_stream_persistent_aggregate(s, st, NULL, sl_agg_count(), "n");
+	sl_stream_parallelism(s, 2);
+	CU_ASSERT_EQUAL(sl_topology_run(t, NULL), SL_OK);
+	sl_topology_live lv;
+	CU_ASSERT_EQUAL(sl_topology_live_get(t, &lv), SL_OK);
+	CU_ASSERT_EQUAL(lv.in_flight, 0);
+	CU_ASSERT_EQUAL(lv.nstages, 2);
+	sl_stage_stats s0, s1, s2;
+	CU_ASSERT_EQUAL(sl_topology_stage_get(t, 0, &s0), SL_OK);
+	CU_ASSERT_EQUAL(sl_topology_stage_get(t, 1, &s1), SL_OK);
+	CU_ASSERT_EQUAL(sl_topology_stage_get(t, 2, &s2), SL_ENOTFOUND);
+	CU_ASSERT_EQUAL(s0.tasks, 1);
+	CU_ASSERT_EQUAL(s1.tasks, 2);
+	CU_ASSERT(s1.upstream & 1);
+	CU_ASSERT(s1.tuples_in > 0);
+	sl_state_counters c;
+	CU_ASSERT_EQUAL(sl_state_counters_get(st, &c), SL_OK);
+	CU_ASSERT_EQUAL(c.keys_created, 3); /* a, b, c */
+	sl_topology_free(t);
+	sl_state_close(st);
+}
+
+SL_SUITE(api, NULL, NULL,
+    { "live, stage and state counters after a run",
+        test_live_stage_and_state_counters_after_a_run },
+    { "init is idempotent", test_init_is_idempotent },
     { "key from file checks mode and content",
         test_key_from_file_checks_mode_and_content },
     { "file spout counts lines and words",
