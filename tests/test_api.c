@@ -102,6 +102,45 @@ static void test_file_spout_counts_lines_and_words(void)
 	sl_topology_free(t);
 }
 
+struct follow {
+	sl_topology *t;
+	void *sp;
+	int commits;
+};
+
+static void follow_commit(void *user, uint64_t txid)
+{
+	(void)txid;
+	struct follow *f = user;
+	if (++f->commits >= 5 || sl_spout_file_lines(f->sp) >= 3)
+		sl_topology_stop(f->t);
+}
+
+static void test_file_spout_follow_holds_back_an_unfinished_line(void)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/grow.txt", sl_test_tmpdir("api"));
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "one\ntwo\nthree\nunfinished");
+	fclose(f);
+	void *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
+	sl_spout_file_follow(sp, 1);
+	sl_topology *t;
+	sl_topology_new(&t, "follow");
+	sl_topology_new_stream(t, "in", &sl_spout_file_ops, sp, "line");
+	struct follow fw = { t, sp, 0 };
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_ms = 10;
+	o.on_commit = follow_commit;
+	o.user = &fw;
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	CU_ASSERT_EQUAL(sl_spout_file_lines(sp), 3); /* not "unfinished" */
+	sl_topology_free(t);
+}
+
 static void test_sentence_spout_emits_n_sentences(void)
 {
 	void *sp;
@@ -189,6 +228,8 @@ SL_SUITE(api, NULL, NULL,
         test_key_from_file_checks_mode_and_content },
     { "file spout counts lines and words",
         test_file_spout_counts_lines_and_words },
+    { "file spout follow holds back an unfinished line",
+        test_file_spout_follow_holds_back_an_unfinished_line },
     { "sentence spout emits n sentences",
         test_sentence_spout_emits_n_sentences },
     { "spout is told batch size and time",
