@@ -166,6 +166,30 @@ static int asking_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	return SL_OK;
 }
 
+static int fatal_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
+{
+	(void)out;
+	(*(int *)self)++;
+	sl_spout_set_fatal(ctx);
+	return SL_EINVAL;
+}
+
+static void test_fatal_spout_error_stops_without_replays(void)
+{
+	static const sl_spout_ops ops
+	    = { "fatal", 1, fatal_emit, NULL, NULL, NULL };
+	int calls = 0;
+	sl_topology *t;
+	sl_topology_new(&t, "fatal");
+	sl_topology_new_stream(t, "in", &ops, &calls, "x");
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.max_pending = 1;
+	CU_ASSERT(sl_topology_run(t, &o) < 0);
+	CU_ASSERT_EQUAL(calls, 1); /* no replay */
+	sl_topology_free(t);
+}
+
 static void test_spout_is_told_batch_size_and_time(void)
 {
 	static const sl_spout_ops ops
@@ -232,5 +256,7 @@ SL_SUITE(api, NULL, NULL,
         test_file_spout_follow_holds_back_an_unfinished_line },
     { "sentence spout emits n sentences",
         test_sentence_spout_emits_n_sentences },
+    { "fatal spout error stops without replays",
+        test_fatal_spout_error_stops_without_replays },
     { "spout is told batch size and time",
         test_spout_is_told_batch_size_and_time })
