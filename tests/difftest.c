@@ -1434,11 +1434,15 @@ static void gen_step(gctx *c, int pi)
 		int k[4], nk = 0;
 		for (int j = 0; j < pn->ng; j++) {
 			int dom = r->g[pn->p[0]].dom[pn->g[j]];
-			for (int i = 0; i < p->nf; i++)
-				if (p->dom[i] == dom) {
+			for (int i = 0; i < p->nf; i++) {
+				int used = 0;
+				for (int z = 0; z < nk; z++)
+					used |= k[z] == i;
+				if (p->dom[i] == dom && !used) {
 					k[nk++] = i;
 					break;
 				}
+			}
 		}
 		if (nk != pn->ng) {
 			nk = 0;
