@@ -1468,6 +1468,12 @@ static void gen_step(gctx *c, int pi)
 		    pi, n->st, fl, n->sink);
 		return;
 	} else if (what >= 100) { /* join p with an open stream */
+		/* one join per topology: joins of joins multiply the cross
+		 * products (a batch of n tuples on one key gives n^2, then
+		 * n^4) and took gigabytes on some seeds */
+		for (int j = 0; j < r->ng; j++)
+			if (r->g[j].op == G_JOIN)
+				return;
 		int open[MAXN], no = 0;
 		for (int j = 0; j < r->ng; j++)
 			if (r->g[j].open && r->g[j].op != G_PERSIST)
