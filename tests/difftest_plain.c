@@ -237,7 +237,7 @@ int dt_run_plain(
 	    r->n, r->acking ? "on" : "off", po.frame_tuples,
 	    po.max_spout_pending, po.drop_rate);
 	const char *input = "spout";
-	char names[MAXB][8];
+	char names[MAXB][16];
 	for (int i = 0; i <= r->nb && !rc; i++) {
 		pbolt *b = &r->b[i];
 		b->r = r;
