@@ -280,6 +280,10 @@ typedef struct spart {
 	uint64_t *hs; /* hashes of the keys of an apply call */
 	size_t noffs;
 	uint64_t nhit, nmiss; /* cache, since the last publish */
+	/* set by the restart pass (any thread): the partition's owner
+	 * empties its cache and forgets its touched record at its next
+	 * apply, so that only the owner ever touches them */
+	_Atomic int stale;
 } spart;
 
 struct sl_state {
@@ -1116,11 +1120,8 @@ static int recover(sl_state *s, uint64_t target, const void *meta, size_t ml)
 		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
 	if (!rc) {
 		s->committed = target;
-		for (uint32_t i = 0; i < s->nparts; i++) {
-			cache_clear(&s->parts[i].c);
-			s->parts[i].touched.len = 0;
-			s->parts[i].touched_txid = 0;
-		}
+		for (uint32_t i = 0; i < s->nparts; i++)
+			s->parts[i].stale = 1;
 		s->recovered = 1;
 #if SLI_TRACING
 		/* the pass, then what it wrote as a write of partition -1 */
@@ -1194,6 +1195,11 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		pthread_mutex_unlock(&s->recover_lock);
 		if (rc)
 			return rc;
+	}
+	if (atomic_exchange(&p->stale, 0)) {
+		cache_clear(&p->c);
+		p->touched.len = 0;
+		p->touched_txid = 0;
 	}
 	sli_kv_batch_clear(&p->batch);
 	p->arena.len = 0;
