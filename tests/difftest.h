@@ -38,6 +38,28 @@ enum {
  * seeds with it, 0 mismatches) */
 #define DT_KNOWN_DEFAULT 0
 
+/* Seeded randomness shared by the generators: splitmix64 steps, a mix of
+ * two values, and a number in [0, n). */
+static inline uint64_t sm64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t s = a * 0x2545f4914f6cdd1dULL + b;
+	sm64(&s);
+	return sm64(&s);
+}
+
+static inline unsigned rn(uint64_t *s, unsigned n)
+{
+	return n ? (unsigned)(sm64(s) % n) : 0;
+}
+
 typedef struct dt_opts {
 	unsigned exclude; /* DT_KNOWN_* bits */
 	int verbose; /* print each topology */
