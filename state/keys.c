@@ -228,7 +228,7 @@ int sl_state_upgrade(const char *dir, const sl_type *types, size_t ntypes,
 	sli_kv_batch_init(&u.puts);
 	sli_kv *kv = sli_state_kv(s);
 	rc = kv->ops->scan(kv, "", 0, up_one, &u);
-	if (!rc)
+	if (rc >= 0) /* up_one stops the scan with 1 and keeps the error */
 		rc = u.err;
 	if (!rc) {
 		/* every delete before any put: an old key may equal the new

@@ -385,9 +385,70 @@ static void test_format1_refused_upgraded_same_counts(void)
 	sl_state_close(s);
 }
 
+/* sl_state_upgrade from C: wrong types change nothing, a lock holder
+ * blocks it, the right types upgrade once, a second call has nothing to
+ * do, and the values read back under typed keys. */
+static void test_upgrade_from_c(void)
+{
+	char d[600], words[700], codes[700];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("upgrade-c"));
+	snprintf(words, sizeof(words), "%s/words", d);
+	snprintf(codes, sizeof(codes), "%s/codes", d);
+	write_v1(words, 0);
+	write_v1(codes, 1);
+	uint64_t keys = 99;
+	int up = 7;
+	const sl_type ints[] = { SL_INT }, two[] = { SL_BYTES, SL_INT };
+	/* a key that does not read as int: a negative code (it returned
+	 * the scan's stop value 1 before), nothing written */
+	CU_ASSERT_EQUAL(
+	    sl_state_upgrade(words, ints, 1, &keys, &up), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "does not read as int"));
+	CU_ASSERT_EQUAL(up, 0);
+	CU_ASSERT_EQUAL(
+	    sl_state_upgrade(words, two, 2, &keys, &up), SL_EINVAL);
+	CU_ASSERT_EQUAL(up, 0);
+	sl_state *s;
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s, words, NULL), SL_EVERSION);
+	uint32_t ver;
+	extern int sli_state_open_any_version(
+	    sl_state **, const char *, uint32_t *);
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_state_open_any_version(&s, codes, &ver), SL_OK);
+	CU_ASSERT_EQUAL(
+	    sl_state_upgrade(codes, ints, 1, &keys, &up), SL_ELOCKED);
+	CU_ASSERT_EQUAL(up, 0);
+	sl_state_close(s);
+	CU_ASSERT_EQUAL(sl_state_upgrade(words, NULL, 0, &keys, &up), SL_OK);
+	CU_ASSERT_EQUAL(up, 1);
+	CU_ASSERT_EQUAL(keys, 4);
+	CU_ASSERT_EQUAL(sl_state_upgrade(words, NULL, 0, &keys, &up), SL_OK);
+	CU_ASSERT_EQUAL(up, 0);
+	CU_ASSERT_EQUAL(sl_state_upgrade(codes, ints, 1, &keys, &up), SL_OK);
+	CU_ASSERT_EQUAL(up, 1);
+	CU_ASSERT_EQUAL(keys, 3);
+	char missing[700];
+	snprintf(missing, sizeof(missing), "%s/none", d);
+	CU_ASSERT_EQUAL(
+	    sl_state_upgrade(missing, NULL, 0, &keys, &up), SL_ENOTFOUND);
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, codes, NULL), SL_OK);
+	sl_value k = sl_int(404), text = sl_str("404"), v;
+	CU_ASSERT_EQUAL(sl_state_get_group(s, &k, 1, &v), SL_OK);
+	CU_ASSERT_EQUAL(v.type, SL_INT);
+	CU_ASSERT_EQUAL(v.u.i, 7);
+	CU_ASSERT_EQUAL(sl_state_get_group(s, &text, 1, &v), SL_ENOTFOUND);
+	sl_state_close(s);
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, words, NULL), SL_OK);
+	sl_value pear = sl_str("pear");
+	CU_ASSERT_EQUAL(sl_state_get_group(s, &pear, 1, &v), SL_OK);
+	CU_ASSERT_EQUAL(v.u.i, 5);
+	sl_state_close(s);
+}
+
 SL_SUITE(keys, NULL, NULL,
     { "groups that collided stay apart",
         test_groups_that_collided_stay_apart },
     { "key and text round trip", test_key_and_text_round_trip },
     { "format 1 refused, upgraded, same counts",
-        test_format1_refused_upgraded_same_counts })
+        test_format1_refused_upgraded_same_counts },
+    { "sl_state_upgrade from C", test_upgrade_from_c })
