@@ -143,11 +143,4 @@ void sli_collector_batch(
 int sli_topology_task_url(
     sl_topology *t, int stage, uint32_t idx, char *out, size_t n);
 
-/* DRPC request checks (trident/drpc.c): SL_OK and the TAB's offset, or
- * SL_EINVAL and why. Never reads outside [p, p+n). */
-int sli_drpc_check_request(
-    const uint8_t *p, size_t n, size_t max, size_t *tab, const char **why);
-/* 1 when [p, p+n) is valid UTF-8. */
-int sli_drpc_utf8_ok(const uint8_t *p, size_t n);
-
 #endif

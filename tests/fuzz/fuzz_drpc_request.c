@@ -1,13 +1,11 @@
 /* fuzz_drpc_request.c - libFuzzer target: arbitrary bytes as a DRPC
  * request through the server's checks and the UTF-8 validator. */
-#include "trident/trident.h"
+#include "drpc/drpc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int sli_drpc_check_request(
-    const uint8_t *p, size_t n, size_t max, size_t *tab, const char **why);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
