@@ -154,7 +154,7 @@ static int usage(FILE *f)
 	    "[--acking on|off] [--state DIR]\n"
 	    "         [--parallelism N] [--max-spout-pending N] "
 	    "[--message-timeout MS]\n"
-	    "         [--drop-rate P] [--seed N] [--stats FILE] "
+	    "         [--seed N] [--stats FILE] "
 	    "[--dump FILE] [--quiet]\n");
 	return f == stderr ? 2 : 0;
 }
@@ -216,16 +216,6 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 				o.message_timeout_ms = (int)n;
 			else
 				o.seed = (uint64_t)n;
-		} else if (!strcmp(a, "--drop-rate") && v) {
-			char *end;
-			o.drop_rate = strtod(argv[++i], &end);
-			if (*end || o.drop_rate < 0 || o.drop_rate >= 1) {
-				fprintf(stderr,
-				    "sluice: wordcount: --drop-rate: "
-				    "a fraction in [0, 1), got '%s'\n",
-				    v);
-				return 2;
-			}
 		} else if (!strcmp(a, "--help"))
 			return usage(stdout);
 		else {

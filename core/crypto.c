@@ -1,6 +1,7 @@
 /* crypto.c - the one wrapper around libsodium: init, keyed hashing and
  * sealing of frames. */
 #include "core.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@ static void do_init(void)
 			memcpy(hash_key, k, sizeof(k));
 		sodium_memzero(k, sizeof(k));
 	}
+	sli_fault_init(); /* SLUICE_FAULT, for tests' child processes */
 }
 
 int sl_init(void)

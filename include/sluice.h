@@ -773,8 +773,7 @@ typedef struct sl_plain_options {
 	int message_timeout_ms; /* default 30000 */
 	uint32_t max_spout_pending; /* trees in flight; default 10000 */
 	size_t frame_tuples; /* default 1024 */
-	double drop_rate; /* failure injection: frames between bolts */
-	uint64_t seed; /* for ids and drops; 0 = random */
+	uint64_t seed; /* for ids (and the tests' injected drops); 0 = random */
 } sl_plain_options;
 
 void sl_plain_options_default(sl_plain_options *o);

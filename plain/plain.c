@@ -6,6 +6,7 @@
  * the acker in frames too. An end marker (an EOB frame) follows the last
  * tuple so that an at-most-once run knows when everything was processed.
  */
+#include "core/fault.h"
 #include "core/latency.h"
 #include "plain.h"
 #include "transport/transport.h"
@@ -139,10 +140,6 @@ int sl_plain_new(sl_plain **out, const sl_plain_options *o)
 		p->o.message_timeout_ms = 30000;
 	if (!p->o.max_spout_pending)
 		p->o.max_spout_pending = 10000;
-	if (p->o.drop_rate < 0 || p->o.drop_rate >= 1) {
-		free(p);
-		return sli_err(SL_EINVAL, "drop rate must be in [0, 1)");
-	}
 	pthread_mutex_init(&p->lock, NULL);
 	*out = p;
 	return SL_OK;
@@ -307,12 +304,13 @@ static int send_frame(sli_link *l, sli_frame_writer *w)
 }
 
 /* Ships a data frame of task k; frames between bolts may be dropped on
- * purpose (failure injection), counted as lost. */
+ * purpose (the fault point plain_drop, seeded by the task's generator),
+ * counted as lost. */
 static int ship(ptask *k, sli_link *l, sli_frame_writer *w)
 {
 	sl_plain *p = k->p;
-	if (p->o.drop_rate > 0 && k->comp != 0
-	    && (double)(rnd(k) >> 11) / 9007199254740992.0 < p->o.drop_rate) {
+	if (k->comp != 0
+	    && sli_fault(SLI_FAULT_PLAIN_DROP, p, rnd(k), k->comp)) {
 		pthread_mutex_lock(&p->lock);
 		p->st.dropped_frames++;
 		p->st.lost_tuples += w->h.count;

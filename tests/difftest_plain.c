@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "difftest.h"
 
+#include "core/fault.h"
 #include "sluice.h"
 
 #include <inttypes.h>
@@ -192,7 +193,7 @@ int dt_run_plain(
 		r->n = 400; /* a frame per tuple is slow: fewer tuples */
 	po.max_spout_pending = rn(&s, 2) ? 10000 : 1 + rn(&s, 64);
 	int drops = !o->no_faults && rn(&s, 3) == 0;
-	po.drop_rate = drops ? 0.001 * (1 + rn(&s, 10)) : 0;
+	double drop_rate = drops ? 0.001 * (1 + rn(&s, 10)) : 0;
 	/* dropped frames heal by timeouts: short ones, and few trees in
 	 * flight so that a slow pass does not time out everything */
 	po.message_timeout_ms = drops ? 400 : 5000;
@@ -205,6 +206,11 @@ int dt_run_plain(
 		    = atoi(getenv("SL_DIFFTEST_PLAIN_TIMEOUT_MS"));
 	sl_plain *p = NULL;
 	int rc = sl_plain_new(&p, &po);
+	/* frames between bolts dropped by the fault hook (plain_drop) */
+	sli_fault_rule drop
+	    = { .point = SLI_FAULT_PLAIN_DROP, .obj = p, .rate = drop_rate };
+	if (!rc)
+		rc = sli_fault_config(&drop, drop_rate > 0);
 	sl_plain_spout ops = { "dt-spout", sp_next, sp_ack, sp_fail };
 	if (!rc)
 		rc = sl_plain_set_spout(p, "spout", &ops, r, "id,c,pad");
@@ -215,7 +221,7 @@ int dt_run_plain(
 	    "  spout: %" PRIu64 " tuples, acking %s, frame %zu, pending %u, "
 	    "drop_rate %.3f\n",
 	    r->n, r->acking ? "on" : "off", po.frame_tuples,
-	    po.max_spout_pending, po.drop_rate);
+	    po.max_spout_pending, drop_rate);
 	const char *input = "spout";
 	char names[MAXB][16];
 	for (int i = 0; i <= r->nb && !rc; i++) {
@@ -291,7 +297,7 @@ int dt_run_plain(
 			} else if (!r->acking && g > want) {
 				dup++;
 				first = first < id ? first : id;
-			} else if (!r->acking && !po.drop_rate && !r->fault_any
+			} else if (!r->acking && !drop_rate && !r->fault_any
 			    && g != want) {
 				lost++;
 				first = first < id ? first : id;
@@ -327,6 +333,7 @@ int dt_run_plain(
 		    o->self ? o->self : "build/bin/sluice-difftest", seed, nt);
 	}
 	int m = r->mism;
+	sli_fault_config(NULL, 0);
 	sl_plain_free(p);
 	for (int i = 0; i <= r->nb; i++)
 		free(r->b[i].seen);

@@ -1,5 +1,6 @@
 /* test_plain.c - plain tuple mode: the XOR acker on trees of every shape,
  * timeouts, failure injection with acking on and off, max_spout_pending. */
+#include "../core/fault.h"
 #include "../plain/plain.h"
 #include "../trident/trident.h"
 #include "sltest.h"
@@ -226,7 +227,6 @@ static sl_plain *make_topo(
 	sl_plain_options o;
 	sl_plain_options_default(&o);
 	o.acking = acking;
-	o.drop_rate = drop;
 	o.seed = 7;
 	/* a short timeout only where frames are dropped on purpose: without
 	 * drops, a slow machine (or TSan) would time trees out and replay
@@ -238,6 +238,11 @@ static sl_plain *make_topo(
 	    = { "src", src_next, src_ack, src_fail };
 	sl_plain *p;
 	CU_ASSERT_EQUAL_FATAL(sl_plain_new(&p, &o), SL_OK);
+	/* frames between bolts dropped by the fault hook (each test
+	 * disarms it before freeing p) */
+	sli_fault_rule r
+	    = { .point = SLI_FAULT_PLAIN_DROP, .obj = p, .rate = drop };
+	CU_ASSERT_EQUAL(sli_fault_config(&r, drop > 0), SL_OK);
 	CU_ASSERT_EQUAL(sl_plain_set_spout(p, "src", &ops, s, "line"), SL_OK);
 	CU_ASSERT_EQUAL(sl_plain_add_bolt(p, "split", "src", SL_GROUP_SHUFFLE,
 	                    NULL, sl_plain_split_words, NULL, "word", 2),
@@ -275,6 +280,7 @@ static void test_acking_on_counts_every_word_and_replays_failed_ids(void)
 	       "replayed\n",
 	    (unsigned long long)st.dropped_frames,
 	    (unsigned long long)st.failed);
+	sli_fault_config(NULL, 0);
 	sl_plain_free(p);
 	free(t);
 	free_src(s);
@@ -305,6 +311,7 @@ static void test_acking_off_loses_and_reports_the_loss(void)
 	CU_ASSERT_EQUAL(over, 0);
 	CU_ASSERT(st.lost_tuples > 0);
 	CU_ASSERT_EQUAL(got + (int64_t)st.lost_tuples, total);
+	sli_fault_config(NULL, 0);
 	sl_plain_free(p);
 	free(t);
 	free_src(s);
@@ -325,6 +332,7 @@ static void test_max_spout_pending_holds(void)
 		total += want[w];
 	}
 	CU_ASSERT_EQUAL(got, total);
+	sli_fault_config(NULL, 0);
 	sl_plain_free(p);
 	free(t);
 	free_src(s);
