@@ -166,7 +166,6 @@ int sl_key_from_hex(uint8_t out[SL_KEY_BYTES], const char *hex);
  * a key; sl_errdetail() names the file, never the key. Thread-safe. */
 int sl_key_from_file(uint8_t out[SL_KEY_BYTES], const char *path);
 
-/* @@TRANSPORT-API@@ (transport/ adds its public declarations below) */
 
 /* ------------------------------------------------------------ combiners */
 
@@ -302,7 +301,6 @@ int sl_state_upgrade(const char *dir, const sl_type *types, size_t ntypes,
  * repaired (sl_state_stats.repaired). */
 int sl_state_repair(const char *dir);
 
-/* @@TRIDENT-API@@ (trident/ and spouts/ add their declarations below) */
 /* ------------------------------------------------------------- trident */
 
 /* A topology of streams (Trident-style micro-batches); build it with the
@@ -597,7 +595,6 @@ int sl_spout_partitioned_append(void *self, uint32_t part, const char *line);
 extern const sl_spout_ops sl_spout_socket_ops;
 int sl_spout_socket_new(void **out, const char *endpoint);
 
-/* @@DRPC-API@@ */
 /* ---------------------------------------------------------------- DRPC */
 
 /* A DRPC function handler: computes the result of function on args (not
@@ -733,7 +730,6 @@ int sl_app_fail(sl_app *app, const char *fmt, ...)
 void sl_app_set_progress(
     sl_app *app, const char *unit, uint64_t (*fn)(void *user), void *user);
 
-/* @@PLAIN-API@@ (plain/ adds its public declarations below) */
 /* ---------------------------------------------------------- plain mode */
 
 /* Storm-core-like spouts and bolts over the same transport, one tuple at a

@@ -3,13 +3,18 @@
 # and runs it with the installed `sluice run`.
 . "$(dirname "$0")/lib.sh"
 P=$T/prefix
-( cd "$ROOT" && scons -Q install PREFIX="$P" >"$T/install.log" 2>&1 ) \
+# install builds the release variant (build/release: SL_UNTESTABLE)
+( cd "$ROOT" && nice scons -Q -j2 install PREFIX="$P" >"$T/install.log" 2>&1 ) \
 	|| { cat "$T/install.log"; fail "scons install"; }
 test -L "$P/lib/libsluice.so.0" || fail "no libsluice.so.0 link"
 test -f "$P/share/man/man1/sluice.1" || fail "no man page installed"
 test -f "$P/share/bash-completion/completions/sluice" || fail "no completion"
 objdump -p "$P/lib/libsluice.so" | grep -q 'SONAME *libsluice.so.0' \
 	|| fail "libsluice.so has no SONAME libsluice.so.0"
+# what is installed carries no test hook and no build markers
+! nm -D "$P/lib/libsluice.so" | grep -q sli_fault_hit \
+	|| fail "the installed library has the fault hook (not SL_UNTESTABLE)"
+! grep -rn '@@' "$P/include" || fail "build markers in installed headers"
 cd "$T" || exit 1
 cp "$ROOT/examples/topology_template.c" topo.c
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
