@@ -16,6 +16,8 @@
 #include "../trident/topology_int.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -328,6 +330,8 @@ typedef struct sinkrec {
 } sinkrec;
 
 typedef struct sink {
+	struct run *run;
+	int idx;
 	pthread_mutex_t mu;
 	sinkrec *r;
 	size_t n, cap;
@@ -392,9 +396,15 @@ typedef struct run {
 	uint64_t hook_faults, armed_txid;
 	int hstages[8], nhs;
 	uint64_t frng;
+	/* crash runs (dt_opts.crash): this topology's earlier runs are
+	 * child processes killed with SIGKILL at a chosen moment; gen is
+	 * this process's run (attempts are recorded as gen << 16 | attempt),
+	 * logfd the record of what the children's sinks and spout saw */
+	int crash, gen, logfd, kill_kind;
+	uint64_t kill_txid, kill_nth, committed0, kills;
+	atomic_ulong kill_calls;
 	/* commits */
-	uint64_t *commits;
-	size_t ncommits, capcommits;
+	size_t ncommits;
 	int order_bad;
 	int mism;
 	char *desc;
@@ -565,6 +575,56 @@ static void gen_input(run *r)
 	r->re = calloc(r->cap, sizeof(uint64_t));
 }
 
+/* ------------------------------------------------------------ crash log */
+
+/* What a crash run's child saw, appended record by record with one
+ * write() each, so that a SIGKILL loses nothing that happened before it:
+ * a type byte, a 4-byte length, then the fields. */
+enum {
+	L_SINK = 'S',
+	L_SPOUT = 'P',
+	L_COMMIT = 'C',
+	L_ORDER = 'O',
+	L_DONE = 'D'
+};
+
+static void log_rec(
+    run *r, uint8_t type, const void *a, size_t an, const void *b, size_t bn)
+{
+	if (r->logfd < 0)
+		return;
+	size_t n = 5 + an + bn;
+	uint8_t stack[256], *buf = n <= sizeof(stack) ? stack : malloc(n);
+	if (!buf)
+		abort();
+	uint32_t len = (uint32_t)(an + bn);
+	buf[0] = type;
+	memcpy(buf + 1, &len, 4);
+	if (an)
+		memcpy(buf + 5, a, an);
+	if (bn)
+		memcpy(buf + 5 + an, b, bn);
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = write(r->logfd, buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			abort(); /* a lost record would be a false mismatch */
+		off += (size_t)w;
+	}
+	if (buf != stack)
+		free(buf);
+}
+
+/* The attempt as recorded: the run's generation above the engine's
+ * attempt, so that the last attempt of the last run that emitted a txid
+ * is the greatest. */
+static uint32_t rec_att(const run *r, uint32_t a)
+{
+	return (uint32_t)r->gen << 16 | a;
+}
+
 /* ------------------------------------------------------------ spout */
 
 typedef struct gspout {
@@ -593,9 +653,15 @@ static int gsp_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	uint64_t T = sl_spout_txid(ctx);
 	uint32_t a = sl_spout_attempt(ctx);
 	if (T < r->cap)
-		r->att[T] = a;
-	if (r->spkind == SP_FIXED)
+		r->att[T] = rec_att(r, a);
+	if (r->spkind == SP_FIXED) {
+		uint8_t lr[28] = { 0 };
+		uint32_t ra = rec_att(r, a);
+		memcpy(lr, &T, 8);
+		memcpy(lr + 8, &ra, 4);
+		log_rec(r, L_SPOUT, lr, sizeof(lr), NULL, 0);
 		return sl_spout_fixed_ops.emit(g->fixed, ctx, out);
+	}
 	size_t len;
 	const uint8_t *m = sl_spout_replay_meta(ctx, &len);
 	uint64_t start, end;
@@ -627,6 +693,13 @@ static int gsp_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		r->rs[T] = start;
 		r->re[T] = end;
 	}
+	uint8_t lr[28];
+	uint32_t ra = rec_att(r, a);
+	memcpy(lr, &T, 8);
+	memcpy(lr + 8, &ra, 4);
+	memcpy(lr + 12, &start, 8);
+	memcpy(lr + 20, &end, 8);
+	log_rec(r, L_SPOUT, lr, sizeof(lr), NULL, 0);
 	for (uint64_t i = start; i < end && !rc; i++)
 		rc = sl_emit(out, r->in[i].v, 5);
 	return rc;
@@ -723,9 +796,34 @@ static int fault(fnctx *f, sl_collector *c)
 	return 0;
 }
 
+/* Crash runs: the chosen kill point inside a user function (the nth call
+ * for txid kill_txid), while other tasks apply and commit batches. */
+enum {
+	K_NONE,
+	K_FUNCTION,
+	K_AFTER_COMMIT,
+	K_BEFORE_COMMIT,
+	K_BETWEEN_COMMITS
+};
+static const char *kill_names[] = { "none", "in a user function",
+	"after a commit", "between state writes and commit record",
+	"between two states' commit records" };
+
+static void kill_point_fn(run *r, sl_collector *c)
+{
+	uint64_t txid;
+	uint32_t att;
+	sli_collector_batch(c, &txid, &att);
+	if (txid == r->kill_txid
+	    && atomic_fetch_add(&r->kill_calls, 1) + 1 == r->kill_nth)
+		raise(SIGKILL);
+}
+
 static int fn_cb(void *user, const sl_tuple *in, sl_collector *c)
 {
 	fnctx *f = user;
+	if (f->r->kill_kind == K_FUNCTION)
+		kill_point_fn(f->r, c);
 	if (fault(f, c))
 		return SL_EFAILED;
 	sl_value out[3][MAXF];
@@ -889,10 +987,19 @@ static int sink_cb(void *user, const sl_tuple *in, sl_collector *c)
 	}
 	sinkrec *e = &s->r[s->n++];
 	e->txid = txid;
-	e->att = att;
+	e->att = rec_att(s->run, att);
 	e->off = s->data.n;
 	enc_tuple(&s->data, in->v, in->n);
 	e->len = (uint32_t)(s->data.n - e->off);
+	if (s->run->logfd >= 0) {
+		uint8_t lr[13];
+		uint32_t ra = rec_att(s->run, att);
+		lr[0] = (uint8_t)s->idx;
+		memcpy(lr + 1, &txid, 8);
+		memcpy(lr + 9, &ra, 4);
+		log_rec(s->run, L_SINK, lr, sizeof(lr), s->data.p + e->off,
+		    e->len);
+	}
 	pthread_mutex_unlock(&s->mu);
 	return SL_OK;
 }
@@ -1081,6 +1188,8 @@ static gnode *add_sink(run *r, int parent, int op)
 	sink *s = &r->sk[r->nsk];
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
+	s->run = r;
+	s->idx = r->nsk;
 	s->node = nid(r, n);
 	n->sink = r->nsk++;
 	return n;
@@ -1111,6 +1220,8 @@ static gstate *new_state(gctx *c, int node)
 	    : x == 1 && r->spkind != SP_OPAQUE ? SL_SEM_TRANSACTIONAL
 	                                       : SL_SEM_OPAQUE;
 	g->leveldb = r->o->tmpdir && rn(&c->s, 3) == 0;
+	if (r->crash) /* a memory state would not outlive the kill */
+		g->leveldb = 1;
 	sl_state_options so;
 	sl_state_options_default(&so);
 	so.semantics = g->sem;
@@ -1749,13 +1860,14 @@ static void arm(run *r, uint64_t committed)
 static void on_commit(void *user, uint64_t txid)
 {
 	run *r = user;
-	if (r->ncommits == r->capcommits) {
-		r->capcommits = r->capcommits ? 2 * r->capcommits : 64;
-		r->commits = realloc(r->commits, r->capcommits * 8);
-	}
-	if (txid != r->ncommits + 1)
+	if (txid != r->ncommits + 1) {
 		r->order_bad = 1;
-	r->commits[r->ncommits++] = txid;
+		log_rec(r, L_ORDER, &txid, 8, NULL, 0);
+	}
+	r->ncommits++;
+	log_rec(r, L_COMMIT, &txid, 8, NULL, 0);
+	if (r->kill_kind == K_AFTER_COMMIT && txid == r->kill_txid)
+		raise(SIGKILL);
 	arm(r, txid);
 }
 
@@ -2630,12 +2742,12 @@ static void rm_dir(const char *d)
 	rmdir(d);
 }
 
-static void run_free(run *r)
+static void run_free(run *r, int keep_dirs)
 {
 	sl_topology_free(r->t);
 	for (int i = 0; i < r->nst; i++) {
 		sl_state_close(r->st[i].s);
-		if (r->st[i].leveldb)
+		if (r->st[i].leveldb && !keep_dirs)
 			rm_dir(r->st[i].dir);
 		free(r->st[i].hist);
 	}
@@ -2649,46 +2761,345 @@ static void run_free(run *r)
 	free(r->att);
 	free(r->rs);
 	free(r->re);
-	free(r->commits);
 	free(r->desc);
 	ar_free(&r->ar);
 	pthread_mutex_destroy(&r->wmu);
 	pthread_cond_destroy(&r->wcv);
+	if (r->logfd >= 0)
+		close(r->logfd);
+	free(r);
+}
+
+static run *run_new(uint64_t seed, const dt_opts *o)
+{
+	run *r = calloc(1, sizeof(*r));
+	if (!r)
+		abort();
+	r->seed = seed;
+	r->o = o;
+	r->log = o->log ? o->log : stderr;
+	r->logfd = -1;
+	pthread_mutex_init(&r->wmu, NULL);
+	pthread_cond_init(&r->wcv, NULL);
+	return r;
+}
+
+/* The txid a run resumes after: the lowest last committed txid of the
+ * states (the engine takes back a commit record past it). */
+static uint64_t resume_point(run *r)
+{
+	uint64_t low = 0;
+	for (int i = 0; i < r->nst; i++) {
+		uint64_t have = 0;
+		sl_state_last_committed(r->st[i].s, &have);
+		if (!i || have < low)
+			low = have;
+	}
+	return low;
+}
+
+/* Runs the generated topology (from resume_point in crash runs). Returns
+ * sl_topology_run's code; *ts gets the stats. */
+static int run_topology(run *r, sl_topology_stats *ts)
+{
+	r->ro.on_commit = on_commit;
+	r->ro.user = r;
+	r->ncommits = r->committed0;
+	arm(r, r->committed0);
+	pthread_t wd;
+	pthread_create(&wd, NULL, watchdog, r);
+	int rc = sl_topology_run(r->t, &r->ro);
+	pthread_mutex_lock(&r->wmu);
+	r->wdone = 1;
+	pthread_cond_signal(&r->wcv);
+	pthread_mutex_unlock(&r->wmu);
+	pthread_join(wd, NULL);
+	if (atomic_load(&r->t->fail_stage) == SLI_FAIL_NONE && r->armed_txid)
+		r->hook_faults++;
+	sl_topology_stats_get(r->t, ts);
+	return rc;
+}
+
+/* Whether seed's topology runs as a crash run (when it has a state). */
+static int crash_wanted(uint64_t seed, const dt_opts *o)
+{
+	if (o->crash <= 0 || !o->child_bin || !o->tmpdir || o->no_faults)
+		return 0;
+	return mix(seed, 6) % (unsigned)o->crash == 0;
+}
+
+static void log_path(char *out, size_t n, const dt_opts *o, uint64_t seed)
+{
+	snprintf(out, n, "%s/dt-%" PRIu64 ".log", o->tmpdir, seed);
+}
+
+/* Cuts a torn last record (a SIGKILL during its write) off the log. */
+static void log_trim(const char *path)
+{
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		return;
+	off_t size = lseek(fd, 0, SEEK_END), off = 0;
+	uint8_t h[5];
+	while (off + 5 <= size && pread(fd, h, 5, off) == 5) {
+		uint32_t len;
+		memcpy(&len, h + 1, 4);
+		if (off + 5 + (off_t)len > size)
+			break;
+		off += 5 + (off_t)len;
+	}
+	if (off < size && ftruncate(fd, off) != 0)
+		perror("difftest: ftruncate");
+	close(fd);
+}
+
+/* Crash runs: the topology runs in child processes (sluice-difftest
+ * --crash-child, a fresh process: nanomsg and LevelDB do not survive a
+ * fork), each killed at its own chosen moment, until one finishes or
+ * four were killed. Returns the number of child runs; *kills the
+ * SIGKILLed ones; err gets a description of a child that failed. */
+static int crash_children(uint64_t seed, const dt_opts *o, const char *logpath,
+    uint64_t *kills, char *err, size_t errn)
+{
+	char sseed[32], sgen[16], sexcl[16], sbatch[16], sskip[32];
+	snprintf(sseed, sizeof(sseed), "%" PRIu64, seed);
+	snprintf(sexcl, sizeof(sexcl), "%u", o->exclude);
+	snprintf(sbatch, sizeof(sbatch), "%d", o->max_batches);
+	snprintf(sskip, sizeof(sskip), "%" PRIu64, o->skip_steps);
+	uint64_t s = mix(seed, 6001);
+	int nkill = 1 + (int)rn(&s, 4), g;
+	*kills = 0;
+	err[0] = 0;
+	for (g = 1; g <= nkill; g++) {
+		snprintf(sgen, sizeof(sgen), "%d", g);
+		char *argv[] = { (char *)o->child_bin, "--crash-child", sseed,
+			"--gen", sgen, "--log", (char *)logpath, "--tmpdir",
+			(char *)o->tmpdir, "--exclude-bits", sexcl,
+			"--max-batches", sbatch, "--skip-steps", sskip,
+			o->verbose ? "--verbose" : NULL, NULL };
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid < 0) {
+			snprintf(err, errn, "fork: %s", strerror(errno));
+			return g - 1;
+		}
+		if (pid == 0) {
+			if (o->log)
+				dup2(fileno(o->log), 2);
+			execv(o->child_bin, argv);
+			_exit(127);
+		}
+		int st = 0, waited = 0;
+		for (;;) {
+			pid_t w = waitpid(pid, &st, WNOHANG);
+			if (w == pid)
+				break;
+			if (w < 0 && errno != EINTR) {
+				st = -1;
+				break;
+			}
+			if (++waited > 6000) { /* 300 s: the watchdog failed */
+				kill(pid, SIGKILL);
+				waitpid(pid, &st, 0);
+				snprintf(err, errn, "run %d did not end", g);
+				return g;
+			}
+			sleep_ms(50);
+		}
+		log_trim(logpath);
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) {
+			(*kills)++;
+			continue;
+		}
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+			snprintf(err, errn,
+			    "run %d (%s --crash-child %s --gen %d) ended with "
+			    "%s %d",
+			    g, o->child_bin, sseed, g,
+			    WIFSIGNALED(st) ? "signal" : "exit status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		return g; /* finished (or failed): no more kills */
+	}
+	return g - 1;
+}
+
+/* Reads what the children recorded into r (a later generation). */
+static void load_log(run *r, const char *path, uint64_t committed0)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		mismatch(r, "crash run: no log %s", path);
+		return;
+	}
+	uint64_t maxc = 0;
+	uint8_t h[5];
+	uint8_t *p = NULL;
+	size_t cap = 0;
+	while (fread(h, 1, 5, f) == 5) {
+		uint32_t len;
+		memcpy(&len, h + 1, 4);
+		if (len + 1 > cap) {
+			cap = len + 1;
+			p = realloc(p, cap);
+		}
+		if (fread(p, 1, len, f) != len)
+			break;
+		uint64_t T = 0;
+		uint32_t att = 0;
+		if (len >= 8)
+			memcpy(&T, h[0] == L_SINK ? p + 1 : p, 8);
+		if (h[0] == L_SINK && len >= 13 && p[0] < r->nsk) {
+			sink *sk = &r->sk[p[0]];
+			memcpy(&att, p + 9, 4);
+			if (sk->n == sk->cap) {
+				sk->cap = sk->cap ? sk->cap * 2 : 64;
+				sk->r = realloc(
+				    sk->r, sk->cap * sizeof(sinkrec));
+			}
+			sinkrec *e = &sk->r[sk->n++];
+			e->txid = T;
+			e->att = att;
+			e->off = sk->data.n;
+			e->len = len - 13;
+			db_put(&sk->data, p + 13, len - 13);
+		} else if (h[0] == L_SPOUT && len == 28 && T < r->cap) {
+			memcpy(&r->att[T], p + 8, 4);
+			if (r->spkind != SP_FIXED) {
+				memcpy(&r->rs[T], p + 12, 8);
+				memcpy(&r->re[T], p + 20, 8);
+			}
+		} else if (h[0] == L_COMMIT)
+			maxc = T > maxc ? T : maxc;
+		else if (h[0] == L_ORDER)
+			mismatch(r,
+			    "crash run: txid %" PRIu64
+			    " committed out of order",
+			    T);
+		else if (h[0] == L_DONE && len >= 13) {
+			int32_t rc;
+			memcpy(&rc, p, 4);
+			p[len] = 0;
+			if (rc)
+				mismatch(r,
+				    "crash run: sl_topology_run "
+				    "returned %s: %s",
+				    sl_strerror(rc), (char *)p + 13);
+			if (p[12])
+				mismatch(r,
+				    "crash run: the run did not "
+				    "finish (watchdog)");
+		}
+	}
+	free(p);
+	fclose(f);
+	if (maxc > committed0)
+		mismatch(r,
+		    "crash run: txid %" PRIu64
+		    " was reported committed before the kill, the restart "
+		    "resumes after txid %" PRIu64,
+		    maxc, committed0);
+}
+
+int dt_crash_child(
+    uint64_t seed, int gen, const char *logpath, const dt_opts *o)
+{
+	run *r = run_new(seed, o);
+	r->crash = 1;
+	r->gen = gen;
+	r->logfd = open(logpath, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (r->logfd < 0) {
+		perror(logpath);
+		return 2;
+	}
+	generate(r);
+	int rc = sl_topology_error(r->t);
+	if (rc || r->mism) {
+		fprintf(stderr, "difftest: crash run %d: %s\n", gen,
+		    rc ? sl_topology_errmsg(r->t) : "generation failed");
+		run_free(r, 1);
+		return 2;
+	}
+	/* the kill point: its kind and txid from (seed, gen), the txid
+	 * among those this run still has to commit */
+	r->committed0 = resume_point(r);
+	uint64_t s = mix(mix(seed, 7000), (uint64_t)gen);
+	r->kill_kind = 1 + (int)rn(&s, 4);
+	if (r->kill_kind == K_BETWEEN_COMMITS && r->nst < 2)
+		r->kill_kind = K_BEFORE_COMMIT;
+	uint64_t left
+	    = r->nplan + 1 > r->committed0 ? r->nplan + 1 - r->committed0 : 1;
+	r->kill_txid = r->committed0 + 1 + rn(&s, (unsigned)left);
+	r->kill_nth = 1 + rn(&s, 24);
+	char tx[32];
+	snprintf(tx, sizeof(tx), "%" PRIu64, r->kill_txid);
+	if (r->kill_kind == K_BEFORE_COMMIT)
+		setenv("SLUICE_TEST_KILL_BEFORE_COMMIT", tx, 1);
+	else if (r->kill_kind == K_BETWEEN_COMMITS)
+		setenv("SLUICE_TEST_KILL_BETWEEN_COMMITS", tx, 1);
+	if (o->verbose)
+		fprintf(stderr,
+		    "difftest: seed %" PRIu64 " run %d from txid %" PRIu64
+		    ": kill %s at txid %" PRIu64 "\n",
+		    seed, gen, r->committed0 + 1, kill_names[r->kill_kind],
+		    r->kill_txid);
+	sl_topology_stats ts;
+	rc = run_topology(r, &ts);
+	/* not killed: the run finished */
+	uint8_t d[13 + 256];
+	int32_t rc32 = rc;
+	memcpy(d, &rc32, 4);
+	memcpy(d + 4, &ts.last_committed, 8);
+	d[12] = (uint8_t)r->hung;
+	size_t ml = (size_t)snprintf(
+	    (char *)d + 13, 256, "%s", rc ? sl_topology_errmsg(r->t) : "");
+	log_rec(r, L_DONE, d, 13 + (ml < 255 ? ml : 255), NULL, 0);
+	run_free(r, 1);
+	return 0;
 }
 
 static int run_once(uint64_t seed, const dt_opts *o, dt_totals *tot, int quiet)
 {
-	run *r = calloc(1, sizeof(*r));
-	r->seed = seed;
-	r->o = o;
-	r->log = o->log ? o->log : stderr;
-	pthread_mutex_init(&r->wmu, NULL);
-	pthread_cond_init(&r->wcv, NULL);
+	run *r = run_new(seed, o);
+	r->crash = crash_wanted(seed, o);
 	generate(r);
 	int rc = sl_topology_error(r->t);
+	char cerr[600] = "", logp[600] = "";
+	int gens = 0;
+	if (!rc && r->crash && r->nst > 0) {
+		/* the children start from empty states: this probe's are
+		 * removed; then the parent runs last, on their states */
+		if (o->verbose)
+			fprintf(r->log,
+			    "difftest: seed %" PRIu64 " (crash run)\n%s", seed,
+			    r->desc);
+		run_free(r, 0);
+		log_path(logp, sizeof(logp), o, seed);
+		unlink(logp);
+		uint64_t kills = 0;
+		gens = crash_children(
+		    seed, o, logp, &kills, cerr, sizeof(cerr));
+		r = run_new(seed, o);
+		r->crash = 1;
+		r->gen = gens + 1;
+		r->kills = kills;
+		generate(r);
+		rc = sl_topology_error(r->t);
+		r->committed0 = resume_point(r);
+		if (cerr[0])
+			mismatch(r, "crash run: %s", cerr);
+		load_log(r, logp, r->committed0);
+		unlink(logp);
+	} else
+		r->crash = 0;
 	if (rc) {
 		mismatch(r, "the generated topology does not build: %s",
 		    sl_topology_errmsg(r->t));
 	} else {
-		if (o->verbose)
+		if (o->verbose && !r->crash)
 			fprintf(r->log, "difftest: seed %" PRIu64 "\n%s", seed,
 			    r->desc);
-		r->ro.on_commit = on_commit;
-		r->ro.user = r;
-		arm(r, 0);
-		pthread_t wd;
-		pthread_create(&wd, NULL, watchdog, r);
-		rc = sl_topology_run(r->t, &r->ro);
-		pthread_mutex_lock(&r->wmu);
-		r->wdone = 1;
-		pthread_cond_signal(&r->wcv);
-		pthread_mutex_unlock(&r->wmu);
-		pthread_join(wd, NULL);
-		if (atomic_load(&r->t->fail_stage) == SLI_FAIL_NONE
-		    && r->armed_txid)
-			r->hook_faults++;
 		sl_topology_stats ts;
-		sl_topology_stats_get(r->t, &ts);
+		rc = run_topology(r, &ts);
 		if (rc)
 			mismatch(r, "sl_topology_run returned %s: %s",
 			    sl_strerror(rc), sl_topology_errmsg(r->t));
@@ -2703,20 +3114,22 @@ static int run_once(uint64_t seed, const dt_opts *o, dt_totals *tot, int quiet)
 			    ", on_commit saw %zu",
 			    ts.last_committed, r->ncommits);
 		if (!rc)
-			check(r, ts.replays > 0, tot);
+			check(r, ts.replays > 0 || r->crash, tot);
 		tot->batches += r->ncommits;
 		tot->tuples += r->nin;
 		tot->replays += ts.replays;
 		tot->faults += r->hook_faults + atomic_load(&r->fn_faults)
 		    + (uint64_t)atomic_load(&r->slept);
+		tot->crashes += r->kills;
+		tot->crash_runs += r->crash;
 	}
 	int m = r->mism;
 	if (m && !quiet) {
-		fprintf(r->log, "difftest: seed %" PRIu64 " topology:\n%s",
-		    seed, r->desc);
+		fprintf(r->log, "difftest: seed %" PRIu64 " topology%s:\n%s",
+		    seed, r->crash ? " (crash run: killed and restarted)" : "",
+		    r->desc);
 	}
-	run_free(r);
-	free(r);
+	run_free(r, 0);
 	return m;
 }
 
@@ -2740,7 +3153,7 @@ int dt_run_trident(uint64_t seed, const dt_opts *o, dt_totals *tot)
 	FILE *log = o->log ? o->log : stderr;
 	if (!m)
 		return 0;
-	char ex[80] = "";
+	char ex[120] = "";
 	if (o->exclude != DT_KNOWN_DEFAULT)
 		snprintf(ex, sizeof(ex), " --exclude %s%s%s%s%s%s",
 		    o->exclude ? "" : "none",
@@ -2749,6 +3162,10 @@ int dt_run_trident(uint64_t seed, const dt_opts *o, dt_totals *tot)
 		    o->exclude & DT_KNOWN_FIRSTN ? "firstn," : "",
 		    o->exclude & DT_KNOWN_KEYS ? "keys," : "",
 		    o->exclude & DT_KNOWN_REGROUP ? "regroup" : "");
+	/* whether this seed ran as a crash run does not depend on --crash-
+	 * share in the command */
+	snprintf(ex + strlen(ex), sizeof(ex) - strlen(ex), "%s",
+	    crash_wanted(seed, o) ? " --crash-all" : " --no-crash");
 	fprintf(log, "difftest: reproduce: %s --seed %" PRIu64 " --one%s\n",
 	    o->self ? o->self : "build/bin/sluice-difftest", seed, ex);
 	if (!o->shrink)

@@ -65,7 +65,12 @@ typedef struct dt_opts {
 	int verbose; /* print each topology */
 	int shrink; /* on a mismatch, shrink the topology and print it */
 	int no_faults;
-	int crash; /* allow fork + SIGKILL runs on LevelDB state */
+	/* crash runs: 0 none, N one topology in N (1: all; those without a
+	 * state run as usual): each runs in child processes (child_bin
+	 * --crash-child) killed with SIGKILL at chosen moments and restarted
+	 * on the same LevelDB states until one finishes (docs/testing.md) */
+	int crash;
+	const char *child_bin; /* sluice-difftest; NULL = no crash runs */
 	const char *tmpdir; /* for LevelDB states */
 	const char *self; /* reproduction command prefix */
 	FILE *log; /* mismatches and (verbose) topologies; NULL = stderr */
@@ -75,13 +80,19 @@ typedef struct dt_opts {
 } dt_opts;
 
 typedef struct dt_totals {
-	uint64_t topologies, batches, tuples, faults, replays, crashes;
+	uint64_t topologies, batches, tuples, faults, replays;
+	uint64_t crash_runs, crashes; /* topologies killed; SIGKILLs */
 	uint64_t sink_tuples, state_keys, drpc_calls, mismatches;
 } dt_totals;
 
 /* Runs the random topology of seed; adds its figures to tot. Returns the
  * number of mismatches (0 = the engine agreed with the reference). */
 int dt_run_trident(uint64_t seed, const dt_opts *o, dt_totals *tot);
+
+/* sluice-difftest --crash-child: one child run of a crash run (generation
+ * gen >= 1), recording into logpath; returns the exit status. */
+int dt_crash_child(
+    uint64_t seed, int gen, const char *logpath, const dt_opts *o);
 
 typedef struct dt_plain_totals {
 	uint64_t runs, tuples, sink_tuples, dropped_frames, replayed;

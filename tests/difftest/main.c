@@ -7,7 +7,11 @@
  *                                           plain chains until M minutes
  *   --plain (only plain chains), --plain-tuples N (tuples per plain run),
  *   --no-faults, --exclude default|none|chain,merge,firstn,keys,
- *   --shrink, --verbose, --max-batches B, --skip-steps MASK (shrinking)
+ *   --shrink, --verbose, --max-batches B, --skip-steps MASK (shrinking),
+ *   --no-crash / --crash-all / --crash-share N (crash runs: by default
+ *   one topology in five, when it has a state, runs in child processes
+ *   killed with SIGKILL at chosen moments and restarted; --crash-child
+ *   SEED --gen G --log FILE --tmpdir DIR is such a child)
  * Exits 1 when any run disagreed with the reference.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -53,19 +57,28 @@ static void usage(void)
 	    "         [--plain] [--plain-tuples N] [--no-faults] [--exclude "
 	    "LIST]\n"
 	    "         [--shrink] [--verbose] [--max-batches B] [--skip-steps "
-	    "MASK]\n");
+	    "MASK]\n"
+	    "         [--no-crash | --crash-all | --crash-share N]\n");
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0;
-	int have_seed = 0, one = 0, plain_only = 0;
+	int have_seed = 0, one = 0, plain_only = 0, child_gen = 0;
+	const char *child_log = NULL, *tmpdir = NULL;
 	double minutes = 0;
 	uint64_t count = 100, plain_tuples = 0;
 	dt_opts o;
 	memset(&o, 0, sizeof(o));
 	o.exclude = dt_exclusions_from_env();
 	o.self = argv[0];
+	o.crash = 5;
+	static char exe[4096];
+	ssize_t xl = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (xl > 0) {
+		exe[xl] = 0;
+		o.child_bin = exe;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,6 +104,30 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--exclude") && v) {
 			o.exclude = parse_exclude(v);
 			i++;
+		} else if (!strcmp(a, "--exclude-bits") && v) {
+			o.exclude = (unsigned)strtoul(v, NULL, 0);
+			i++;
+		} else if (!strcmp(a, "--no-crash"))
+			o.crash = 0;
+		else if (!strcmp(a, "--crash-all"))
+			o.crash = 1;
+		else if (!strcmp(a, "--crash-share") && v) {
+			o.crash = atoi(v);
+			i++;
+		} else if (!strcmp(a, "--crash-child") && v) {
+			seed = strtoull(v, NULL, 0);
+			have_seed = 1;
+			child_gen = -1;
+			i++;
+		} else if (!strcmp(a, "--gen") && v) {
+			child_gen = atoi(v);
+			i++;
+		} else if (!strcmp(a, "--log") && v) {
+			child_log = v;
+			i++;
+		} else if (!strcmp(a, "--tmpdir") && v) {
+			tmpdir = v;
+			i++;
 		} else if (!strcmp(a, "--shrink"))
 			o.shrink = 1;
 		else if (!strcmp(a, "--verbose"))
@@ -105,6 +142,14 @@ int main(int argc, char **argv)
 			usage();
 			return 2;
 		}
+	}
+	if (child_gen) {
+		if (child_gen < 1 || !child_log || !tmpdir || !have_seed) {
+			usage();
+			return 2;
+		}
+		o.tmpdir = tmpdir;
+		return dt_crash_child(seed, child_gen, child_log, &o);
 	}
 	char tmp[] = "/tmp/sluice-difftest.XXXXXX";
 	if (!mkdtemp(tmp)) {
@@ -146,13 +191,15 @@ int main(int argc, char **argv)
 			       " topologies, %" PRIu64 " batches, %" PRIu64
 			       " input tuples, %" PRIu64
 			       " faults injected, %" PRIu64
-			       " replays, %" PRIu64 " state keys, %" PRIu64
+			       " replays, %" PRIu64 " crash runs (%" PRIu64
+			       " SIGKILLs), %" PRIu64 " state keys, %" PRIu64
 			       " mismatches; plain: %" PRIu64 " runs, %" PRIu64
 			       " tuples, %" PRIu64 " dropped frames, %" PRIu64
 			       " mismatches\n",
 			    last - t0, t.topologies, t.batches, t.tuples,
-			    t.faults, t.replays, t.state_keys, t.mismatches,
-			    p.runs, p.tuples, p.dropped_frames, p.mismatches);
+			    t.faults, t.replays, t.crash_runs, t.crashes,
+			    t.state_keys, t.mismatches, p.runs, p.tuples,
+			    p.dropped_frames, p.mismatches);
 			fflush(stdout);
 		}
 	}
@@ -161,10 +208,10 @@ int main(int argc, char **argv)
 	if (system(cmd) != 0)
 		fprintf(stderr, "sluice-difftest: could not remove %s\n", tmp);
 	printf("sluice-difftest: done: %" PRIu64 " topologies, %" PRIu64
-	       " batches, %" PRIu64 " faults, %" PRIu64
-	       " mismatches; plain %" PRIu64 " runs, %" PRIu64
-	       " tuples, %" PRIu64 " mismatches\n",
-	    t.topologies, t.batches, t.faults, t.mismatches, p.runs, p.tuples,
-	    p.mismatches);
+	       " batches, %" PRIu64 " faults, %" PRIu64 " crash runs, %" PRIu64
+	       " SIGKILLs, %" PRIu64 " mismatches; plain %" PRIu64
+	       " runs, %" PRIu64 " tuples, %" PRIu64 " mismatches\n",
+	    t.topologies, t.batches, t.faults, t.crash_runs, t.crashes,
+	    t.mismatches, p.runs, p.tuples, p.mismatches);
 	return t.mismatches || p.mismatches ? 1 : 0;
 }
