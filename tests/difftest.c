@@ -1606,8 +1606,14 @@ static void gen_step(gctx *c, int pi)
 		n->ng = n->nin = nk;
 		n->variant = (int)rn(&c->s, 3);
 		n->nf = 0;
+		/* an outer join's key holds either side's: keys of other
+		 * domains (the fallback above) make a mixed key, which no
+		 * numeric aggregate may read (the soak found sum over an outer
+		 * join of doubles with words failing every attempt) */
 		for (int i = 0; i < nk; i++)
-			fresh(r, n, n->nf++, p->dom[lk[i]]);
+			fresh(r, n, n->nf++,
+			    p->dom[lk[i]] == q->dom[rk2[i]] ? p->dom[lk[i]]
+			                                    : D_K);
 		for (int side = 0; side < 2; side++) {
 			const gnode *x = side ? q : p;
 			const int *k = side ? rk2 : lk;
