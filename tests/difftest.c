@@ -1243,6 +1243,21 @@ static gstate *new_state(gctx *c, int node)
 	return g;
 }
 
+/* How many copies of each spout tuple node j sees through broadcasts
+ * (merges add their branches). */
+static int fanout(const run *r, int j)
+{
+	const gnode *n = &r->g[j];
+	if (n->op == G_SPOUT || n->np == 0)
+		return 1;
+	int f = 0;
+	for (int i = 0; i < (n->op == G_MERGE ? n->np : 1); i++)
+		f += fanout(r, n->p[i]);
+	if (n->op == G_REPART && n->rk == R_ALL)
+		f *= n->copies;
+	return f > 64 ? 64 : f;
+}
+
 /* One generation step on open stream p. */
 static void gen_step(gctx *c, int pi)
 {
@@ -1571,6 +1586,12 @@ static void gen_step(gctx *c, int pi)
 				open[no++] = j;
 		int qi = no ? open[rn(&c->s, (unsigned)no)] : pi;
 		gnode *q = &r->g[qi];
+		/* broadcast copies multiply into the cross product: seed
+		 * 42000888 joined a broadcast x4 of a broadcast x4 with
+		 * itself, 40 KB values (256 pairs per key pair) and ran past
+		 * the watchdog on a loaded machine */
+		if (fanout(r, pi) * fanout(r, qi) > (r->big ? 1 : 4))
+			return;
 		/* keys: same domains on both sides when there are some */
 		int lk[4], rk2[4], nk = 0;
 		int want = 1 + (int)rn(&c->s, 2);
