@@ -168,6 +168,12 @@ static void *receiver(void *arg)
 		void *hdr = NULL;
 		int rc = sli_rep_recv(s->rep, &m, &hdr, 20);
 		expire(s);
+		/* the connections within the descriptors (issue 15.4) */
+		uint64_t drops;
+		sli_rep_guard(s->rep, &drops);
+		pthread_mutex_lock(&s->lock);
+		s->st.connection_drops = drops;
+		pthread_mutex_unlock(&s->lock);
 		if (rc)
 			continue;
 		pthread_mutex_lock(&s->lock);

@@ -623,7 +623,10 @@ typedef struct sl_drpc_server sl_drpc_server;
 /* Starts a DRPC server (nanomsg REP) answering with fn. Requests are
  * `FUNCTION` TAB `ARGS`; replies one JSON document, {"result": ...} or
  * {"error": "..."} (docs/drpc.md). SL_EPERM when the endpoint is not on
- * loopback and no cluster key is given. Returns owned. */
+ * loopback and no cluster key is given. Raises the process's soft
+ * open-files limit to its hard limit and keeps its connections within
+ * half of the free descriptors (at most 4096): SL_ELIMIT when that is
+ * fewer than 8. Returns owned. */
 int sl_drpc_server_start(
     sl_drpc_server **out, const sl_drpc_options *o, sl_drpc_fn fn, void *user);
 /* Serves the DRPC streams of topology t (sl_topology_drpc_call). */
@@ -636,6 +639,9 @@ void sl_drpc_server_stop(sl_drpc_server *s);
 typedef struct sl_drpc_stats {
 	uint64_t requests, answered, errors, timeouts, busy, bad_requests;
 	uint64_t auth_failures; /* unsealed, forged or stale requests */
+	/* times every connection was dropped because the server held as
+	 * many as its descriptors allow (docs/drpc.md, "Connections") */
+	uint64_t connection_drops;
 } sl_drpc_stats;
 int sl_drpc_server_stats(sl_drpc_server *s, sl_drpc_stats *st);
 

@@ -1,7 +1,8 @@
 /*
  * runner.c - the CUnit test runner. Usage:
  *   sluice-tests [-s SUITE[,SUITE...]] [-l]
- * SLUICE_TEST_SUITES selects suites too. Prints CUnit's summary and then
+ * SLUICE_TEST_SUITES selects suites too, SLUICE_TEST_ONLY=WORDS the tests
+ * whose name holds WORDS. Prints CUnit's summary and then
  * `N passed, N failed` alone on a line; exits non-zero on any failure
  * (test, assertion or suite set-up).
  */
@@ -129,8 +130,13 @@ int main(int argc, char **argv)
 			    stderr, "sluice-tests: %s\n", CU_get_error_msg());
 			return 2;
 		}
+		/* SLUICE_TEST_ONLY=WORDS: only the tests whose name holds
+		 * WORDS (while working on one test) */
+		const char *test_only = getenv("SLUICE_TEST_ONLY");
 		for (size_t i = 0; i < s->ntests; i++)
-			CU_add_test(cs, s->tests[i].name, s->tests[i].fn);
+			if (!test_only || strstr(s->tests[i].name, test_only))
+				CU_add_test(
+				    cs, s->tests[i].name, s->tests[i].fn);
 	}
 	CU_basic_set_mode(
 	    getenv("SLUICE_TEST_VERBOSE") ? CU_BRM_VERBOSE : CU_BRM_NORMAL);

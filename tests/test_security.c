@@ -486,8 +486,8 @@ static void test_disk_full_at_every_call_of_a_commit(void)
 		        "'%s/out' 2>&1; rc=$?; sed 's/^/    /' '%s/out'; "
 		        "exit $rc",
 		        access("/dev/shm", W_OK) == 0 ? "/dev/shm" : log,
-		        sl_test_sluice_bin(), shim, once ? "--once --every 3" : "", log,
-		        log),
+		        sl_test_sluice_bin(), shim,
+		        once ? "--once --every 3" : "", log, log),
 		    0);
 }
 
@@ -788,6 +788,144 @@ static void test_stop_completes_in_two_seconds_whatever_replays(void)
 	CU_ASSERT(file_has(dir, "dump", "^w0.66235$"));
 }
 
+/* ---------------------------------------------------------- fd limit */
+
+/* A connection to 127.0.0.1:port that gives up after about 200 ms (a
+ * full accept queue makes connect(2) wait); -1 when it did not connect. */
+static int tcp_connect_once(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { 0 };
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return fd;
+	struct pollfd p = { fd, POLLOUT, 0 };
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (errno == EINPROGRESS && poll(&p, 1, 200) == 1
+	    && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && !err)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* `sluice wordcount --drpc tcp://127.0.0.1:PORT` on a one-line input
+ * under `prlimit --nofile=N:N`; stderr into DIR/err. */
+static pid_t drpc_wordcount_limited(const char *dir, int nofile, int port)
+{
+	char in[700], st[700], err[700], lim[64], ep[64];
+	snprintf(in, sizeof(in), "%s/in.txt", dir);
+	snprintf(st, sizeof(st), "%s/st", dir);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	snprintf(lim, sizeof(lim), "--nofile=%d:%d", nofile, nofile);
+	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", port);
+	FILE *f = fopen(in, "w");
+	fprintf(f, "a b c a\n");
+	fclose(f);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(e, 2);
+		execlp("prlimit", "prlimit", lim, sl_test_sluice_bin(),
+		    "wordcount", "--input", in, "--state", st, "--drpc", ep,
+		    "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Ends pid with SIGTERM (SIGKILL after 10 s); returns its wait status. */
+static int term_and_wait(pid_t pid)
+{
+	int status = -1;
+	kill(pid, SIGTERM);
+	for (int w = 0; w < 1000; w++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+/* Issue 15.4: with 64 open files allowed, 300 idle clients that
+ * completed the SP handshake used to take every descriptor: nanomsg then
+ * retried accept(2) in a loop (~90% CPU) and an honest client never got
+ * in (its call timed out). The server now bounds its connections by the
+ * descriptors it has; an honest call after the flood is answered, and
+ * the server is still running. */
+static void test_drpc_server_answers_under_idle_flood_and_low_fd_limit(void)
+{
+	const char *dir = sl_test_tmpdir("sec-fdlimit");
+	const int port = 37920;
+	char ep[64];
+	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", port);
+	pid_t pid = drpc_wordcount_limited(dir, 64, port);
+	char *reply = NULL;
+	int counted = 0, rc = SL_ETIMEDOUT;
+	for (int i = 0; i < 200 && !counted; i++) { /* the line counted */
+		rc = sl_drpc_call(ep, "count", "a", 500, &reply);
+		counted = !rc && strstr(reply, "\"result\":2");
+		free(reply);
+		reply = NULL;
+		if (!counted)
+			usleep(50000);
+	}
+	CU_ASSERT_FATAL(counted);
+	/* idle clients: connect, send the SP header of a REQ socket, then
+	 * nothing (nanomsg keeps such connections forever) */
+	int idle[300], n = 0;
+	uint8_t h[8];
+	sp_header(h, 0x30);
+	for (int i = 0; i < 300; i++) {
+		int fd = tcp_connect_once(port);
+		if (fd < 0)
+			continue;
+		if (write(fd, h, 8) == 8)
+			idle[n++] = fd;
+		else
+			close(fd);
+	}
+	printf("\n    %d idle connections opened\n", n);
+	CU_ASSERT(n > 64); /* more than the server has descriptors */
+	rc = sl_drpc_call(ep, "count", "a", 3000, &reply);
+	if (rc)
+		printf("    honest call: %s: %s\n", sl_strerror(rc),
+		    sl_errdetail());
+	CU_ASSERT_EQUAL(rc, SL_OK);
+	CU_ASSERT(reply && strstr(reply, "\"result\":2"));
+	free(reply);
+	CU_ASSERT_EQUAL(kill(pid, 0), 0); /* still running */
+	for (int i = 0; i < n; i++)
+		close(idle[i]);
+	int status = term_and_wait(pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* With too few descriptors to serve even a handful of clients the DRPC
+ * server refuses to start, naming the limit, instead of starting and
+ * hanging its clients. */
+static void test_drpc_server_refuses_a_too_low_fd_limit(void)
+{
+	const char *dir = sl_test_tmpdir("sec-fdlow");
+	pid_t pid = drpc_wordcount_limited(dir, 24, 37921);
+	int status = -1;
+	for (int w = 0; w < 1000; w++) { /* it must exit by itself */
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	if (kill(pid, 0) == 0)
+		status = term_and_wait(pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	CU_ASSERT(file_has(dir, "err", "open files"));
+	CU_ASSERT(file_has(dir, "err", "ulimit -n"));
+}
+
 /* ---------------------------------------------------------- net fuzz */
 
 /* Sends hostile traffic to every kind of listening socket over real
@@ -1052,5 +1190,9 @@ SL_SUITE(security, NULL, NULL,
         test_stop_completes_in_two_seconds_whatever_replays },
     { "disk full at every call of a commit",
         test_disk_full_at_every_call_of_a_commit },
+    { "drpc server answers under idle flood and low fd limit",
+        test_drpc_server_answers_under_idle_flood_and_low_fd_limit },
+    { "drpc server refuses a too low fd limit",
+        test_drpc_server_refuses_a_too_low_fd_limit },
     { "network fuzzer: every listener survives",
         test_network_fuzzer_every_listener_survives })

@@ -197,7 +197,9 @@ void sli_tracker_forget(sli_tracker *t, uint64_t txid);
 /* ---- request/reply (DRPC) ---- */
 typedef struct sli_rep sli_rep;
 /* A raw REP socket bound at url (loopback unless key); requests larger
- * than max_msg are dropped by nanomsg. Returns owned. */
+ * than max_msg are dropped by nanomsg. Raises the soft open-files limit
+ * to the hard one; SL_ELIMIT when the descriptors left give room for
+ * fewer than 8 connections. Returns owned. */
 int sli_rep_open(
     sli_rep **out, const char *url, const uint8_t *key, size_t max_msg);
 /* One request and its routing header (pass to sli_rep_send, or free with
@@ -207,6 +209,14 @@ int sli_rep_recv(sli_rep *r, sli_msg *m, void **hdr, int timeout_ms);
 int sli_rep_send(sli_rep *r, void *hdr, const void *p, size_t n);
 void sli_rep_hdr_free(void *hdr);
 void sli_rep_close(sli_rep *r);
+/* Keeps r's connections within its bound (half the free descriptors when
+ * it opened, at most 4096; none for inproc): when nanomsg holds that many,
+ * or failed to accept one because descriptors ran out, every connection
+ * is dropped and the listener bound again (clients with a request in
+ * flight resend it on their new connection). Returns 1 when it dropped
+ * them; *drops (may be NULL): how many times so far. Call it from the
+ * receiving thread between receives. */
+int sli_rep_guard(sli_rep *r, uint64_t *drops);
 /* The largest DRPC reply a client accepts (a maximal value as escaped
  * JSON, sealed and padded): larger ones are refused by nanomsg. */
 #define SLI_REPLY_MAX_BYTES ((size_t)128 << 20)
