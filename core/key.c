@@ -103,14 +103,22 @@ int sli_key_get(
 				v[k] = sl_double(dbl_unkey(be64_get(p)));
 			p += 8;
 			break;
-		case SL_BYTES:
+		case SL_BYTES: {
+			const uint8_t *at = p;
+			uint8_t minimal[10];
 			if (sli_varint_get(&p, end, &l) || l > SL_MAX_BYTES
 			    || (uint64_t)(end - p) < l)
 				return sli_err(
 				    SL_ECORRUPT, "state key is truncated");
+			/* one encoding per key (the encoding is injective):
+			 * an overlong length (82 00 for 2) is not a key */
+			if ((size_t)(p - at) != sli_varint_put(minimal, l))
+				return sli_err(SL_ECORRUPT,
+				    "state key has an overlong length");
 			v[k] = sl_bytes(p, (uint32_t)l);
 			p += l;
 			break;
+		}
 		default:
 			return sli_err(SL_ECORRUPT,
 			    "state key has an unknown type %u (format 1 "

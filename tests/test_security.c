@@ -788,6 +788,36 @@ static void test_stop_completes_in_two_seconds_whatever_replays(void)
 	CU_ASSERT(file_has(dir, "dump", "^w0.66235$"));
 }
 
+/* R16: a key's byte-string length must be in its shortest varint form
+ * (the encoding is injective): `03 82 00 61 62` decoded to the same
+ * value as `03 02 61 62` and showed in dumps as a second copy of a key
+ * whose value `state get` never returned. */
+static void test_key_decoder_refuses_overlong_lengths(void)
+{
+	sl_value v[4];
+	size_t n = 0;
+	const uint8_t good[] = { SL_BYTES, 0x02, 'a', 'b' };
+	CU_ASSERT_EQUAL(
+	    sl_state_key_values(good, sizeof(good), v, 4, &n), SL_OK);
+	CU_ASSERT(n == 1 && v[0].len == 2 && !memcmp(v[0].u.p, "ab", 2));
+	const uint8_t overlong[] = { SL_BYTES, 0x82, 0x00, 'a', 'b' };
+	CU_ASSERT_EQUAL(
+	    sl_state_key_values(overlong, sizeof(overlong), v, 4, &n),
+	    SL_ECORRUPT);
+	const uint8_t overlong0[] = { SL_BYTES, 0x80, 0x80, 0x00 };
+	CU_ASSERT_EQUAL(
+	    sl_state_key_values(overlong0, sizeof(overlong0), v, 4, &n),
+	    SL_ECORRUPT);
+	/* every key the encoder makes still decodes */
+	uint8_t buf[300], big[200];
+	memset(big, 'x', sizeof(big)); /* a length of two varint bytes */
+	sl_value in[2] = { sl_bytes(big, sizeof(big)), sl_int(-5) };
+	size_t len = 0;
+	CU_ASSERT_EQUAL(sl_state_key(in, 2, buf, sizeof(buf), &len), SL_OK);
+	CU_ASSERT_EQUAL(sl_state_key_values(buf, len, v, 4, &n), SL_OK);
+	CU_ASSERT(n == 2 && v[0].len == sizeof(big) && v[1].u.i == -5);
+}
+
 /* ---------------------------------------------------------- fd limit */
 
 /* A connection to 127.0.0.1:port that gives up after about 200 ms (a
@@ -1190,6 +1220,8 @@ SL_SUITE(security, NULL, NULL,
         test_stop_completes_in_two_seconds_whatever_replays },
     { "disk full at every call of a commit",
         test_disk_full_at_every_call_of_a_commit },
+    { "key decoder refuses overlong lengths",
+        test_key_decoder_refuses_overlong_lengths },
     { "drpc server answers under idle flood and low fd limit",
         test_drpc_server_answers_under_idle_flood_and_low_fd_limit },
     { "drpc server refuses a too low fd limit",
