@@ -24,9 +24,11 @@ int sli_drpc_utf8_ok(const uint8_t *p, size_t n);
 /* {"error":msg} (bytes of msg that are not UTF-8 become '?'); returns
  * owned (free()), NULL when out of memory. */
 char *sli_drpc_error_json(const char *msg);
-/* {"result":v} (non-finite doubles and non-UTF-8 bytes become null);
- * returns owned (free()), NULL when out of memory. */
-char *sli_drpc_result_json(const sl_value *v);
+/* {"result":v}; for a NaN or infinite double or bytes that are not UTF-8
+ * (which JSON cannot hold) {"error":"the result is not representable in
+ * JSON: ..."} with *refused 1. Returns owned (free()), NULL when out of
+ * memory. */
+char *sli_drpc_result_json(const sl_value *v, int *refused);
 
 /* ---- sealing (drpc/seal.c; docs/drpc.md, "Cluster key") ----
  * A sealed request is 0x01, then XChaCha20-Poly1305 of (8-byte unix ms

@@ -6,6 +6,7 @@
 #include "drpc.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 int sli_drpc_utf8_ok(const uint8_t *p, size_t n)
@@ -64,22 +65,40 @@ char *sli_drpc_error_json(const char *msg)
 	return s;
 }
 
-char *sli_drpc_result_json(const sl_value *v)
+char *sli_drpc_result_json(const sl_value *v, int *refused)
 {
 	json_t *r;
+	*refused = 0;
 	switch (v->type) {
 	case SL_INT:
 		r = json_integer(v->u.i);
 		break;
 	case SL_DOUBLE:
-		r = (v->u.d != v->u.d || v->u.d - v->u.d != 0)
-		    ? json_null()
-		    : json_real(v->u.d);
+		/* null would read as "no value" (R6): say what it was */
+		if (v->u.d != v->u.d || v->u.d - v->u.d != 0) {
+			*refused = 1;
+			return sli_drpc_error_json(v->u.d != v->u.d
+			        ? "the result is not representable in JSON: "
+			          "NaN"
+			        : v->u.d > 0
+			        ? "the result is not representable in JSON: "
+			          "inf"
+			        : "the result is not representable in JSON: "
+			          "-inf");
+		}
+		r = json_real(v->u.d);
 		break;
 	case SL_BYTES:
-		r = sli_drpc_utf8_ok(v->u.p, v->len)
-		    ? json_stringn((const char *)v->u.p, v->len)
-		    : json_null();
+		if (!sli_drpc_utf8_ok(v->u.p, v->len)) {
+			char m[160];
+			snprintf(m, sizeof(m),
+			    "the result is not representable in JSON: %u "
+			    "bytes that are not UTF-8",
+			    (unsigned)v->len);
+			*refused = 1;
+			return sli_drpc_error_json(m);
+		}
+		r = json_stringn((const char *)v->u.p, v->len);
 		break;
 	default:
 		r = json_null();

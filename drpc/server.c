@@ -108,8 +108,12 @@ static void *worker(void *arg)
 			json = sli_drpc_error_json(*sl_errdetail()
 			        ? sl_errdetail()
 			        : sl_strerror(rc));
-		else
-			json = sli_drpc_result_json(&v);
+		else {
+			int refused;
+			json = sli_drpc_result_json(&v, &refused);
+			if (refused)
+				rc = SL_EINVAL; /* counted as an error */
+		}
 		size_t blen;
 		uint8_t *owned;
 		const uint8_t *b = sli_drpc_encode_reply(

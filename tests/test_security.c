@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -596,6 +597,59 @@ static void test_drpc_error_cut_mid_utf8_is_still_an_error(void)
 	CU_ASSERT_PTR_NULL(strstr(r, "out of memory"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r, "\"error\":\"x\xc3\xa9"));
 	free(r);
+	sl_drpc_server_stop(s);
+}
+
+/* R6: results JSON cannot hold came back as {"result":null}, the answer
+ * for "no value". */
+static int odd_result(void *user, const char *function, const uint8_t *args,
+    size_t len, sl_value *result)
+{
+	(void)user, (void)args, (void)len;
+	static const uint8_t latin1[] = { 0xff, 0x00, 'z', 0xc3 };
+	if (!strcmp(function, "nan"))
+		*result = sl_double(NAN);
+	else if (!strcmp(function, "minf"))
+		*result = sl_double(-INFINITY);
+	else if (!strcmp(function, "bytes"))
+		*result = sl_bytes(latin1, sizeof(latin1));
+	else if (!strcmp(function, "real"))
+		*result = sl_double(2.5);
+	else
+		*result = sl_null();
+	return SL_OK;
+}
+
+static void test_drpc_unrepresentable_results_are_errors_not_null(void)
+{
+	const char *ep = "inproc://sec-r6";
+	sl_drpc_options o;
+	sl_drpc_options_default(&o);
+	o.endpoint = ep;
+	sl_drpc_server *s;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_drpc_server_start(&s, &o, odd_result, NULL), 0);
+	const char *fn[] = { "nan", "minf", "bytes", "real", "none" };
+	const char *want[] = { "{\"error\":\"the result is not representable "
+		               "in JSON: NaN\"}",
+		"{\"error\":\"the result is not representable in JSON: "
+		"-inf\"}",
+		"{\"error\":\"the result is not representable in JSON: 4 "
+		"bytes "
+		"that are not UTF-8\"}",
+		"{\"result\":2.5}", "{\"result\":null}" };
+	for (int i = 0; i < 5; i++) {
+		char *r = NULL;
+		CU_ASSERT_EQUAL(sl_drpc_call(ep, fn[i], "", 3000, &r), SL_OK);
+		CU_ASSERT(r && !strcmp(r, want[i]));
+		if (r && strcmp(r, want[i]))
+			printf("\n    %s: %s\n", fn[i], r);
+		free(r);
+	}
+	sl_drpc_stats st;
+	sl_drpc_server_stats(s, &st);
+	CU_ASSERT_EQUAL(st.errors, 3);
+	CU_ASSERT_EQUAL(st.answered, 2);
 	sl_drpc_server_stop(s);
 }
 
@@ -1222,6 +1276,8 @@ SL_SUITE(security, NULL, NULL,
         test_disk_full_at_every_call_of_a_commit },
     { "key decoder refuses overlong lengths",
         test_key_decoder_refuses_overlong_lengths },
+    { "drpc unrepresentable results are errors, not null",
+        test_drpc_unrepresentable_results_are_errors_not_null },
     { "drpc server answers under idle flood and low fd limit",
         test_drpc_server_answers_under_idle_flood_and_low_fd_limit },
     { "drpc server refuses a too low fd limit",
