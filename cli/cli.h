@@ -15,9 +15,8 @@ int sli_cmd_stats(int argc, char **argv); /* cli/stats_cmd.c */
  * (checked with a plain connect), 1 otherwise. */
 int sli_endpoint_listening(const char *endpoint);
 
-/* 1 when -h or --help is among argv[1..argc) before a "--": every
- * sub-command then prints its usage on stdout and exits 0, whatever else
- * the line holds (cli/main.c). */
-int sli_cli_help_asked(int argc, char **argv);
+/* cli/commands.c: the `sluice` command line (argv[0] the program);
+ * returns the exit status. */
+int sli_cli_main(int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
  * [--cluster-key-file FILE] [--] FUNCTION ARGS...`:
  * a DRPC client. Prints the JSON reply; exits 0 on a result, 1 on an error
  * reply, 2 on usage errors, timeouts or connection failures. */
+#include "args.h"
 #include "cli.h"
 #include "core/core.h"
 #include "sluice.h"
@@ -10,57 +11,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sluice drpc [--endpoint tcp://127.0.0.1:3772] "
-	    "[--timeout MS]\n"
-	    "                   [--cluster-key-file FILE] [--] FUNCTION "
-	    "[ARGS...]\n"
-	    "Sends FUNCTION<TAB>ARGS (args joined by spaces) and prints "
-	    "the JSON reply.\n"
-	    "With a cluster key the request and reply travel sealed "
-	    "(docs/drpc.md).\n");
-	return f == stderr ? 2 : 0;
-}
-
 int sli_cmd_drpc(int argc, char **argv)
 {
 	const char *endpoint = "tcp://127.0.0.1:3772", *keyfile = NULL;
 	long timeout = 5000;
-	int i = 1;
-	/* options, up to the function name (or "--") */
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
-			endpoint = argv[++i];
-		else if (!strcmp(argv[i], "--cluster-key-file")
-		    && i + 1 < argc)
-			keyfile = argv[++i];
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			char *end;
-			timeout = strtol(argv[++i], &end, 10);
-			if (*end || timeout <= 0 || timeout > 3600000) {
-				fprintf(stderr,
-				    "sluice: drpc: --timeout: bad "
-				    "value '%s'\n",
-				    argv[i]);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--help")
-		    || !strcmp(argv[i], "-h"))
-			return usage(stdout);
-		else {
-			fprintf(stderr, "sluice: drpc: unknown option '%s'\n",
-			    argv[i]);
-			return usage(stderr);
-		}
-	}
-	if (i >= argc)
-		return usage(stderr);
+	const sli_arg opts[] = {
+		{ "endpoint", SLI_ARG_STR, &endpoint, "EP",
+		    "the DRPC server (a job started with --drpc)" },
+		{ "timeout", SLI_ARG_LONG, &timeout, "MS",
+		    "give up after MS milliseconds", 1, 3600000 },
+		{ "cluster-key-file", SLI_ARG_STR, &keyfile, "F",
+		    "seal the request and reply with the cluster key" },
+	};
+	const sli_cmd_spec spec = {
+		.name = "drpc",
+		.synopsis = "[--endpoint EP] [--timeout MS] "
+		            "[--cluster-key-file F] [--]\n"
+		            "                   FUNCTION [ARGS...]",
+		.about = "Sends FUNCTION<TAB>ARGS (args joined by spaces) and "
+		         "prints the JSON reply.\nOptions end at FUNCTION: "
+		         "what follows it is the function's, even if it\n"
+		         "starts with '-'. With a cluster key the request and "
+		         "reply travel sealed\n(docs/drpc.md).",
+		.args = opts,
+		.nargs = sizeof(opts) / sizeof(opts[0]),
+		.min_pos = 1,
+		.max_pos = -1,
+		.pos_what = "a FUNCTION name",
+		.in_order = 1,
+		.example = "sluice drpc --endpoint tcp://127.0.0.1:3772 words "
+		           "the cat",
+		.exits = "0 a result; 1 the function answered with an error;\n"
+		         "2 bad usage, nothing listening, a timeout or a "
+		         "connection failure.",
+	};
+	sli_args a = { 0 };
+	int ps;
+	if ((ps = sli_args_parse(&spec, argc, argv, &a)) != SLI_ARGS_GO)
+		return ps;
 	uint8_t key[SL_KEY_BYTES];
 	if (keyfile && sl_key_from_file(key, keyfile)) {
 		sli_wipe(key, sizeof(key));
@@ -74,19 +62,19 @@ int sli_cmd_drpc(int argc, char **argv)
 		    endpoint);
 		return 2;
 	}
-	const char *fn = argv[i++];
+	const char *fn = a.pos[0];
 	size_t len = 1;
-	for (int j = i; j < argc; j++)
-		len += strlen(argv[j]) + 1;
+	for (int j = 1; j < a.npos; j++)
+		len += strlen(a.pos[j]) + 1;
 	char *args = calloc(1, len);
 	if (!args) {
 		sli_wipe(key, sizeof(key));
 		return 2;
 	}
-	for (int j = i; j < argc; j++) {
-		if (j > i)
+	for (int j = 1; j < a.npos; j++) {
+		if (j > 1)
 			strcat(args, " ");
-		strcat(args, argv[j]);
+		strcat(args, a.pos[j]);
 	}
 	char *reply = NULL;
 	int rc = sl_drpc_call_keyed(

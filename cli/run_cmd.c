@@ -12,38 +12,12 @@
 #include "sluice.h"
 
 #include <dlfcn.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sluice run TOPOLOGY.so [--state DIR | --memory] "
-	    "[--config FILE] [options]\n"
-	    "                  [-- TOPOLOGY ARGS...]\n"
-	    "Loads the topology the shared object defines (its "
-	    "sluice_topology entry point,\nsee docs/guide.md \"Write your "
-	    "own topology\"), runs it until its input ends\nor "
-	    "SIGINT/SIGTERM, "
-	    "and prints a summary. Options:\n%s"
-	    "  -h, --help             this help\n"
-	    "Example:\n"
-	    "  cc -shared -fPIC topo.c $(pkg-config --cflags --libs sluice) "
-	    "-o topo.so\n"
-	    "  sluice run ./topo.so --state /tmp/st --drpc -- input.txt\n"
-	    "  sluice stats                  # from another shell, while it "
-	    "runs\n"
-	    "Exit status: 0 the input was processed (or the job was "
-	    "stopped by a signal);\n1 the topology failed to load, build or "
-	    "run; 2 bad usage or options.\n",
-	    runopts_help);
-	return f == stderr ? 2 : 0;
-}
 
 /* The lib directory next to this program's bin directory holds the
  * libsluice.so.0 that topologies link against: loading it first lets a
@@ -156,110 +130,91 @@ static void print_summary(FILE *f, sl_topology *t, sli_monitor *m)
 	    s.elapsed_s, s.batch_p50_ms, s.batch_p99_ms);
 }
 
-int sli_cmd_run(int argc, char **argv)
-{
-	/* the topology's arguments start after the first `--` */
-	int dd = argc;
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			dd = i;
-			break;
-		}
-	enum { O_CONFIG = 256, O_NOSYNC, O_KEY };
-	static const struct option lo[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "config", required_argument, 0, O_CONFIG },
-		{ "state", required_argument, 0, 1 },
-		{ "memory", no_argument, 0, 1 },
-		{ "semantics", required_argument, 0, 1 },
-		{ "no-sync", no_argument, 0, O_NOSYNC },
-		{ "cache-entries", required_argument, 0, 1 },
-		{ "batch-size", required_argument, 0, 1 },
-		{ "batch-ms", required_argument, 0, 1 },
-		{ "max-pending", required_argument, 0, 1 },
-		{ "batch-timeout", required_argument, 0, 1 },
-		{ "max-attempts", required_argument, 0, 1 },
-		{ "frame-tuples", required_argument, 0, 1 },
-		{ "drpc", optional_argument, 0, 1 },
-		{ "metrics", optional_argument, 0, 1 },
-		{ "cluster-key-file", required_argument, 0, 1 },
-		{ "stats", required_argument, 0, 1 },
-		{ "quiet", no_argument, 0, 1 },
-		{ 0, 0, 0, 0 },
-	};
-	/* flags are applied after the config file: collect them first */
+/* The flags as given (applied after the config file). */
+typedef struct flags {
 	struct {
 		const char *key, *val;
 	} set[64];
-	int nset = 0;
-	const char *config = NULL;
-	optind = 0;
-	opterr = 0;
-	int c, li;
-	while ((c = getopt_long(dd, argv, "h", lo, &li)) != -1) {
-		if (c == 'h')
-			return usage(stdout);
-		if (c == '?') {
-			fprintf(stderr,
-			    "sluice: run: unknown option or missing value: "
-			    "'%s' (see sluice run --help)\n",
-			    argv[optind - 1]);
-			return 2;
-		}
-		if (c == O_CONFIG) {
-			config = optarg;
-			continue;
-		}
-		if (nset == 64) {
-			fprintf(stderr, "sluice: run: too many options\n");
-			return 2;
-		}
-		const char *key = c == O_NOSYNC ? "sync" : lo[li].name;
-		const char *val = c == O_NOSYNC ? "no" : optarg;
-		/* `--drpc EP` and `--metrics ADDR` as well as `--drpc=EP` */
-		if (!strcmp(key, "drpc") && !val)
-			val = optind < dd && strstr(argv[optind], "://")
-			    ? argv[optind++]
-			    : RUNOPTS_DRPC_DEFAULT;
-		if (!strcmp(key, "metrics") && !val)
-			val = optind < dd && argv[optind][0] != '-'
-			        && strchr(argv[optind], ':')
-			    ? argv[optind++]
-			    : RUNOPTS_METRICS_DEFAULT;
-		set[nset].key = key;
-		set[nset].val = val;
-		nset++;
+	int nset;
+	const char *config;
+} flags;
+
+static int collect(
+    void *user, const sli_arg *a, const char *value, const char *where)
+{
+	flags *f = user;
+	if (!strcmp(a->name, "config")) {
+		f->config = value;
+		return 0;
 	}
-	/* what is left before `--` (getopt moved it there): the path */
-	const char *path = optind < dd ? argv[optind] : NULL;
-	if (optind + 1 < dd) {
-		fprintf(stderr,
-		    "sluice: run: unexpected argument '%s' (topology "
-		    "arguments go after --)\n",
-		    argv[optind + 1]);
+	if (f->nset == 64) {
+		fprintf(stderr, "sluice: run: %s: too many options\n", where);
 		return 2;
 	}
-	if (!path) {
-		fprintf(stderr,
-		    "sluice: run: which topology? give the path "
-		    "of a shared object\n");
-		return usage(stderr);
-	}
-	sli_job_signals();
+	int nosync = !strcmp(a->name, "no-sync");
+	f->set[f->nset].key = nosync ? "sync" : a->name;
+	f->set[f->nset].val = nosync ? "no" : value;
+	f->nset++;
+	return 0;
+}
+
+int sli_cmd_run(int argc, char **argv)
+{
+	flags fl = { .nset = 0 };
+	const sli_cmd_spec spec = {
+		.name = "run",
+		.synopsis = "TOPOLOGY.so [--state DIR | --memory] "
+		            "[--config FILE] [options]\n"
+		            "                  [-- TOPOLOGY ARGS...]",
+		.about
+		= "Loads the topology the shared object defines (its "
+		  "sluice_topology entry point,\nsee docs/guide.md "
+		  "\"Write your own topology\"), runs it until its input "
+		  "ends\nor SIGINT/SIGTERM, and prints a summary.",
+		.checks_after = 1,
+		.args = runopts_args,
+		.nargs = runopts_nargs,
+		.min_pos = 1,
+		.max_pos = 1,
+		.pos_what = "a topology: give the path of a shared object",
+		.extra_hint = "(topology arguments go after --)",
+		.rest_after_dashdash = 1,
+		.example = "cc -shared -fPIC topo.c $(pkg-config --cflags "
+		           "--libs sluice) -o topo.so\n"
+		           "sluice run ./topo.so --state /tmp/st --drpc -- "
+		           "input.txt\n"
+		           "sluice stats                  # from another "
+		           "shell, while it runs",
+		.exits = "0 the input was processed (or the job was stopped "
+		         "by a signal);\n1 the topology failed to load, build "
+		         "or run, or a result could not be\nwritten; 2 bad "
+		         "usage or options.",
+		.call = collect,
+		.user = &fl,
+	};
+	sli_args a = { 0 };
+	int ps = sli_args_parse(&spec, argc, argv, &a);
+	if (ps != SLI_ARGS_GO)
+		return ps;
+	const char *path = a.pos[0];
 	runopts o;
 	runopts_default(&o);
-	int rc = config ? runopts_load(&o, "run", config) : 0;
-	for (int i = 0; !rc && i < nset; i++) {
+	int rc = fl.config && !sli_cli_dry_run
+	    ? runopts_load(&o, "run", fl.config)
+	    : 0;
+	for (int i = 0; !rc && i < fl.nset; i++) {
 		char where[80];
-		snprintf(where, sizeof(where), "--%s", set[i].key);
-		if (!strcmp(set[i].key, "sync"))
+		snprintf(where, sizeof(where), "--%s", fl.set[i].key);
+		if (!strcmp(fl.set[i].key, "sync"))
 			snprintf(where, sizeof(where), "--no-sync");
-		rc = runopts_set(&o, "run", set[i].key, set[i].val, where);
+		rc = runopts_set(
+		    &o, "run", fl.set[i].key, fl.set[i].val, where);
 	}
-	if (rc) {
+	if (rc || sli_cli_dry_run) {
 		runopts_free(&o);
 		return rc;
 	}
+	sli_job_signals();
 	int status = 1;
 	void *dl = NULL;
 	sl_app *app = NULL;
@@ -295,13 +250,13 @@ int sli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* the topology's argv: its path, then what follows `--` */
-	int targc = 1 + (dd < argc ? argc - dd - 1 : 0);
+	int targc = 1 + a.nrest;
 	char **targv = calloc((size_t)targc + 1, sizeof(char *));
 	if (!targv)
 		goto out;
 	targv[0] = (char *)path;
 	for (int i = 1; i < targc; i++)
-		targv[i] = argv[dd + i];
+		targv[i] = a.rest[i - 1];
 	rc = entry(app, targc, targv);
 	sl_topology *t = sli_app_get_topology(app);
 	if (rc || !t || sl_topology_error(t)) {

@@ -8,42 +8,59 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char runopts_help[]
-    = "  --state DIR            LevelDB state in DIR (a topology's named "
-      "states in DIR/NAME)\n"
-      "  --memory               state in memory (the default without "
-      "--state)\n"
-      "  --semantics S          opaque | transactional | none (default "
-      "opaque)\n"
-      "  --no-sync              no fsync per batch (config: sync = no)\n"
-      "  --cache-entries N      cached records per state partition "
-      "(default 100000)\n"
-      "  --batch-size N         tuples per batch, a hint (default 10000)\n"
-      "  --batch-ms MS          cut a batch after MS (default 100)\n"
-      "  --max-pending N        batches in flight (default 4)\n"
-      "  --batch-timeout MS     replay a batch after MS (default 30000)\n"
-      "  --max-attempts N       give up after N attempts (default 0: "
-      "never)\n"
-      "  --frame-tuples N       tuples per frame (default 1024)\n"
-      "  --drpc[=EP]            serve DRPC and `sluice stats` on EP "
-      "(default " RUNOPTS_DRPC_DEFAULT ")\n"
-      "  --metrics[=HOST:PORT]  serve /metrics (Prometheus), the status "
-      "page and\n"
-      "                         /stats.json (default " RUNOPTS_METRICS_DEFAULT
-      ")\n"
-      "  --cluster-key-file F   seal frames and DRPC; required for "
-      "DRPC/metrics\n"
-      "                         off loopback\n"
-      "  --stats FILE           write the final statistics (JSON) to FILE\n"
-      "  --quiet                no progress line, no summary\n"
-      "  --config FILE          read these options from FILE (`key = "
-      "value` lines,\n"
-      "                         e.g. `batch-size = 5000`); flags override "
-      "it\n";
+/* The flags of `sluice run` (cli/run_cmd.c collects them through its
+ * call and applies them after the config file). */
+const sli_arg runopts_args[] = {
+	{ "config", SLI_ARG_CALL, NULL, "FILE",
+	    "read these options from FILE (`key = value` lines,\n"
+	    "e.g. `batch-size = 5000`); flags override it",
+	    .dflt = "" },
+	{ "state", SLI_ARG_CALL, NULL, "DIR",
+	    "LevelDB state in DIR (a topology's named states in\n"
+	    "DIR/NAME)",
+	    .dflt = "" },
+	{ "memory", SLI_ARG_FLAG, NULL, NULL,
+	    "state in memory (the default without --state)" },
+	{ "semantics", SLI_ARG_CALL, NULL, "S",
+	    "opaque | transactional | none", .dflt = "opaque" },
+	{ "no-sync", SLI_ARG_FLAG, NULL, NULL,
+	    "no fsync per batch (config: sync = no)" },
+	{ "cache-entries", SLI_ARG_CALL, NULL, "N",
+	    "cached records per state partition", .dflt = "100000" },
+	{ "batch-size", SLI_ARG_CALL, NULL, "N", "tuples per batch, a hint",
+	    .dflt = "10000" },
+	{ "batch-ms", SLI_ARG_CALL, NULL, "MS", "cut a batch after MS",
+	    .dflt = "100" },
+	{ "max-pending", SLI_ARG_CALL, NULL, "N", "batches in flight",
+	    .dflt = "4" },
+	{ "batch-timeout", SLI_ARG_CALL, NULL, "MS", "replay a batch after MS",
+	    .dflt = "30000" },
+	{ "max-attempts", SLI_ARG_CALL, NULL, "N", "give up after N attempts",
+	    .dflt = "0: never" },
+	{ "frame-tuples", SLI_ARG_CALL, NULL, "N", "tuples per frame",
+	    .dflt = "1024" },
+	{ "drpc", SLI_ARG_CALL, NULL, "EP",
+	    "serve DRPC and `sluice stats` on EP",
+	    .optional = RUNOPTS_DRPC_DEFAULT,
+	    .takes_next = sli_args_is_endpoint },
+	{ "metrics", SLI_ARG_CALL, NULL, "HOST:PORT",
+	    "serve /metrics (Prometheus), the status page and\n"
+	    "/stats.json",
+	    .optional = RUNOPTS_METRICS_DEFAULT,
+	    .takes_next = sli_args_is_hostport },
+	{ "cluster-key-file", SLI_ARG_CALL, NULL, "F",
+	    "seal frames and DRPC; required for DRPC/metrics\noff loopback",
+	    .dflt = "" },
+	{ "stats", SLI_ARG_CALL, NULL, "FILE",
+	    "write the final statistics (JSON) to FILE", .dflt = "" },
+	{ "quiet", SLI_ARG_FLAG, NULL, NULL, "no progress line, no summary" },
+};
+const size_t runopts_nargs = sizeof(runopts_args) / sizeof(runopts_args[0]);
 
 void runopts_default(runopts *o)
 {
@@ -106,6 +123,20 @@ static int bool_of(const char *v, int *out)
 	return 0;
 }
 
+/* "sluice: CMD: WHERE: why", with the help hint for a flag; returns 2. */
+static int say(const char *cmd, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "sluice: %s: %s: ", cmd, where);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (where[0] == '-')
+		fprintf(stderr, " (see sluice %s --help)", cmd);
+	fputc('\n', stderr);
+	return 2;
+}
+
 int runopts_set(runopts *o, const char *cmd, const char *key,
     const char *value, const char *where)
 {
@@ -119,9 +150,7 @@ int runopts_set(runopts *o, const char *cmd, const char *key,
 		if (!strcmp(opts[i].key, k))
 			d = &opts[i];
 	if (!d) {
-		fprintf(stderr, "sluice: %s: %s: unknown key '%s'\n", cmd,
-		    where, key);
-		return 2;
+		return say(cmd, where, "unknown key '%s'", key);
 	}
 	long num = 0;
 	int b = 0;
@@ -131,21 +160,14 @@ int runopts_set(runopts *o, const char *cmd, const char *key,
 		num = value ? strtol(value, &end, 10) : 0;
 		if (!value || !*value || errno || *end || num < d->min
 		    || num > d->max) {
-			fprintf(stderr,
-			    "sluice: %s: %s: expected a number from %ld to "
-			    "%ld, got '%s'\n",
-			    cmd, where, d->min, d->max, value ? value : "");
-			return 2;
+			return say(cmd, where,
+			    "expected a number from %ld to %ld, got '%s'",
+			    d->min, d->max, value ? value : "");
 		}
 	} else if (d->type == T_BOOL && bool_of(value, &b)) {
-		fprintf(stderr,
-		    "sluice: %s: %s: expected yes or no, got '%s'\n", cmd,
-		    where, value);
-		return 2;
+		return say(cmd, where, "expected yes or no, got '%s'", value);
 	} else if (d->type == T_STR && (!value || !*value)) {
-		fprintf(
-		    stderr, "sluice: %s: %s: a value is needed\n", cmd, where);
-		return 2;
+		return say(cmd, where, "a value is needed");
 	}
 	if (!strcmp(k, "state"))
 		o->state = value;

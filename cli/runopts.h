@@ -4,6 +4,8 @@
 #ifndef SLI_RUNOPTS_H
 #define SLI_RUNOPTS_H
 
+#include "args.h"
+
 typedef struct runopts {
 	const char *state; /* NULL: memory */
 	int memory;
@@ -38,7 +40,9 @@ int runopts_set(runopts *o, const char *cmd, const char *key,
  * Unknown keys and bad values are errors naming the line. Returns 0 or 2
  * (message printed). */
 int runopts_load(runopts *o, const char *cmd, const char *path);
-/* The help text of the options, with their defaults. */
-extern const char runopts_help[];
+/* The flags, for sli_args_parse (cli/args.h): every one is
+ * SLI_ARG_CALL, or SLI_ARG_FLAG with dst NULL (the caller sets dst). */
+extern const sli_arg runopts_args[];
+extern const size_t runopts_nargs;
 
 #endif

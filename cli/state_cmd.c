@@ -1,5 +1,6 @@
 /* state_cmd.c - `sluice state dump|get|stats|repair|upgrade DIR`: offline
  * tools on a state directory (read-only, except repair and upgrade). */
+#include "args.h"
 #include "cli.h"
 #include "core/key.h"
 #include "sluice.h"
@@ -9,32 +10,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sluice state dump DIR          KEY<TAB>value per "
-	    "line, in key order\n"
-	    "       sluice state get DIR KEY...    value of each key "
-	    "(KEY<TAB>value, or KEY<TAB>- when absent)\n"
-	    "       sluice state stats DIR         keys, last committed "
-	    "txid, size, semantics, format\n"
-	    "       sluice state repair DIR        LevelDB repair "
-	    "(may drop damaged data)\n"
-	    "       sluice state upgrade DIR [--key TYPES]\n"
-	    "                                      rewrite a format-1 "
-	    "directory to typed keys; TYPES\n"
-	    "                                      gives each group field: "
-	    "bytes (default), int or\n"
-	    "                                      double, comma-separated "
-	    "(e.g. --key bytes,int)\n"
-	    "A KEY is its group's values separated by TAB: 404 is an int, "
-	    "\"404\" a string,\n"
-	    "2.5 a double, words as they are; quote strings that hold "
-	    "spaces or escapes\n"
-	    "(\"a b\", \"\\x1f\"). Put -- before keys that start with '-' "
-	    "(docs/state-format.md).\n");
-	return f == stderr ? 2 : 0;
-}
+static const char key_syntax[]
+    = "A KEY is its group's values separated by TAB: 404 is an int, "
+      "\"404\" a string,\n2.5 a double, words as they are; quote "
+      "strings that hold spaces or escapes\n(\"a b\", \"\\x1f\"). "
+      "An integer out of the 64-bit range is refused, not read as\n"
+      "a double (write 1e20 for the double). Put -- before keys that "
+      "start with '-'\nother than numbers (docs/state-format.md).";
+
+static const struct sub {
+	const char *name, *synopsis, *about, *example;
+	int min_pos, max_pos;
+	const char *pos_what;
+} subs[] = {
+	{ "dump", "DIR", "Prints KEY<TAB>value per line, in key order.",
+	    "sluice state dump /tmp/st | head", 1, 1, "DIR" },
+	{ "get", "DIR KEY...",
+	    "Prints the value of each KEY (KEY<TAB>value, or KEY<TAB>- when "
+	    "absent).",
+	    "sluice state get /tmp/st the cat 404", 2, -1,
+	    "DIR and at least one KEY" },
+	{ "stats", "DIR",
+	    "Prints keys, last committed txid, size, semantics, format and "
+	    "the repair mark.",
+	    "sluice state stats /tmp/st", 1, 1, "DIR" },
+	{ "repair", "DIR",
+	    "LevelDB repair: rebuilds DIR from what is readable (may drop "
+	    "damaged data;\nback the directory up first).",
+	    "sluice state repair /tmp/st", 1, 1, "DIR" },
+	{ "upgrade", "DIR [--key TYPES]",
+	    "Rewrites a format-1 directory to typed keys.",
+	    "sluice state upgrade /tmp/st --key bytes,int", 1, 1, "DIR" },
+};
+
+static const char state_exits[]
+    = "0 done; 1 the state could not be read or changed;\n2 bad usage.";
 
 /* Prints v after the key (ints as integers, doubles with %.17g). */
 static void print_value(FILE *f, const sl_value *v)
@@ -135,65 +145,91 @@ static int cmd_upgrade(const char *dir, const char *types)
 	return 0;
 }
 
-/* A negative number is a key, not an option. */
-static int is_option(const char *a)
-{
-	if (a[0] != '-' || !a[1])
-		return 0;
-	char *end;
-	strtod(a, &end);
-	return *end != 0;
-}
-
 int sli_cmd_state(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage(stderr);
-	const char *sub = argv[1];
-	if (!strcmp(sub, "--help") || !strcmp(sub, "-h")
-	    || !strcmp(sub, "help"))
-		return usage(stdout);
-	static const char *const subs[]
-	    = { "dump", "get", "stats", "repair", "upgrade" };
-	int known = 0;
+	sli_args a = { 0 };
+	const sli_cmd_spec top = {
+		.name = "state",
+		.synopsis = "dump|get|stats|repair|upgrade DIR ...   "
+		            "(sluice state SUB --help)",
+		.about
+		= "Offline tools on a state directory (read-only, "
+		  "except repair and upgrade):\n"
+		  "  dump DIR          KEY<TAB>value per line, in key "
+		  "order\n"
+		  "  get DIR KEY...    value of each key\n"
+		  "  stats DIR         keys, last committed txid, size, "
+		  "semantics, format\n"
+		  "  repair DIR        LevelDB repair (may drop damaged "
+		  "data)\n"
+		  "  upgrade DIR       rewrite a format-1 directory to "
+		  "typed keys",
+		.min_pos = 1,
+		.max_pos = -1,
+		.pos_what
+		= "a sub-command: dump, get, stats, repair or upgrade",
+		.in_order = 1,
+		.checks_after = 1, /* the sub-command's line follows */
+		.example = "sluice state stats /tmp/st",
+		.exits = state_exits,
+	};
+	if (argc < 2 || argv[1][0] == '-') {
+		int ps = sli_args_parse(&top, argc, argv, &a);
+		if (ps != SLI_ARGS_GO)
+			return ps;
+		argv = a.pos - 1; /* `sluice state -- SUB ...` */
+		argc = a.npos + 1;
+	}
+	if (!strcmp(argv[1], "help")) {
+		sli_args_help(&top, stdout);
+		return 0;
+	}
+	const char *subname = argv[1];
+	const struct sub *sb = NULL;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		known |= !strcmp(sub, subs[i]);
-	if (!known) {
-		fprintf(
-		    stderr, "sluice: state: %s: unknown sub-command\n", sub);
-		return usage(stderr);
-	}
-	/* options first (anywhere before --), then the positional words */
-	const char *pos[argc], *types = NULL;
-	int npos = 0, dashdash = 0;
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		if (dashdash || !is_option(a)) {
-			pos[npos++] = a;
-		} else if (!strcmp(a, "--")) {
-			dashdash = 1;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			return usage(stdout);
-		} else if (!strcmp(sub, "upgrade") && !strcmp(a, "--key")
-		    && i + 1 < argc) {
-			types = argv[++i];
-		} else {
-			fprintf(stderr,
-			    "sluice: state: %s: unknown or incomplete option "
-			    "'%s'\n",
-			    sub, a);
-			return usage(stderr);
-		}
-	}
-	int is_get = !strcmp(sub, "get");
-	if (npos < 1 || (is_get ? npos < 2 : npos != 1)) {
+		if (!strcmp(subname, subs[i].name))
+			sb = &subs[i];
+	if (!sb) {
+		const char *near = sli_args_nearest(subname, &subs[0].name,
+		    sizeof(subs) / sizeof(subs[0]), sizeof(subs[0]));
 		fprintf(stderr,
-		    "sluice: state: %s: expected DIR%s, got %d "
-		    "argument%s\n",
-		    sub, is_get ? " and at least one KEY" : "", npos,
-		    npos == 1 ? "" : "s");
-		return usage(stderr);
+		    "sluice: state: %s: unknown sub-command%s%s%s (see "
+		    "sluice state --help)\n",
+		    subname, near ? "; did you mean '" : "", near ? near : "",
+		    near ? "'?" : "");
+		return 2;
 	}
+	char name[32], about[600];
+	snprintf(name, sizeof(name), "state %s", sb->name);
+	int is_get = !strcmp(sb->name, "get");
+	snprintf(about, sizeof(about), "%s%s%s", sb->about, is_get ? "\n" : "",
+	    is_get ? key_syntax : "");
+	const char *types = NULL;
+	const sli_arg key_opt[] = {
+		{ "key", SLI_ARG_STR, &types, "TYPES",
+		    "each group field's type: bytes (default), int or "
+		    "double,\ncomma-separated (e.g. --key bytes,int)",
+		    .dflt = "" },
+	};
+	const sli_cmd_spec spec = {
+		.name = name,
+		.synopsis = sb->synopsis,
+		.about = about,
+		.args = key_opt,
+		.nargs = !strcmp(sb->name, "upgrade") ? 1 : 0,
+		.min_pos = sb->min_pos,
+		.max_pos = sb->max_pos,
+		.pos_what = sb->pos_what,
+		.numbers_positional = is_get,
+		.example = sb->example,
+		.exits = state_exits,
+	};
+	int ps = sli_args_parse(&spec, argc - 1, argv + 1, &a);
+	if (ps != SLI_ARGS_GO)
+		return ps;
+	const char *sub = sb->name;
+	char **pos = a.pos;
+	int npos = a.npos;
 	const char *dir = pos[0];
 	if (!strcmp(sub, "upgrade"))
 		return cmd_upgrade(dir, types);

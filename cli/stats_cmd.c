@@ -3,37 +3,15 @@
  * job (`sluice run ... --drpc` or `sluice wordcount ... --drpc`) for its
  * live figures over DRPC, as Redis answers INFO.
  */
+#include "args.h"
 #include "cli.h"
 #include "monitor.h"
 #include "sluice.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sluice stats [--endpoint EP] [--json] [--timeout MS]\n"
-	    "                    [--cluster-key-file FILE] [--token]\n"
-	    "Prints the live figures of the job serving DRPC at EP (start it "
-	    "with --drpc):\nuptime, committed txid, rates over the last "
-	    "second and minute, replays,\nlatencies, stages, states and DRPC "
-	    "counters.\n"
-	    "  --endpoint EP          default tcp://127.0.0.1:3772\n"
-	    "  --json                 the figures as one JSON object\n"
-	    "  --timeout MS           default 5000\n"
-	    "  --cluster-key-file F   for a job started with a cluster key\n"
-	    "  --token                print the HTTP bearer token of the "
-	    "cluster key (for\n"
-	    "                         --metrics off loopback) and exit\n"
-	    "Example: sluice stats --endpoint tcp://127.0.0.1:3772 --json\n"
-	    "Exit status: 0 figures printed; 1 the job answered with an "
-	    "error; 2 bad usage,\nnothing listening, or no answer.\n");
-	return f == stderr ? 2 : 0;
-}
 
 static double num(json_t *o, const char *k)
 {
@@ -117,59 +95,41 @@ int sli_cmd_stats(int argc, char **argv)
 	const char *endpoint = "tcp://127.0.0.1:3772", *keyfile = NULL;
 	long timeout = 5000;
 	int json = 0, token = 0;
-	static const struct option lo[] = {
-		{ "help", no_argument, 0, 'h' },
-		{ "endpoint", required_argument, 0, 'e' },
-		{ "json", no_argument, 0, 'j' },
-		{ "timeout", required_argument, 0, 't' },
-		{ "cluster-key-file", required_argument, 0, 'k' },
-		{ "token", no_argument, 0, 'T' },
-		{ 0, 0, 0, 0 },
+	const sli_arg opts[] = {
+		{ "endpoint", SLI_ARG_STR, &endpoint, "EP",
+		    "the job's DRPC endpoint" },
+		{ "json", SLI_ARG_FLAG, &json, NULL,
+		    "the figures as one JSON object" },
+		{ "timeout", SLI_ARG_LONG, &timeout, "MS",
+		    "give up after MS milliseconds", 1, 3600000 },
+		{ "cluster-key-file", SLI_ARG_STR, &keyfile, "F",
+		    "for a job started with a cluster key" },
+		{ "token", SLI_ARG_FLAG, &token, NULL,
+		    "print the HTTP bearer token of the cluster key (for\n"
+		    "--metrics off loopback) and exit" },
 	};
-	optind = 0;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 'h':
-			return usage(stdout);
-		case 'e':
-			endpoint = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'T':
-			token = 1;
-			break;
-		case 'k':
-			keyfile = optarg;
-			break;
-		case 't':
-			timeout = strtol(optarg, &end, 10);
-			if (*end || timeout <= 0 || timeout > 3600000) {
-				fprintf(stderr,
-				    "sluice: stats: --timeout: expected "
-				    "milliseconds from 1 to 3600000, got "
-				    "'%s'\n",
-				    optarg);
-				return 2;
-			}
-			break;
-		default:
-			fprintf(stderr,
-			    "sluice: stats: unknown option or missing value: "
-			    "'%s' (see sluice stats --help)\n",
-			    argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "sluice: stats: unexpected argument '%s'\n",
-		    argv[optind]);
-		return 2;
-	}
+	const sli_cmd_spec spec = {
+		.name = "stats",
+		.synopsis
+		= "[--endpoint EP] [--json] [--timeout MS]\n"
+		  "                    [--cluster-key-file F] [--token]",
+		.about
+		= "Prints the live figures of the job serving DRPC at EP "
+		  "(start it with --drpc):\nuptime, committed txid, "
+		  "rates over the last second and minute, replays,\n"
+		  "latencies, stages, states and DRPC counters.",
+		.args = opts,
+		.nargs = sizeof(opts) / sizeof(opts[0]),
+		.example
+		= "sluice stats --endpoint tcp://127.0.0.1:3772 --json",
+		.exits
+		= "0 figures printed; 1 the job answered with an "
+		  "error;\n2 bad usage, nothing listening, or no answer.",
+	};
+	sli_args a = { 0 };
+	int ps;
+	if ((ps = sli_args_parse(&spec, argc, argv, &a)) != SLI_ARGS_GO)
+		return ps;
 	uint8_t key[SL_KEY_BYTES];
 	if (keyfile && sl_key_from_file(key, keyfile)) {
 		fprintf(stderr, "sluice: stats: %s\n", sl_errdetail());

@@ -3,6 +3,7 @@
  * a file (or stdin) are split into words, grouped by word and counted
  * into a state (LevelDB by default) with opaque semantics.
  */
+#include "args.h"
 #include "cli.h"
 #include "job.h"
 #include "core/core.h"
@@ -10,33 +11,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sluice wordcount --input FILE|- (--state DIR | --memory)\n"
-	    "         [--semantics opaque|transactional|none] "
-	    "[--batch-size N] [--batch-ms N]\n"
-	    "         [--max-pending N] [--parallelism N] [--no-sync] "
-	    "[--batch-timeout MS]\n"
-	    "         [--max-attempts N] [--stats FILE] [--dump FILE] "
-	    "[--quiet] [--drpc [ENDPOINT]]\n"
-	    "         [--cluster-key-file FILE] [--metrics [HOST:PORT]]\n"
-	    "         [--follow]\n"
-	    "       sluice wordcount --mode plain ... (see docs/plain.md)\n"
-	    "Counts the words (runs of bytes other than space, tab and "
-	    "newline) of each line\nexactly once into the state; a rerun on "
-	    "the same input and state resumes where\nit stopped. A last line "
-	    "without a newline is counted (as awk does); --follow\nholds it "
-	    "back until its newline arrives and waits for the file to "
-	    "grow.\n");
-	return f == stderr ? 2 : 0;
-}
 
 /* DRPC `words`: the sum of the counts of the space-separated words;
  * `count`: the count of one word (the same stream; kept for clarity). */
@@ -50,23 +28,6 @@ static void drpc_streams(sl_topology *t, sl_state *st)
 		q = sl_stream_state_query(q, st, "word", "count");
 		sl_stream_aggregate(q, "count", sl_agg_sum(), "sum");
 	}
-}
-
-static int parse_num(
-    const char *opt, const char *s, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = s ? strtol(s, &end, 10) : 0;
-	if (!s || errno || *end || v < min || v > max) {
-		fprintf(stderr,
-		    "sluice: wordcount: %s: expected a number from %ld to "
-		    "%ld, got '%s'\n",
-		    opt, min, max, s ? s : "");
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static int dump_one(
@@ -129,114 +90,112 @@ int sli_cmd_wordcount(int argc, char **argv)
 	return rc;
 }
 
+/* 1 when the line asks for plain mode (--mode plain, --mode=plain or
+ * --acking) before any `--`. */
+static int plain_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strncmp(argv[i], "--acking", 8)
+		    || !strcmp(argv[i], "--mode=plain")
+		    || (!strcmp(argv[i], "--mode") && i + 1 < argc
+		        && !strcmp(argv[i + 1], "plain")))
+			return 1;
+	return 0;
+}
+
 static int wordcount(int argc, char **argv, uint8_t *key)
 {
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
 	const char *sem_s = "opaque", *drpc = NULL, *keyfile = NULL;
-	const char *metrics = NULL;
-	int memory = 0, sync = 1, quiet = 0, follow = 0;
+	const char *metrics = NULL, *mode = "trident";
+	int memory = 0, no_sync = 0, quiet = 0, follow = 0;
 	long batch_size = 10000, batch_ms = 100, max_pending = 4;
 	long parallelism = 2, timeout = 30000, attempts = 0;
-	if (sli_cli_help_asked(argc, argv)) {
-		for (int i = 1; i < argc; i++)
-			if (!strcmp(argv[i], "--acking")
-			    || (!strcmp(argv[i], "--mode") && i + 1 < argc
-			        && !strcmp(argv[i + 1], "plain")))
-				return sli_cmd_wordcount_plain(argc, argv);
-		return usage(stdout);
-	}
-	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
-	 * the state opens stops the run cleanly instead of killing it */
-	sli_job_signals();
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--mode")) {
-			if (v && !strcmp(v, "plain")) {
-				signal(SIGINT, SIG_DFL);
-				signal(SIGTERM, SIG_DFL);
-				return sli_cmd_wordcount_plain(argc, argv);
-			}
-			if (!v || strcmp(v, "trident")) {
-				fprintf(stderr,
-				    "sluice: wordcount: --mode: trident or "
-				    "plain, got '%s'\n",
-				    v ? v : "");
-				return 2;
-			}
-			i++;
-		} else if (!strcmp(a, "--acking"))
-			return sli_cmd_wordcount_plain(argc, argv);
-		else if (!strcmp(a, "--input") && v)
-			input = argv[++i];
-		else if (!strcmp(a, "--state") && v)
-			dir = argv[++i];
-		else if (!strcmp(a, "--memory"))
-			memory = 1;
-		else if (!strcmp(a, "--semantics") && v)
-			sem_s = argv[++i];
-		else if (!strcmp(a, "--batch-size")) {
-			if (parse_num(a, v, 1, 10000000, &batch_size))
-				return 2;
-			i++;
-		} else if (!strcmp(a, "--batch-ms")) {
-			if (parse_num(a, v, 1, 3600000, &batch_ms))
-				return 2;
-			i++;
-		} else if (!strcmp(a, "--max-pending")) {
-			if (parse_num(a, v, 1, 64, &max_pending))
-				return 2;
-			i++;
-		} else if (!strcmp(a, "--parallelism")) {
-			if (parse_num(a, v, 1, 64, &parallelism))
-				return 2;
-			i++;
-		} else if (!strcmp(a, "--batch-timeout")) {
-			if (parse_num(a, v, 1, 86400000, &timeout))
-				return 2;
-			i++;
-		} else if (!strcmp(a, "--max-attempts")) {
-			if (parse_num(a, v, 0, 1000000, &attempts))
-				return 2;
-			i++;
-		} else if (!strcmp(a, "--no-sync"))
-			sync = 0;
-		else if (!strcmp(a, "--follow"))
-			follow = 1;
-		else if (!strcmp(a, "--quiet"))
-			quiet = 1;
-		else if (!strcmp(a, "--stats") && v)
-			stats = argv[++i];
-		else if (!strcmp(a, "--dump") && v)
-			dump = argv[++i];
-		else if (!strcmp(a, "--cluster-key-file") && v)
-			keyfile = argv[++i];
-		else if (!strcmp(a, "--drpc")) {
-			drpc = "tcp://127.0.0.1:3772";
-			if (v && v[0] != '-')
-				drpc = argv[++i];
-		} else if (!strcmp(a, "--metrics")) {
-			metrics = "127.0.0.1:9464";
-			if (v && v[0] != '-')
-				metrics = argv[++i];
-		} else if (!strncmp(a, "--metrics=", 10))
-			metrics = a + 10;
-		else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-			return usage(stdout);
-		else {
-			fprintf(stderr,
-			    "sluice: wordcount: unknown or incomplete "
-			    "option '%s'\n",
-			    a);
-			return usage(stderr);
-		}
-	}
+	if (plain_asked(argc, argv))
+		return sli_cmd_wordcount_plain(argc, argv);
+	const sli_arg opts[] = {
+		{ "input", SLI_ARG_STR, &input, "FILE|-",
+		    "the text to count (- for stdin); required" },
+		{ "state", SLI_ARG_STR, &dir, "DIR", "LevelDB state in DIR" },
+		{ "memory", SLI_ARG_FLAG, &memory, NULL, "state in memory" },
+		{ "mode", SLI_ARG_CHOICE, &mode, NULL,
+		    "plain: tuple mode (sluice wordcount --mode plain --help)",
+		    .choices = "trident|plain" },
+		{ "semantics", SLI_ARG_CHOICE, &sem_s, NULL, "state semantics",
+		    .choices = "opaque|transactional|none" },
+		{ "batch-size", SLI_ARG_LONG, &batch_size, "N",
+		    "tuples per batch, a hint", 1, 10000000 },
+		{ "batch-ms", SLI_ARG_LONG, &batch_ms, "MS",
+		    "cut a batch after MS", 1, 3600000 },
+		{ "max-pending", SLI_ARG_LONG, &max_pending, "N",
+		    "batches in flight", 1, 64 },
+		{ "parallelism", SLI_ARG_LONG, &parallelism, "N",
+		    "tasks of the counting stage", 1, 64 },
+		{ "no-sync", SLI_ARG_FLAG, &no_sync, NULL,
+		    "no fsync per batch" },
+		{ "batch-timeout", SLI_ARG_LONG, &timeout, "MS",
+		    "replay a batch after MS", 1, 86400000 },
+		{ "max-attempts", SLI_ARG_LONG, &attempts, "N",
+		    "give up after N attempts (0: never)", 0, 1000000 },
+		{ "stats", SLI_ARG_STR, &stats, "FILE",
+		    "write the final statistics (JSON) to FILE" },
+		{ "dump", SLI_ARG_STR, &dump, "FILE",
+		    "write WORD<TAB>count lines to FILE at the end" },
+		{ "quiet", SLI_ARG_FLAG, &quiet, NULL,
+		    "no progress line, no summary" },
+		{ "drpc", SLI_ARG_STR, &drpc, "EP",
+		    "serve DRPC (words, count) and `sluice stats` on EP",
+		    .optional = "tcp://127.0.0.1:3772",
+		    .takes_next = sli_args_is_endpoint },
+		{ "metrics", SLI_ARG_STR, &metrics, "HOST:PORT",
+		    "serve /metrics, the status page and /stats.json",
+		    .optional = "127.0.0.1:9464",
+		    .takes_next = sli_args_is_hostport },
+		{ "cluster-key-file", SLI_ARG_STR, &keyfile, "F",
+		    "seal frames and DRPC; required for DRPC/metrics off\n"
+		    "loopback" },
+		{ "follow", SLI_ARG_FLAG, &follow, NULL,
+		    "wait for the file to grow (as tail -f); an unterminated\n"
+		    "last line waits for its newline" },
+	};
+	const sli_cmd_spec spec = {
+		.name = "wordcount",
+		.synopsis = "--input FILE|- (--state DIR | --memory) "
+		            "[options]\n"
+		            "       sluice wordcount --mode plain ... (see "
+		            "docs/plain.md)",
+		.about = "Counts the words (runs of bytes other than space, "
+		         "tab and newline) of each line\nexactly once into "
+		         "the state; a rerun on the same input and state "
+		         "resumes where\nit stopped. A last line without a "
+		         "newline is counted (as awk does); --follow\nholds "
+		         "it back until its newline arrives.",
+		.args = opts,
+		.nargs = sizeof(opts) / sizeof(opts[0]),
+		.checks_after = 1,
+		.example = "sluice wordcount --input book.txt --state /tmp/st "
+		           "--drpc\n"
+		           "sluice drpc words the cat    # from another shell",
+		.exits = "0 the input was counted (or the run was stopped by "
+		         "a signal);\n1 the input, the state or the run "
+		         "failed; 2 bad usage.",
+	};
+	sli_args a = { 0 };
+	int ps = sli_args_parse(&spec, argc, argv, &a);
+	if (ps != SLI_ARGS_GO)
+		return ps;
 	if (!input || (!dir && !memory) || (dir && memory)) {
 		fprintf(stderr,
 		    "sluice: wordcount: give --input and one of "
-		    "--state DIR or --memory\n");
-		return usage(stderr);
+		    "--state DIR or --memory (see sluice wordcount --help)\n");
+		return 2;
 	}
+	if (sli_cli_dry_run)
+		return 0;
+	int sync = !no_sync;
+	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
+	 * the state opens stops the run cleanly instead of killing it */
+	sli_job_signals();
 	sl_state_options so;
 	sl_state_options_default(&so);
 	if (sl_semantics_parse(sem_s, &so.semantics)) {

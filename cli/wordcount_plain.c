@@ -5,6 +5,7 @@
  * counting into memory, or into LevelDB non-transactionally at the end of
  * the run with --state.
  */
+#include "args.h"
 #include "cli.h"
 #include "state/state.h"
 #include "trident/trident.h"
@@ -147,87 +148,78 @@ static int kv_cmp(const void *a, const void *b)
 	return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
 }
 
-static int usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sluice wordcount --mode plain --input FILE|- "
-	    "[--acking on|off] [--state DIR]\n"
-	    "         [--parallelism N] [--max-spout-pending N] "
-	    "[--message-timeout MS]\n"
-	    "         [--seed N] [--stats FILE] "
-	    "[--dump FILE] [--quiet]\n");
-	return f == stderr ? 2 : 0;
-}
-
 int sli_cmd_wordcount_plain(int argc, char **argv)
 {
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
-	int quiet = 0;
-	long par = 2;
+	const char *mode = "plain", *acking = "off";
+	int quiet = 0, memory = 0;
+	long par = 2, pending = 0, timeout = 0, seed = 0;
 	sl_plain_options o;
 	sl_plain_options_default(&o);
-	if (sli_cli_help_asked(argc, argv))
-		return usage(stdout);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i],
-		           *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--mode") && v)
-			i++;
-		else if (!strcmp(a, "--acking") && v) {
-			if (strcmp(v, "on") && strcmp(v, "off")) {
-				fprintf(stderr,
-				    "sluice: wordcount: --acking: "
-				    "on or off, got '%s'\n",
-				    v);
-				return 2;
-			}
-			o.acking = !strcmp(argv[++i], "on");
-		} else if (!strcmp(a, "--input") && v)
-			input = argv[++i];
-		else if (!strcmp(a, "--state") && v)
-			dir = argv[++i];
-		else if (!strcmp(a, "--memory"))
-			;
-		else if (!strcmp(a, "--stats") && v)
-			stats = argv[++i];
-		else if (!strcmp(a, "--dump") && v)
-			dump = argv[++i];
-		else if (!strcmp(a, "--quiet"))
-			quiet = 1;
-		else if ((!strcmp(a, "--parallelism")
-		             || !strcmp(a, "--max-spout-pending")
-		             || !strcmp(a, "--message-timeout")
-		             || !strcmp(a, "--seed"))
-		    && v) {
-			char *end;
-			long n = strtol(argv[++i], &end, 10);
-			if (*end || n < 1 || (a[2] == 'p' && n > 64)) {
-				fprintf(stderr,
-				    "sluice: wordcount: %s: bad number "
-				    "'%s'\n",
-				    a, v);
-				return 2;
-			}
-			if (a[2] == 'p')
-				par = n;
-			else if (a[2] == 'm' && a[3] == 'a')
-				o.max_spout_pending = (uint32_t)n;
-			else if (a[2] == 'm')
-				o.message_timeout_ms = (int)n;
-			else
-				o.seed = (uint64_t)n;
-		} else if (!strcmp(a, "--help"))
-			return usage(stdout);
-		else {
-			fprintf(stderr,
-			    "sluice: wordcount: plain mode: unknown "
-			    "or incomplete option '%s'\n",
-			    a);
-			return usage(stderr);
-		}
+	acking = o.acking ? "on" : "off";
+	pending = (long)o.max_spout_pending;
+	timeout = o.message_timeout_ms;
+	seed = (long)o.seed;
+	const sli_arg opts[] = {
+		{ "mode", SLI_ARG_CHOICE, &mode, NULL, "tuple mode",
+		    .choices = "plain" },
+		{ "input", SLI_ARG_STR, &input, "FILE|-",
+		    "the text to count (- for stdin); required" },
+		{ "acking", SLI_ARG_CHOICE, &acking, NULL,
+		    "off: at most once; on: at least once (trees replayed)",
+		    .choices = "on|off" },
+		{ "state", SLI_ARG_STR, &dir, "DIR",
+		    "write the counts into LevelDB at the end (no\n"
+		    "exactly-once)" },
+		{ "memory", SLI_ARG_FLAG, &memory, NULL,
+		    "counts in memory only (the default)" },
+		{ "parallelism", SLI_ARG_LONG, &par, "N", "tasks of each bolt",
+		    1, 64 },
+		{ "max-spout-pending", SLI_ARG_LONG, &pending, "N",
+		    "trees in flight (0: no limit)", 0, 100000000 },
+		{ "message-timeout", SLI_ARG_LONG, &timeout, "MS",
+		    "fail a tree after MS", 1, 86400000 },
+		{ "seed", SLI_ARG_LONG, &seed, "N",
+		    "seed of the message ids (0: random)", 0,
+		    (double)0x7fffffffffffffffLL },
+		{ "stats", SLI_ARG_STR, &stats, "FILE",
+		    "write the final statistics (JSON) to FILE" },
+		{ "dump", SLI_ARG_STR, &dump, "FILE",
+		    "write WORD<TAB>count lines to FILE at the end" },
+		{ "quiet", SLI_ARG_FLAG, &quiet, NULL, "no summary" },
+	};
+	const sli_cmd_spec spec = {
+		.name = "wordcount --mode plain",
+		.synopsis = "--input FILE|- [--acking on|off] [--state DIR] "
+		            "[options]",
+		.about = "The word count in plain tuple mode (a spout of "
+		         "lines, a split bolt, a count\nbolt grouped by "
+		         "word): at most once with --acking off, at least "
+		         "once with\n--acking on (docs/plain.md).",
+		.args = opts,
+		.nargs = sizeof(opts) / sizeof(opts[0]),
+		.checks_after = 1,
+		.example = "sluice wordcount --mode plain --acking on --input "
+		           "book.txt --dump counts.tsv",
+		.exits = "0 the input was counted; 1 the input, the state or "
+		         "the run failed;\n2 bad usage.",
+	};
+	sli_args a = { 0 };
+	int pst = sli_args_parse(&spec, argc, argv, &a);
+	if (pst != SLI_ARGS_GO)
+		return pst;
+	if (!input) {
+		fprintf(stderr,
+		    "sluice: wordcount: plain mode: give --input (see "
+		    "sluice wordcount --mode plain --help)\n");
+		return 2;
 	}
-	if (!input)
-		return usage(stderr);
+	if (sli_cli_dry_run)
+		return 0;
+	o.acking = !strcmp(acking, "on");
+	o.max_spout_pending = (uint32_t)pending;
+	o.message_timeout_ms = (int)timeout;
+	o.seed = (uint64_t)seed;
 	lines l;
 	memset(&l, 0, sizeof(l));
 	l.acking = o.acking;

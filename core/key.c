@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -133,31 +134,40 @@ int sli_key_get(
 
 /* ---- text form ---- */
 
-typedef enum { T_BYTES, T_INT, T_DOUBLE, T_NULL } tclass;
+/* T_RANGE: a number that no value holds exactly (an integer beyond
+ * int64, a double beyond DBL_MAX): refused, never rounded. */
+typedef enum { T_BYTES, T_INT, T_DOUBLE, T_NULL, T_RANGE } tclass;
 
 /* What a bare (unquoted) token reads back as. */
 static tclass classify(const char *s, size_t n, int64_t *i, double *d)
 {
 	char tmp[64];
+	size_t sign = n && s[0] == '-';
+	size_t digits = 0;
+	while (sign + digits < n && s[sign + digits] >= '0'
+	    && s[sign + digits] <= '9')
+		digits++;
+	int integer = digits && sign + digits == n;
 	if (n == 0 || n >= sizeof(tmp))
-		return T_BYTES;
+		return integer ? T_RANGE : T_BYTES;
 	memcpy(tmp, s, n);
 	tmp[n] = 0;
 	if (!strcmp(tmp, "null"))
 		return T_NULL;
 	char *end;
 	errno = 0;
-	const char *q = tmp + (tmp[0] == '-');
-	if (*q >= '0' && *q <= '9' && strspn(q, "0123456789") == strlen(q)) {
+	if (integer) {
 		long long v = strtoll(tmp, &end, 10);
-		if (!errno && !*end) {
-			*i = v;
-			return T_INT;
-		}
+		if (errno || *end)
+			return T_RANGE;
+		*i = v;
+		return T_INT;
 	}
 	errno = 0;
 	double x = strtod(tmp, &end);
 	if (!*end && end != tmp) {
+		if (errno == ERANGE && isinf(x))
+			return T_RANGE;
 		*d = x;
 		return T_DOUBLE;
 	}
@@ -347,6 +357,17 @@ int sli_key_parse(
 			cls[k] = T_BYTES;
 		} else {
 			cls[k] = classify(p, tl, &ints[k], &dbls[k]);
+			if (cls[k] == T_RANGE)
+				return sli_err(SL_EINVAL,
+				    "key '%s': %.*s is out of range (integers "
+				    "are 64-bit, doubles up to 1.8e308); "
+				    "quote "
+				    "it for a string%s",
+				    s, (int)(tl > 80 ? 80 : tl), p,
+				    memchr(p, 'e', tl) || memchr(p, 'E', tl)
+				        ? ""
+				        : ", or write it with an exponent "
+				          "(1e20) for a double");
 			if (cls[k] == T_BYTES) {
 				int rc = sli_buf_append(store, p, tl);
 				if (rc)

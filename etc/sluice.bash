@@ -21,14 +21,14 @@ _sluice()
 	case $cmd in
 	run)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--state --memory --config --semantics --no-sync --cache-entries --batch-size --batch-ms --max-pending --batch-timeout --max-attempts --frame-tuples --drpc --metrics --cluster-key-file --stats --quiet --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--state --memory --config --semantics --no-sync --cache-entries --batch-size --batch-ms --max-pending --batch-timeout --max-attempts --frame-tuples --drpc --metrics --cluster-key-file --stats --quiet --help --version" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -X '!*.so' -- "$cur") $(compgen -d -- "$cur"))
 		fi ;;
 	stats)
-		COMPREPLY=($(compgen -W "--endpoint --json --timeout --cluster-key-file --token --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--endpoint --json --timeout --cluster-key-file --token --help --version" -- "$cur")) ;;
 	wordcount)
-		COMPREPLY=($(compgen -W "--input --state --memory --semantics --batch-size --batch-ms --max-pending --parallelism --no-sync --batch-timeout --max-attempts --stats --dump --quiet --drpc --metrics --cluster-key-file --mode --acking --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--input --state --memory --semantics --batch-size --batch-ms --max-pending --no-sync --batch-timeout --max-attempts --stats --dump --quiet --drpc --metrics --cluster-key-file --follow --mode --acking --parallelism --max-spout-pending --message-timeout --seed --help --version" -- "$cur")) ;;
 	state)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			COMPREPLY=($(compgen -W "dump get stats repair upgrade" -- "$cur"))
@@ -36,7 +36,7 @@ _sluice()
 			COMPREPLY=($(compgen -d -- "$cur"))
 		fi ;;
 	drpc)
-		COMPREPLY=($(compgen -W "--endpoint --timeout --cluster-key-file --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--endpoint --timeout --cluster-key-file --help --version" -- "$cur")) ;;
 	esac
 }
 complete -F _sluice sluice

@@ -1,7 +1,9 @@
 /* test_usage.c - the command line does what was asked and nothing else:
  * -h/--help on every sub-command prints usage on stdout, exits 0 and
  * touches nothing (`state repair --help` used to create a LevelDB folder
- * named --help); unknown options are refused; `./run demo` with its DRPC
+ * named --help); --version everywhere; unknown options, missing values
+ * and extra words are refused with the reason and a hint (one parser,
+ * cli/args.c); `./run demo` with its DRPC
  * port taken never shows another server's answers. SLUICE_BIN and
  * SLUICE_DEMO_SCRIPT name another binary or demo to check. */
 #include "sltest.h"
@@ -11,11 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const subs[]
-    = { "wordcount", "wordcount --mode plain", "wordcount --acking on",
-	      "state", "state dump", "state get", "state stats",
-	      "state repair", "state upgrade", "drpc", "state repair somedir",
-	      "state get somedir k", "wordcount --input x --state y" };
+static const char *const subs[] = { "wordcount", "wordcount --mode plain",
+	"wordcount --acking on", "state", "state dump", "state get",
+	"state stats", "state repair", "state upgrade", "drpc",
+	"state repair somedir", "state get somedir k",
+	"wordcount --input x --state y", "run", "run x.so --state st", "stats",
+	"drpc --endpoint "
+	"tcp://127.0.0.1:1" };
 
 static void test_help_everywhere_and_nothing_created(void)
 {
@@ -68,6 +72,216 @@ static void test_unknown_options_refused(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* Runs `sluice ARGS` in d with stdout to out, stderr to err; returns the
+ * exit status. */
+static int run_in(const char *d, const char *args)
+{
+	return sl_test_sh(
+	    "cd '%s' && '%s' %s >out 2>err", d, sl_test_sluice_bin(), args);
+}
+
+/* 1 when d/file holds text (read here: texts hold quotes). */
+static int file_has(const char *d, const char *file, const char *text)
+{
+	char path[800], buf[65536];
+	snprintf(path, sizeof(path), "%s/%s", d, file);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strstr(buf, text) != NULL;
+}
+
+/* --version on every sub-command: the version on stdout, exit 0, nothing
+ * else done (the same line as `sluice version`). */
+static void test_version_everywhere(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("version"));
+	CU_ASSERT_EQUAL_FATAL(run_in(d, "version"), 0);
+	sl_test_sh("cd '%s' && mv out want", d);
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		char args[200];
+		snprintf(args, sizeof(args), "%s --version", subs[i]);
+		if (run_in(d, args) != 0
+		    || sl_test_sh("cd '%s' && cmp -s out want && ! test -s "
+		                  "err && test \"$(ls -A | sort | tr '\\n' "
+		                  "' ')\" = 'err out want '",
+		        d)) {
+			printf("\n    sluice %s --version: wrong", subs[i]);
+			bad++;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(sl_test_sh("grep -qE '^sluice [0-9]+\\.[0-9]+\\.[0-9]+$' "
+	                     "'%s/want'",
+	              d)
+	    == 0);
+}
+
+/* --help shows the defaults, an example and the exit codes. */
+static void test_help_has_defaults_example_and_exit_codes(void)
+{
+	static const char *const cmds[]
+	    = { "wordcount", "wordcount --mode plain", "run", "stats", "drpc",
+		      "state", "state get", "state upgrade" };
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("helptext"));
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char args[200];
+		snprintf(args, sizeof(args), "%s --help", cmds[i]);
+		CU_ASSERT_EQUAL(run_in(d, args), 0);
+		int ok = file_has(d, "out", "Example:\n")
+		    && file_has(d, "out", "Exit status: 0")
+		    && file_has(d, "out", "-h, --help")
+		    && file_has(d, "out", "--version");
+		if (!ok)
+			printf("\n    sluice %s --help lacks a part", cmds[i]);
+		CU_ASSERT(ok);
+	}
+	/* defaults come from the values the command starts with */
+	CU_ASSERT_EQUAL(run_in(d, "wordcount --help"), 0);
+	CU_ASSERT(file_has(d, "out", "--batch-size N"));
+	CU_ASSERT(file_has(d, "out", "(default 10000)"));
+	CU_ASSERT(file_has(d, "out", "(default opaque)"));
+	CU_ASSERT_EQUAL(run_in(d, "drpc -h"), 0);
+	CU_ASSERT(file_has(d, "out", "(default 5000)"));
+	CU_ASSERT(file_has(d, "out", "(default tcp://127.0.0.1:3772)"));
+	CU_ASSERT_EQUAL(run_in(d, "run --help"), 0);
+	CU_ASSERT(file_has(d, "out", "(default 30000)"));
+}
+
+/* Every kind of bad line: exit 2, the reason, the hint, nothing made. */
+static void test_bad_lines_name_the_problem(void)
+{
+	static const struct {
+		const char *args, *says;
+	} cases[] = {
+		{ "wordcount --inptu x --memory",
+		    "unknown option '--inptu'; did you mean '--input'?" },
+		{ "wordcount --input x --memory extra",
+		    "unexpected argument 'extra'" },
+		{ "wordcount --memory --input", "--input needs a value" },
+		{ "wordcount --memory=yes --input x",
+		    "--memory takes no value" },
+		{ "wordcount --batch --input x --memory",
+		    "'--batch' is ambiguous" },
+		{ "wordcount --input x --memory --batch-size=0",
+		    "--batch-size: expected a number from 1 to 10000000, got "
+		    "'0'" },
+		{ "wordcount --input x --memory --semantics=maybe",
+		    "--semantics: expected opaque|transactional|none" },
+		{ "wordcount --mode plain --input x --parallelism 65",
+		    "--parallelism: expected a number from 1 to 64, got "
+		    "'65'" },
+		{ "wordcount --mode plain --input x --acking=maybe",
+		    "--acking: expected on|off" },
+		{ "wordcount -x", "unknown option '-x'" },
+		{ "stats --jsno", "did you mean '--json'?" },
+		{ "stats now", "unexpected argument 'now'" },
+		{ "drpc", "expected a FUNCTION name" },
+		{ "drpc --timeout=soon fn", "--timeout: expected a number" },
+		{ "run", "expected a topology" },
+		{ "run a.so b",
+		    "unexpected argument 'b' (topology arguments "
+		    "go after --)" },
+		{ "run a.so --max-pending=0",
+		    "--max-pending: expected a "
+		    "number from 1 to 64" },
+		{ "state", "expected a sub-command" },
+		{ "state gte st k",
+		    "unknown sub-command; did you mean 'get'?" },
+		{ "state get st", "expected DIR and at least one KEY" },
+		{ "state dump st extra", "unexpected argument 'extra'" },
+		{ "state upgrade st --key", "--key needs a value" },
+	};
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("badline"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = run_in(d, cases[i].args);
+		int ok = rc == 2 && file_has(d, "err", cases[i].says)
+		    && file_has(d, "err", "--help)")
+		    && sl_test_sh("cd '%s' && ! test -s out && test \"$(ls "
+		                  "-A | sort | tr '\\n' ' ')\" = 'err out '",
+		           d)
+		        == 0;
+		if (!ok) {
+			printf("\n    sluice %s: exit %d, wanted 2 and '%s':",
+			    cases[i].args, rc, cases[i].says);
+			sl_test_sh("cat '%s/err'", d);
+		}
+		CU_ASSERT(ok);
+	}
+}
+
+/* --opt=value and --opt value are the same; `--` ends the options;
+ * negative numbers are keys of `state get`; drpc's options end at the
+ * function name. */
+static void test_equals_dashdash_and_numbers(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("equals"));
+	sl_test_sh("printf 'a b a\\n-x -5\\n' > '%s/in.txt'", d);
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "wordcount --input=in.txt --state=st --quiet "
+	                    "--batch-size=1 --dump=d1"),
+	    0);
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "wordcount --input in.txt --memory --quiet "
+	                    "--dump d2"),
+	    0);
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && cmp -s d1 d2 && grep -q "
+	                           "'^a.2$' d1",
+	                    d),
+	    0);
+	/* the word "-5" is a string key; -5 bare is the int -5 (absent) */
+	CU_ASSERT_EQUAL(run_in(d, "state get st a -5 '\"-5\"' -- -x"), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && printf "
+	                           "'a\\t2\\n-5\\t-\\n\"-5\"\\t1\\n-x\\t1\\n' "
+	                           "| cmp - out",
+	                    d),
+	    0);
+	/* without --, -x is an option */
+	CU_ASSERT_EQUAL(run_in(d, "state get st -x"), 2);
+	CU_ASSERT(file_has(d, "err", "unknown option '-x'"));
+	/* drpc: what follows the function is its arguments ("--json" here
+	 * is not an option of drpc): nothing listens, so exit 2 with that
+	 * reason rather than an option error */
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "drpc --endpoint=tcp://127.0.0.1:9 --timeout=200 "
+	                    "words --json"),
+	    2);
+	CU_ASSERT(file_has(d, "err", "nothing is listening"));
+}
+
+/* R20: an integer beyond int64 is refused, not looked up as a double. */
+static void test_state_get_out_of_range_integer(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("range"));
+	sl_test_sh("printf 'a\\n' > '%s/in.txt'", d);
+	CU_ASSERT_EQUAL_FATAL(
+	    run_in(d, "wordcount --input in.txt --state st --quiet"), 0);
+	CU_ASSERT_EQUAL(run_in(d, "state get st 99999999999999999999"), 1);
+	CU_ASSERT(file_has(d, "err", "out of range"));
+	CU_ASSERT_EQUAL(run_in(d, "state get st 1e999"), 1);
+	CU_ASSERT(file_has(d, "err", "out of range"));
+	/* the largest int64, a double written as one, a quoted string */
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "state get st 9223372036854775807 1e20 "
+	                    "'\"99999999999999999999\"'"),
+	    0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("cd '%s' && printf '9223372036854775807\\t-\\n"
+	               "1e+20\\t-\\n\"99999999999999999999\"\\t-\\n' | cmp - "
+	               "out",
+	        d),
+	    0);
+}
+
 /* The demo's DRPC port held by another server (it answers "FOREIGN"):
  * the demo must take another port or fail, never print that answer. */
 static void test_demo_with_its_port_taken(void)
@@ -106,4 +320,11 @@ SL_SUITE(usage, NULL, NULL,
     { "help everywhere and nothing created",
         test_help_everywhere_and_nothing_created },
     { "unknown options refused", test_unknown_options_refused },
+    { "version everywhere", test_version_everywhere },
+    { "help has defaults, example and exit codes",
+        test_help_has_defaults_example_and_exit_codes },
+    { "bad lines name the problem", test_bad_lines_name_the_problem },
+    { "--opt=value, -- and numbers", test_equals_dashdash_and_numbers },
+    { "state get: out-of-range integer refused",
+        test_state_get_out_of_range_integer },
     { "demo with its port taken", test_demo_with_its_port_taken })

@@ -1,0 +1,62 @@
+/* commands.c - the `sluice` command: dispatches to sub-commands (main is
+ * in cli/main.c, so that the argument fuzzer can call this). */
+#include "args.h"
+#include "cli.h"
+#include "sluice.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	{ "wordcount", sli_cmd_wordcount,
+	    "exactly-once word count (--mode plain for tuple mode)" },
+	{ "run", sli_cmd_run,
+	    "run a topology from a shared object (TOPOLOGY.so)" },
+	{ "stats", sli_cmd_stats, "live figures of a running job" },
+	{ "state", sli_cmd_state, "offline tools on a state directory" },
+	{ "drpc", sli_cmd_drpc, "query a running topology over DRPC" },
+};
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sluice COMMAND [ARGS]   (sluice COMMAND --help)\n"
+	    "commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "  %-10s %s\n", "version", "print the version");
+	fprintf(f,
+	    "Every command takes -h/--help and --version.\n"
+	    "Example:\n  sluice wordcount --input book.txt --state /tmp/st\n"
+	    "Exit status: 0 done; 1 the command failed; 2 bad usage.\n");
+	return f == stderr ? 2 : 0;
+}
+
+int sli_cli_main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("sluice %s\n", SL_VERSION_STRING);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help")
+	    || !strcmp(argv[1], "-h"))
+		return usage(stdout);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	const char *near = sli_args_nearest(argv[1], &cmds[0].name,
+	    sizeof(cmds) / sizeof(cmds[0]), sizeof(cmds[0]));
+	if (near)
+		fprintf(stderr,
+		    "sluice: %s: unknown command; did you mean '%s'?\n",
+		    argv[1], near);
+	else
+		fprintf(stderr, "sluice: %s: unknown command\n", argv[1]);
+	return usage(stderr);
+}
