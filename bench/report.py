@@ -183,10 +183,14 @@ print(table)
 if problems:
     print("\nproblems:\n  " + "\n  ".join(problems), file=sys.stderr)
 
-if docs and not quick:
-    os.makedirs("docs/img", exist_ok=True)
-    for p in plots:
-        subprocess.run(["cp", os.path.join(out, p), os.path.join("docs/img", p)])
+# The report goes to OUT/benchmarks.md (plots beside it); docs/ only with
+# --update-docs (docs == 1), never for --quick.
+for img, dest in (("", os.path.join(out, "benchmarks.md")),) + (
+        (("img/", "docs/benchmarks.md"),) if docs and not quick else ()):
+    if dest.startswith("docs/"):
+        os.makedirs("docs/img", exist_ok=True)
+        for p in plots:
+            subprocess.run(["cp", os.path.join(out, p), os.path.join("docs/img", p)])
     md = ["# Benchmarks", "",
           "Measured by `./run bench %s` on %s: %d cores (%s), %s. Every row counts the same generated corpus "
           "(%d words, Zipf(1) over a 100 000-word vocabulary, lines of 4–16 words, seeded); rows run interleaved, "
@@ -205,7 +209,7 @@ if docs and not quick:
                "The 1x run is short (about a second), so start-up and the first LevelDB compactions weigh more "
                "there than at 16x." % (words // 4, rounds), ""] + scal_lines
     if plots:
-        md += ["", "## Plots", ""] + ["![%s](img/%s)" % (p, p) for p in plots]
+        md += ["", "## Plots", ""] + ["![%s](%s%s)" % (p, img, p) for p in plots]
     if drpc:
         md += ["", "## DRPC latency", "", "`bench-drpc`: `words` queries over one persistent REQ socket while "
                "`sluice wordcount --drpc` ingests the corpus at full speed (LevelDB, sync off; 3 ingestions, "
@@ -221,6 +225,6 @@ if docs and not quick:
     for extra in ("docs/benchmarks-big.md", "docs/benchmarks-notes.md"):
         if os.path.exists(extra):
             md += ["", open(extra).read().strip()]
-    open("docs/benchmarks.md", "w").write("\n".join(md) + "\n")
-    print("bench: wrote docs/benchmarks.md and docs/img/*.png", file=sys.stderr)
+    open(dest, "w").write("\n".join(md) + "\n")
+    print("bench: wrote %s%s" % (dest, " and docs/img/*.png" if img else ""), file=sys.stderr)
 sys.exit(1 if problems else 0)

@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
 # run.sh - `./run bench [--quick] [--words N] [--rounds R] [--out DIR]
-#           [--no-docs]`: the side-by-side word count benchmark.
+#           [--update-docs]`: the side-by-side word count benchmark.
 # Every row counts the same generated corpus; rows are interleaved and
 # repeated (median of R rounds); every figure is also given as a ratio to
 # the single-threaded baseline measured in the same run. Writes
-# OUT/results.json, OUT/*.png and (unless --quick or --no-docs)
-# docs/benchmarks.md + docs/img/*.png. Exits non-zero when a row produced
-# no number or counted differently from the baseline.
+# OUT/results.json, OUT/benchmarks.md and OUT/*.png (OUT: bench/out,
+# relative to the current directory; ./run runs it from the tree);
+# only with --update-docs (not with --quick) also docs/benchmarks.md and
+# docs/img/*.png. Exits non-zero when a row produced no number or counted
+# differently from the baseline.
 set -uo pipefail
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+caller=$PWD
 cd "$(dirname "$0")/.."
-words=5000000 rounds=3 out=bench/out quick=0 docs=1
+words=5000000 rounds=3 out=bench/out quick=0 docs=0
 args="$*"
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$self"; }
+need() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "bench: $1 needs a value (see ./run bench --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) quick=1; words=300000; rounds=1; docs=0 ;;
-	--words) words=$2; shift ;;
-	--rounds) rounds=$2; shift ;;
-	--out) out=$2; shift ;;
-	--no-docs) docs=0 ;;
-	*) echo "bench: unknown option $1" >&2; exit 2 ;;
+	--quick) quick=1; words=300000; rounds=1 ;;
+	--words) need "$@"; words=$2; shift ;;
+	--words=*) words=${1#*=} ;;
+	--rounds) need "$@"; rounds=$2; shift ;;
+	--rounds=*) rounds=${1#*=} ;;
+	--out) need "$@"; out=$2; shift ;;
+	--out=*) out=${1#*=} ;;
+	--update-docs) docs=1 ;;
+	--no-docs) docs=0 ;; # the default now; kept for old scripts
+	-h|--help) usage; exit 0 ;;
+	*) echo "bench: unknown option $1 (see ./run bench --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+case "$words$rounds" in *[!0-9]*|'') echo "bench: --words and --rounds take numbers" >&2; exit 2 ;; esac
+case $out in /*) ;; *) out=$caller/$out ;; esac # relative to the caller
+if [ "$quick" = 1 ] && [ "$docs" = 1 ]; then
+	echo "bench: --quick figures are not written to docs/ (drop --update-docs)" >&2
+	exit 2
+fi
 bin=build/bin
 mkdir -p "$out"
 work=$(mktemp -d /tmp/sluice-bench.XXXXXX)

@@ -2,6 +2,8 @@
 #ifndef SLI_CLI_H
 #define SLI_CLI_H
 
+#include <stdio.h>
+
 /* Each takes the arguments after the sub-command name (argv[0] is the
  * sub-command) and returns the process exit status. */
 int sli_cmd_wordcount(int argc, char **argv); /* cli/wordcount.c */
@@ -14,6 +16,12 @@ int sli_cmd_stats(int argc, char **argv); /* cli/stats_cmd.c */
 /* cli/probe.c: 0 when nothing listens at a tcp:// or ipc:// endpoint
  * (checked with a plain connect), 1 otherwise. */
 int sli_endpoint_listening(const char *endpoint);
+
+/* cli/commands.c: closes f, a file the user named for output (NULL: its
+ * fopen failed, errno says why), and reports any write error on it as
+ * "sluice: CMD: PATH: why" (a full disk shows at the flush). Returns 0,
+ * or 1 after the message. */
+int sli_cli_close(FILE *f, const char *cmd, const char *path);
 
 /* cli/commands.c: the `sluice` command line (argv[0] the program);
  * returns the exit status. */

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "sluice.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,24 @@ static const struct {
 	{ "state", sli_cmd_state, "offline tools on a state directory" },
 	{ "drpc", sli_cmd_drpc, "query a running topology over DRPC" },
 };
+
+int sli_cli_close(FILE *f, const char *cmd, const char *path)
+{
+	int e = 0;
+	if (!f)
+		e = errno ? errno : EIO;
+	else {
+		errno = 0;
+		if (fflush(f) || ferror(f))
+			e = errno ? errno : EIO;
+		if (fclose(f) && !e)
+			e = errno ? errno : EIO;
+	}
+	if (!e)
+		return 0;
+	fprintf(stderr, "sluice: %s: %s: %s\n", cmd, path, strerror(e));
+	return 1;
+}
 
 static int usage(FILE *f)
 {

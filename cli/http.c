@@ -5,6 +5,14 @@
  * another address needs a cluster key, and then every request must carry
  * `Authorization: Bearer TOKEN` (TOKEN derived from the key, see
  * `sluice stats --token`).
+ *
+ * Idle connections cannot lock scrapes out (red-team R14: 300 half-sent
+ * requests held a 64-connection server for 10-15 s): the server keeps at
+ * most HTTP_SOFT_LIMIT connections; a new one past that evicts (shuts
+ * down) the oldest connection that has not yet sent a whole request, or
+ * the oldest of all when every one has. A scrape's request follows its
+ * connect at once, so it is never the oldest idle one; an attacker only
+ * evicts its own sockets. epoll (no FD_SETSIZE limit), 10 s idle timeout.
  */
 #include "core/core.h"
 #include "monitor.h"
@@ -16,15 +24,99 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 extern const char sli_status_html[]; /* cli/status.html, embedded */
+
+#define HTTP_SOFT_LIMIT 256
+/* MHD's own limit, above ours: evicted sockets close on its next loop */
+#define HTTP_HARD_LIMIT (HTTP_SOFT_LIMIT + 128)
+
+/* One accepted connection, in arrival order (only the daemon's thread
+ * touches the list: every callback runs there). */
+typedef struct conn {
+	struct conn *prev, *next;
+	int fd;
+	int requested; /* a whole request header arrived */
+	int evicted;
+	int linked;
+} conn;
 
 struct sli_http {
 	struct MHD_Daemon *d;
 	sli_monitor *m;
 	int need_token;
 	char token[65];
+	conn *head, *tail;
+	size_t live; /* connections not evicted */
+	uint64_t evictions;
 };
+
+/* Shuts down the oldest idle connection (the oldest of all if none is
+ * idle); the daemon then sees it closed and tells notify(). */
+static void evict_one(sli_http *h)
+{
+	conn *victim = NULL;
+	for (conn *k = h->head; k; k = k->next)
+		if (!k->evicted && !k->requested) {
+			victim = k;
+			break;
+		}
+	for (conn *k = h->head; !victim && k; k = k->next)
+		if (!k->evicted)
+			victim = k;
+	if (!victim)
+		return;
+	shutdown(victim->fd, SHUT_RDWR);
+	victim->evicted = 1;
+	h->live--;
+	h->evictions++;
+}
+
+static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	sli_http *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		    c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		conn *k = calloc(1, sizeof(*k));
+		*socket_context = k;
+		if (!k || !ci)
+			return; /* untracked: only the daemon's limit applies
+			         */
+		while (h->live >= HTTP_SOFT_LIMIT)
+			evict_one(h);
+		k->fd = ci->connect_fd;
+		k->prev = h->tail;
+		if (h->tail)
+			h->tail->next = k;
+		else
+			h->head = k;
+		h->tail = k;
+		h->live++;
+		k->linked = 1;
+		return;
+	}
+	conn *k = *socket_context;
+	if (!k)
+		return;
+	if (k->linked) {
+		if (k->prev)
+			k->prev->next = k->next;
+		else
+			h->head = k->next;
+		if (k->next)
+			k->next->prev = k->prev;
+		else
+			h->tail = k->prev;
+		if (!k->evicted)
+			h->live--;
+	}
+	free(k);
+	*socket_context = NULL;
+}
 
 void sli_http_token(char out[65], const uint8_t *cluster_key)
 {
@@ -60,6 +152,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)upload;
 	(void)upload_size;
 	(void)con_cls;
+	const union MHD_ConnectionInfo *ci
+	    = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		((conn *)ci->socket_context)->requested = 1;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 		    "only GET\n", 0);
@@ -149,10 +245,18 @@ int sli_http_start(sli_http **out, const char *addr, sli_monitor *m,
 		h->need_token = 1;
 		sli_http_token(h->token, cluster_key);
 	}
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD,
+	/* room for the connections beside the state's files */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096
+	    && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	h->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD,
 	    ntohs(sa.sin_port), NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	    (unsigned)10, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)HTTP_HARD_LIMIT, MHD_OPTION_NOTIFY_CONNECTION, notify, h,
 	    MHD_OPTION_END);
 	if (!h->d) {
 		free(h);

@@ -322,14 +322,14 @@ int sli_cmd_run(int argc, char **argv)
 	if (o.stats_file) {
 		char *js = sli_monitor_json(job.m);
 		FILE *f = fopen(o.stats_file, "w");
-		if (!f || !js || fprintf(f, "%s\n", js) < 0) {
-			fprintf(stderr, "sluice: run: %s: %m\n", o.stats_file);
+		if (f && !js) {
+			fprintf(stderr, "sluice: run: %s: out of memory\n",
+			    o.stats_file);
 			status = 1;
-		}
-		if (f && fclose(f)) {
-			fprintf(stderr, "sluice: run: %s: %m\n", o.stats_file);
+		} else if (f)
+			fprintf(f, "%s\n", js);
+		if (sli_cli_close(f, "run", o.stats_file))
 			status = 1;
-		}
 		free(js);
 	}
 out:

@@ -305,15 +305,11 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		    lines, words, 0);
 	if (stats) {
 		FILE *f = fopen(stats, "w");
-		if (!f) {
-			fprintf(stderr, "sluice: wordcount: %s: %s\n", stats,
-			    strerror(errno));
-			status = 1;
-		} else {
+		if (f)
 			print_stats(f, &ts, sl_semantics_name(so.semantics),
 			    lines, words, 1);
-			fclose(f);
-		}
+		if (sli_cli_close(f, "wordcount", stats))
+			status = 1;
 	}
 	if (dump) {
 		FILE *f = fopen(dump, "w");
@@ -332,11 +328,8 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 				                    : sl_strerror(drc));
 				status = 1;
 			}
-			if (fclose(f)) {
-				fprintf(stderr, "sluice: wordcount: %s: %s\n",
-				    dump, strerror(errno));
+			if (sli_cli_close(f, "wordcount", dump))
 				status = 1;
-			}
 		}
 	}
 	sl_topology_free(t);

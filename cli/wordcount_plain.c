@@ -307,6 +307,8 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 	for (int j = 0; j < 2; j++) {
 		FILE *f = j ? (stats ? fopen(stats, "w") : NULL)
 		            : (quiet ? NULL : stderr);
+		if (j && stats && !f && sli_cli_close(f, "wordcount", stats))
+			status = 1;
 		if (!f)
 			continue;
 		fprintf(f,
@@ -323,8 +325,8 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 		    ps.acked, ps.failed, ps.timed_out, l.replayed,
 		    ps.dropped_frames, ps.lost_tuples, ps.max_pending_seen,
 		    ps.elapsed_s, wps, ps.latency_p50_ms, ps.latency_p99_ms);
-		if (j)
-			fclose(f);
+		if (j && sli_cli_close(f, "wordcount", stats))
+			status = 1;
 	}
 	if (dump && all) {
 		FILE *f = fopen(dump, "w");
@@ -337,7 +339,8 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 				fwrite(all[i].k, 1, all[i].kl, f);
 				fprintf(f, "\t%" PRId64 "\n", all[i].v);
 			}
-			fclose(f);
+			if (sli_cli_close(f, "wordcount", dump))
+				status = 1;
 		}
 	}
 	free(all);

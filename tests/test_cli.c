@@ -276,6 +276,50 @@ static void test_disk_full_stops_cleanly_and_resumes_exactly(void)
 	sl_test_sh("umount '%s'", mnt);
 }
 
+/* R20: a result file that cannot be written (a full disk: /dev/full)
+ * fails the command, whatever mode wrote it. */
+static void test_result_files_on_a_full_disk_fail(void)
+{
+	if (sl_test_sh("test -w /dev/full") != 0) {
+		printf("\n    (no /dev/full: skipped)");
+		return;
+	}
+	fresh("devfull");
+	static const char *const cases[] = {
+		"wordcount --input %s/in.txt --memory --quiet --stats "
+		"/dev/full",
+		"wordcount --input %s/in.txt --memory --quiet --dump "
+		"/dev/full",
+		"wordcount --mode plain --input %s/in.txt --quiet --stats "
+		"/dev/full",
+		"wordcount --mode plain --input %s/in.txt --quiet --dump "
+		"/dev/full",
+		"wordcount --input %s/in.txt --memory --quiet --stats "
+		"%s/no/such/dir/s.json",
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char args[1400];
+		snprintf(args, sizeof(args), cases[i], dir, dir);
+		int rc = sluice(args);
+		int ok = rc == 1
+		    && (err_has("/dev/full: No space left on device")
+		        || err_has("s.json: No such file or directory"));
+		if (!ok) {
+			printf("\n    sluice %s: exit %d", args, rc);
+			sl_test_sh("cat '%s/err'", dir);
+		}
+		CU_ASSERT(ok);
+	}
+	/* and the same line with a writable file exits 0 */
+	char args[1400];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --memory --quiet --stats %s/s.json",
+	    dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("grep -q '\"words\":4' '%s/s.json'", dir), 0);
+}
+
 SL_SUITE(cli, NULL, NULL,
     { "unreadable input is named and state untouched",
         test_unreadable_input_is_named_and_state_untouched },
@@ -291,4 +335,6 @@ SL_SUITE(cli, NULL, NULL,
     { "input shorter than counted is refused",
         test_input_shorter_than_counted_is_refused },
     { "disk full stops cleanly and resumes exactly",
-        test_disk_full_stops_cleanly_and_resumes_exactly })
+        test_disk_full_stops_cleanly_and_resumes_exactly },
+    { "result files on a full disk fail",
+        test_result_files_on_a_full_disk_fail })

@@ -61,6 +61,11 @@ static void test_progress_line_only_on_a_terminal(void)
 	CU_ASSERT_EQUAL(script("progress.sh"), 0);
 }
 
+static void test_idle_connections_do_not_lock_scrapes_out(void)
+{
+	CU_ASSERT_EQUAL(script("idle_conns.sh"), 0);
+}
+
 SL_SUITE(live, NULL, NULL,
     { "template builds and runs as the guide says",
         test_template_builds_and_runs_as_the_guide_says },
@@ -73,4 +78,6 @@ SL_SUITE(live, NULL, NULL,
     { "status page in headless chromium",
         test_status_page_in_headless_chromium },
     { "progress line only on a terminal",
-        test_progress_line_only_on_a_terminal })
+        test_progress_line_only_on_a_terminal },
+    { "idle connections do not lock scrapes out",
+        test_idle_connections_do_not_lock_scrapes_out })

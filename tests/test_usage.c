@@ -282,6 +282,77 @@ static void test_state_get_out_of_range_integer(void)
 	    0);
 }
 
+/* ./run bench and ./run bench-big write docs/ only when asked: by default
+ * their report goes to --out. bench-big runs on a tiny corpus in a copy
+ * of the scripts and docs (the scripts cd to their tree); bench's options
+ * are checked without running it (CI runs `./run bench --quick` and
+ * checks docs/ is unchanged). */
+static void test_bench_writes_docs_only_when_asked(void)
+{
+	char root[2048];
+	if (!getcwd(root, sizeof(root))
+	    || sl_test_sh("test -f '%s/bench/big.sh' && test -x "
+	                  "'%s/build/bin/bench-gencorpus'",
+	        root, root)) {
+		printf("\n    (no bench/big.sh or bench binaries: skipped)");
+		return;
+	}
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("benchdocs"));
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_test_sh(
+	        "cd '%s' && mkdir -p tree/build && cp -r '%s/bench' "
+	        "'%s/docs' tree/ && ln -s '%s/build/bin' tree/build/bin "
+	        "&& (cd tree && find docs -type f | sort | xargs cksum) "
+	        "> before",
+	        d, root, root, root),
+	    0);
+	/* default: the table in --out, docs/ untouched */
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && bash tree/bench/big.sh --out "
+	                           "o1 20000 500 >big1.out 2>big1.err",
+	                    d),
+	    0);
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && grep -q '^| trident-leveldb "
+	                           "|.*| yes |$' o1/benchmarks-big.md && grep "
+	                           "-q '20,000 words' o1/benchmarks-big.md",
+	                    d),
+	    0);
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && (cd tree && find docs -type f "
+	                           "| sort | xargs cksum) | cmp -s - before",
+	                    d),
+	    0);
+	/* --update-docs: both docs files now hold this run's table */
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && bash tree/bench/big.sh "
+	                           "--update-docs --out=o2 20000 500 "
+	                           ">big2.out 2>big2.err",
+	                    d),
+	    0);
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s/tree/docs' && grep -q '20,000 "
+	                           "words' benchmarks-big.md && grep -q "
+	                           "'20,000 words' benchmarks.md && test "
+	                           "\"$(grep -c '^## Peak memory on a big "
+	                           "input' benchmarks.md)\" = 1",
+	                    d),
+	    0);
+	/* bad lines, and --quick never goes to docs/ */
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && bash tree/bench/big.sh --bogus "
+	                           "2>err; test $? -eq 2 && grep -q bogus err",
+	                    d),
+	    0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("cd '%s' && bash tree/bench/run.sh --quick "
+	               "--update-docs 2>err; test $? -eq 2 && grep "
+	               "-q 'not written to docs' err",
+	        d),
+	    0);
+	CU_ASSERT_EQUAL(sl_test_sh("cd '%s' && bash tree/bench/run.sh --out "
+	                           "2>err; test $? -eq 2 && grep -q 'needs a "
+	                           "value' err && bash tree/bench/run.sh "
+	                           "--help | grep -q -- --update-docs",
+	                    d),
+	    0);
+}
+
 /* The demo's DRPC port held by another server (it answers "FOREIGN"):
  * the demo must take another port or fail, never print that answer. */
 static void test_demo_with_its_port_taken(void)
@@ -327,4 +398,6 @@ SL_SUITE(usage, NULL, NULL,
     { "--opt=value, -- and numbers", test_equals_dashdash_and_numbers },
     { "state get: out-of-range integer refused",
         test_state_get_out_of_range_integer },
+    { "bench writes docs only when asked",
+        test_bench_writes_docs_only_when_asked },
     { "demo with its port taken", test_demo_with_its_port_taken })

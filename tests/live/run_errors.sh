@@ -44,6 +44,9 @@ expect 2 "unexpected argument 'extra' (topology arguments go after --)" \
 expect 2 "unknown option" run "$TOPO/topology_template.so" --bogus
 expect 2 "--batch-size: expected a number" run "$TOPO/topology_template.so" --batch-size=lots
 expect 2 "give one of --state DIR and --memory" run "$TOPO/topology_template.so" --state x --memory
+# R20: a statistics file that cannot be written fails the run
+[ -w /dev/full ] && expect 1 "/dev/full: No space left on device" \
+	run "$TOPO/topology_template.so" --quiet --stats /dev/full
 expect 2 "unknown command; did you mean 'stats'?" stat
 expect 2 "unknown command; did you mean 'run'?" rnu
 timeout 10 "$SLUICE" run --help > help.txt || fail "run --help exits 0"
