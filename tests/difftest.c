@@ -13,7 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "difftest.h"
 
-#include "../trident/topology_int.h"
+#include "../trident/trident.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1877,7 +1877,7 @@ static void arm(run *r, uint64_t committed)
 {
 	if (!r->nhs)
 		return;
-	if (atomic_load(&r->t->fail_stage) != SLI_FAIL_NONE)
+	if (sli_topology_fail_armed(r->t))
 		return;
 	if (r->armed_txid)
 		r->hook_faults++;
@@ -2848,7 +2848,7 @@ static int run_topology(run *r, sl_topology_stats *ts)
 	pthread_cond_signal(&r->wcv);
 	pthread_mutex_unlock(&r->wmu);
 	pthread_join(wd, NULL);
-	if (atomic_load(&r->t->fail_stage) == SLI_FAIL_NONE && r->armed_txid)
+	if (!sli_topology_fail_armed(r->t) && r->armed_txid)
 		r->hook_faults++;
 	sl_topology_stats_get(r->t, ts);
 	return rc;

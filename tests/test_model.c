@@ -5,7 +5,7 @@
  * between their commit records. Each test failed before its fix.
  */
 #include "../state/state.h"
-#include "../trident/topology_int.h"
+#include "../trident/trident.h"
 #include "sltest.h"
 
 #include <pthread.h>

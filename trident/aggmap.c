@@ -1,6 +1,6 @@
 /* aggmap.c - per-batch hash maps from group key to accumulator, with an
  * arena so that no entry is freed one by one. */
-#include "trident.h"
+#include "trident_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +14,9 @@ void sli_aggmap_init(aggmap *m)
  * newest arena block stays, emptied, for the next batch. */
 static void empty(aggmap *m, const sl_agg *agg, int keep)
 {
-	int fr = agg && agg->kind == SL_AGG_AGGREGATOR && agg->free_state;
 	for (size_t k = 0; k < m->n; k++) {
 		aggent *e = sli_aggmap_at(m, k);
-		if (fr && e->st)
-			agg->free_state(agg->user, e->st);
+		sli_agg_state_free(agg, e->st);
 		memset(e, 0, sizeof(*e));
 	}
 	m->n = 0;

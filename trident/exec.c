@@ -15,7 +15,7 @@
  *   later batch in flight too.
  */
 #include "core/key.h"
-#include "topology_int.h"
+#include "trident_impl.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -28,75 +28,6 @@
 
 enum { OP_EMIT = 1, OP_DONE, OP_FAIL, OP_WRITE, OP_WRITTEN, OP_STOP };
 
-typedef struct bctx {
-	uint64_t txid;
-	uint32_t attempt;
-	int used, failed;
-	aggmap *maps; /* per node: receiving-side aggregation */
-	aggmap *pmaps; /* per node: sending-side partial aggregation */
-	uint8_t *mused, *pused;
-	uint64_t tuples;
-} bctx;
-
-typedef struct texit {
-	int stage;
-	sli_link **links;
-	uint32_t nlinks;
-	sli_outbox *ob;
-} texit;
-
-typedef struct delayed {
-	uint64_t due_ns, txid;
-	uint32_t attempt;
-	sli_buf body;
-} delayed;
-
-struct task {
-	sl_topology *t;
-	int stage;
-	uint32_t index, gid;
-	int local; /* DRPC: every node runs here, synchronously */
-	pthread_t th;
-	int started;
-	sli_link *in, *to_coord;
-	texit *outs;
-	size_t nouts;
-	sli_tracker *tracker;
-	bctx *b;
-	size_t nb;
-	delayed *dl;
-	size_t ndl;
-	/* spout task */
-	sli_buf *metas;
-	uint64_t *meta_txid;
-	size_t nmetas;
-	/* DRPC result */
-	sli_buf result_buf;
-	sl_value result;
-	int has_result;
-	char err[256];
-	const char *fail_node; /* where the last error happened */
-	int fatal; /* the last error is a bug in the topology: replaying
-	              cannot heal it */
-	/* DRPC: every key of one request is read against one committed
-	 * txid per state (pinned at its first read) */
-	sl_state *pin_state[8];
-	uint64_t pin_txid[8];
-	size_t npins;
-};
-
-struct sl_collector {
-	int mode; /* C_APPEND, C_REPLACE, C_PREFIX */
-	task *k;
-	bctx *b;
-	sl_stream *node;
-	const sl_value *base;
-	size_t nbase;
-	int err;
-	uint64_t emitted;
-};
-enum { C_APPEND, C_REPLACE, C_PREFIX };
-
 struct sl_spout_ctx {
 	task *k;
 	uint64_t txid;
@@ -106,11 +37,8 @@ struct sl_spout_ctx {
 	int has_meta, eof;
 };
 
-static int to_children(
-    task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
 static int deliver(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
-static int join_keep(bctx *b, sl_stream *n, const sl_value *v, size_t nv);
 
 /* ---------------------------------------------------------- helpers */
 
@@ -132,6 +60,11 @@ void sli_topology_fail_once(
 	t->fail_txid = txid;
 	t->fail_attempt = attempt;
 	t->fail_stage = stage;
+}
+
+int sli_topology_fail_armed(sl_topology *t)
+{
+	return atomic_load(&t->fail_stage) != SLI_FAIL_NONE;
 }
 
 void sli_topology_set_done_delay(
@@ -265,7 +198,7 @@ int sl_emit(sl_collector *c, const sl_value *v, size_t n)
 		           c->node->name, nout, want);
 	}
 	c->emitted++;
-	int rc = to_children(c->k, c->b, c->node, out, want);
+	int rc = sli_to_children(c->k, c->b, c->node, out, want);
 	if (rc)
 		c->err = rc;
 	return rc;
@@ -279,94 +212,9 @@ void sli_collector_batch(
 	*attempt = batch ? c->b->attempt : 0;
 }
 
-/* A fold that overflows, or a built-in combiner given a non-number, fails
- * the same way on every replay of the same tuples: mark the failure so
- * that the run stops instead of replaying forever. */
-static void fold_failed(task *k, const sl_stream *n, int rc)
-{
-	const sl_combiner *c = n->agg.combiner;
-	int builtin = n->agg.kind == SL_AGG_COMBINER
-	    && (c == sl_combiner_count() || c == sl_combiner_sum()
-	        || c == sl_combiner_min() || c == sl_combiner_max());
-	if (rc == SL_EOVERFLOW || (builtin && rc == SL_EINVAL)) {
-		k->fatal = 1;
-		if (!k->fail_node)
-			k->fail_node = n->name;
-	}
-}
-
-/* Accumulates tuple v into the aggregation map of node n: raw input
- * tuples (partial = 0) or partials from upstream (group values, acc). */
-static int accumulate(task *k, bctx *b, sl_stream *n, aggmap *m,
-    const sl_value *v, size_t nv, int partial)
-{
-	sl_value g[SL_MAX_FIELDS];
-	size_t ng = n->ngroup;
-	if (partial) {
-		if (nv != ng + 1)
-			return sli_err(SL_EPROTO, "bad partial aggregate");
-		memcpy(g, v, ng * sizeof(sl_value));
-	} else
-		for (size_t i = 0; i < ng; i++)
-			g[i] = v[n->gidx[i]];
-	aggent *e;
-	int isnew;
-	int rc = sli_aggmap_get(m, g, ng, &e, &isnew);
-	if (rc) {
-		if (rc == SL_EINVAL) { /* a value no replay makes valid */
-			k->fatal = 1;
-			if (!k->fail_node)
-				k->fail_node = n->name;
-		}
-		return rc;
-	}
-	const sl_agg *a = &n->agg;
-	sl_value out;
-	if (a->kind == SL_AGG_COMBINER) {
-		sl_value in = partial ? v[ng]
-		    : n->agg_in >= 0  ? v[n->agg_in]
-		                      : sl_int(1);
-		sl_value cur = e->has ? e->acc : a->combiner->zero;
-		rc = a->combiner->combine(a->combiner->user, &cur, &in, &out);
-	} else if (a->kind == SL_AGG_REDUCER) {
-		/* like an aggregator: the named field, else the whole tuple */
-		sl_tuple tu = n->agg_in >= 0 ? (sl_tuple) { &v[n->agg_in], 1 }
-		                             : (sl_tuple) { v, nv };
-		sl_value cur = e->has ? e->acc : a->reducer_init;
-		rc = a->reduce(a->user, &cur, &tu, &out);
-	} else {
-		if (!e->has) {
-			e->st = a->init(a->user, b->txid);
-			e->has = 1;
-		}
-		sl_value gv[SL_MAX_FIELDS];
-		sli_aggmap_groups(e, gv);
-		sl_collector c = { n->agg_whole ? C_REPLACE : C_PREFIX, k, b,
-			n, gv, ng, 0, 0 };
-		sl_value proj = n->agg_in >= 0 ? v[n->agg_in] : sl_null();
-		sl_tuple tu = n->agg_in >= 0 ? (sl_tuple) { &proj, 1 }
-		                             : (sl_tuple) { v, nv };
-		rc = a->aggregate(a->user, e->st, &tu, &c);
-		return rc ? rc : c.err;
-	}
-	if (rc) {
-		fold_failed(k, n, rc);
-		return rc;
-	}
-	if (out.type == SL_BYTES) {
-		uint8_t *copy = sli_aggmap_copy(m, out.u.p, out.len);
-		if (!copy)
-			return SL_ENOMEM;
-		out.u.p = copy;
-	}
-	e->acc = out;
-	e->has = 1;
-	return SL_OK;
-}
-
 /* The maps start zeroed (calloc) and are reset, not freed, between
  * batches: an unused map is empty but may keep its memory. */
-static aggmap *map_of(bctx *b, int id, int partial)
+aggmap *sli_map_of(bctx *b, int id, int partial)
 {
 	if (partial) {
 		b->pused[id] = 1;
@@ -376,7 +224,7 @@ static aggmap *map_of(bctx *b, int id, int partial)
 	return &b->maps[id];
 }
 
-static texit *exit_for(task *k, int stage)
+texit *sli_exit_for(task *k, int stage)
 {
 	for (size_t i = 0; i < k->nouts; i++)
 		if (k->outs[i].stage == stage)
@@ -384,63 +232,19 @@ static texit *exit_for(task *k, int stage)
 	return NULL;
 }
 
-static int is_combining(const sl_stream *n)
-{
-	return (n->kind == N_AGG || n->kind == N_PERSIST)
-	    && n->agg.kind == SL_AGG_COMBINER;
-}
-
 /* Sends tuple v from node n's task to child c in another stage. */
 static int cross(task *k, bctx *b, sl_stream *c, const sl_value *v, size_t nv)
 {
-	if (is_combining(c)) /* combine locally before the repartition */
-		return accumulate(k, b, c, map_of(b, c->id, 1), v, nv, 0);
-	texit *x = exit_for(k, c->stage);
+	if (sli_agg_combining(c)) /* combine locally before the repartition */
+		return sli_agg_accumulate(
+		    k, b, c, sli_map_of(b, c->id, 1), v, nv, 0);
+	texit *x = sli_exit_for(k, c->stage);
 	if (!x)
 		return sli_err(SL_EINVAL, "no link to stage %d", c->stage);
 	return sli_outbox_emit(x->ob, v, nv);
 }
 
-/* Sends tuple v of parent side (0 left, 1 right) to join node c in its
- * stage, as (side, key values..., the side's other values...): both
- * sides' tuples then route by the key values alone. */
-static int cross_join(
-    task *k, sl_stream *c, int side, const sl_value *v, size_t nv)
-{
-	sl_value tu[SL_MAX_FIELDS + 1];
-	const int *kidx = side ? c->jidx_r : c->gidx;
-	size_t nk = c->ngroup, o = 0;
-	tu[o++] = sl_int(side);
-	for (size_t i = 0; i < nk; i++)
-		tu[o++] = v[kidx[i]];
-	for (size_t f = 0; f < nv; f++) {
-		int key = 0;
-		for (size_t i = 0; i < nk; i++)
-			key |= kidx[i] == (int)f;
-		if (!key)
-			tu[o++] = v[f];
-	}
-	texit *x = exit_for(k, c->stage);
-	if (!x)
-		return sli_err(SL_EINVAL, "no link to stage %d", c->stage);
-	return sli_outbox_emit(x->ob, tu, o);
-}
-
-/* Which side of join c the tuples of its parent n are, when n is the
- * i-th child entry: a self-join lists c twice, left first. */
-static int join_side(const sl_stream *n, const sl_stream *c, size_t i)
-{
-	if (c->parents[0] != n)
-		return 1;
-	if (c->parents[1] != n)
-		return 0;
-	for (size_t j = 0; j < i; j++)
-		if (n->children[j] == c)
-			return 1;
-	return 0;
-}
-
-static int to_children(
+int sli_to_children(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv)
 {
 	if (!n->nchildren && k->local) {
@@ -459,11 +263,7 @@ static int to_children(
 		sl_stream *c = n->children[i];
 		int rc;
 		if (c->kind == N_JOIN)
-			rc = k->local
-			    ? sli_err(SL_EINVAL,
-			        "join is not supported in DRPC "
-			        "streams")
-			    : cross_join(k, c, join_side(n, c, i), v, nv);
+			rc = sli_join_send(k, n, i, v, nv);
 		else
 			rc = (k->local || c->stage == k->stage)
 			    ? deliver(k, b, c, v, nv)
@@ -510,9 +310,9 @@ static int deliver(
 			k->fail_node = n->name;
 		if (rc < 0)
 			return rc;
-		return rc ? to_children(k, b, n, v, nv) : SL_OK;
+		return rc ? sli_to_children(k, b, n, v, nv) : SL_OK;
 	case N_PROJECT:
-		return to_children(k, b, n, tmp, n->nin);
+		return sli_to_children(k, b, n, tmp, n->nin);
 	case N_QUERY: {
 		sl_value g[SL_MAX_FIELDS];
 		for (size_t i = 0; i < n->ngroup; i++)
@@ -553,143 +353,18 @@ static int deliver(
 			return rc;
 		memcpy(tmp, v, nv * sizeof(sl_value));
 		tmp[nv] = got;
-		return to_children(k, b, n, tmp, nv + 1);
+		return sli_to_children(k, b, n, tmp, nv + 1);
 	}
 	case N_AGG:
 	case N_PAGG:
 	case N_PERSIST:
-		return accumulate(k, b, n, map_of(b, n->id, 0), v, nv, 0);
+		return sli_agg_accumulate(
+		    k, b, n, sli_map_of(b, n->id, 0), v, nv, 0);
 	case N_JOIN:
-		return join_keep(b, n, v, nv);
+		return sli_join_keep(b, n, v, nv);
 	default:
-		return to_children(k, b, n, v, nv);
+		return sli_to_children(k, b, n, v, nv);
 	}
-}
-
-/* Keeps a tuple (side, keys..., values...) that arrived at join n until
- * the batch is complete. */
-static int join_keep(bctx *b, sl_stream *n, const sl_value *v, size_t nv)
-{
-	size_t nk = n->ngroup;
-	if (nv < 1 + nk || v[0].type != SL_INT || v[0].u.i < 0 || v[0].u.i > 1)
-		return sli_err(SL_EPROTO, "bad join tuple");
-	int side = (int)v[0].u.i;
-	size_t want = (side ? n->jnr : n->jnl) - nk;
-	if (nv != 1 + nk + want)
-		return sli_err(SL_EPROTO, "bad join tuple");
-	aggent *e;
-	int isnew;
-	int rc = sli_aggmap_get(map_of(b, n->id, 0), v + 1, nk, &e, &isnew);
-	if (rc)
-		return rc;
-	if (!e->has) {
-		e->st = n->agg.init(n->agg.user, b->txid);
-		e->has = 1;
-	}
-	return sli_join_add(e->st, side, v + 1 + nk, want);
-}
-
-/* Decodes n values from *p into out. */
-static int join_read(
-    const uint8_t **p, const uint8_t *end, sl_value *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc = sli_value_get(p, end, &out[i]);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
-
-/* Emits join n's output for the batch: per key, every left tuple with
- * every right one (keys, left values, right values); LEFT and OUTER
- * add the unmatched side with nulls for the missing one. */
-static int finish_join(task *k, bctx *b, sl_stream *n)
-{
-	aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
-	size_t nk = n->ngroup, ln = n->jnl - nk, rn = n->jnr - nk;
-	sl_value tu[SL_MAX_FIELDS * 2];
-	for (size_t i = 0; m && i < m->n; i++) {
-		aggent *e = sli_aggmap_at(m, i);
-		sli_aggmap_groups(e, tu);
-		size_t cl = sli_join_count(e->st, 0),
-		       cr = sli_join_count(e->st, 1);
-		const sli_buf *lb = sli_join_values(e->st, 0);
-		const sli_buf *rb = sli_join_values(e->st, 1);
-		const uint8_t *lp = lb->data, *lend = lb->data + lb->len;
-		int rc = SL_OK;
-		if (!cl && cr && n->jtype == SL_JOIN_OUTER) {
-			const uint8_t *rp = rb->data,
-			              *rend = rb->data + rb->len;
-			for (size_t f = 0; f < ln; f++)
-				tu[nk + f] = sl_null();
-			for (size_t r = 0; !rc && r < cr; r++) {
-				rc = join_read(&rp, rend, tu + nk + ln, rn);
-				rc = rc
-				    ? rc
-				    : to_children(k, b, n, tu, nk + ln + rn);
-			}
-		}
-		for (size_t l = 0; !rc && l < cl; l++) {
-			rc = join_read(&lp, lend, tu + nk, ln);
-			if (!rc && !cr && n->jtype != SL_JOIN_INNER) {
-				for (size_t f = 0; f < rn; f++)
-					tu[nk + ln + f] = sl_null();
-				rc = to_children(k, b, n, tu, nk + ln + rn);
-			}
-			const uint8_t *rp = rb->data,
-			              *rend = rb->data + rb->len;
-			for (size_t r = 0; !rc && r < cr; r++) {
-				rc = join_read(&rp, rend, tu + nk + ln, rn);
-				rc = rc
-				    ? rc
-				    : to_children(k, b, n, tu, nk + ln + rn);
-			}
-		}
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
-}
-
-/* Emits the results of node n's aggregation map for the batch. */
-static int finish_node(task *k, bctx *b, sl_stream *n)
-{
-	aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
-	const sl_agg *a = &n->agg;
-	sl_value tu[SL_MAX_FIELDS];
-	if ((!m || !m->n) && n->kind == N_AGG && !n->grouped
-	    && a->kind == SL_AGG_COMBINER) {
-		/* a global aggregate of nothing is its zero */
-		tu[0] = a->combiner->zero.type == SL_NULL ? sl_int(0)
-		                                          : a->combiner->zero;
-		return to_children(k, b, n, tu, 1);
-	}
-	if (!m)
-		return SL_OK;
-	for (size_t i = 0; i < m->n; i++) {
-		aggent *e = sli_aggmap_at(m, i);
-		sli_aggmap_groups(e, tu);
-		int rc;
-		if (a->kind == SL_AGG_AGGREGATOR) {
-			sl_collector c = { n->agg_whole ? C_REPLACE : C_PREFIX,
-				k, b, n, tu, e->ngroup, 0, 0 };
-			rc = a->complete(a->user, e->st, &c);
-			rc = rc ? rc : c.err;
-		} else {
-			tu[e->ngroup] = e->acc;
-			/* a sum or count of nothing but nulls is 0 */
-			if (e->acc.type == SL_NULL
-			    && a->kind == SL_AGG_COMBINER
-			    && (a->combiner == sl_combiner_sum()
-			        || a->combiner == sl_combiner_count()))
-				tu[e->ngroup] = sl_int(0);
-			rc = to_children(k, b, n, tu, e->ngroup + 1);
-		}
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
 }
 
 /* Finishes batch b in task k: aggregations in graph order, partials and
@@ -702,16 +377,16 @@ static int finish_batch(task *k, bctx *b)
 		int rc = SL_OK;
 		if (n->stage == k->stage
 		    && (n->kind == N_AGG || n->kind == N_PAGG))
-			rc = finish_node(k, b, n);
+			rc = sli_agg_finish(k, b, n);
 		else if (n->stage == k->stage && n->kind == N_JOIN)
-			rc = finish_join(k, b, n);
+			rc = sli_join_finish(k, b, n);
 		else if (b->pused[i] && n->stage != k->stage) {
 			if (hook(t, SLI_FAIL_PARTIAL, b->txid, b->attempt))
 				return sli_err(SL_EFAILED,
 				    "injected failure in the partial "
 				    "aggregate of %s",
 				    n->name);
-			texit *x = exit_for(k, n->stage);
+			texit *x = sli_exit_for(k, n->stage);
 			aggmap *m = &b->pmaps[i];
 			sl_value tu[SL_MAX_FIELDS];
 			for (size_t j = 0; j < m->n && !rc && x; j++) {
@@ -1040,7 +715,7 @@ static int persist_write(task *k, uint64_t txid, uint32_t attempt)
 			rc = sli_state_apply(n->state, k->index, txid, j, keys,
 			    deltas, n->agg.combiner);
 			if (rc)
-				fold_failed(k, n, rc);
+				sli_agg_fold_failed(k, n, rc);
 		}
 		free(keys);
 		free(deltas);
@@ -1081,9 +756,9 @@ static int handle_data(task *k, sli_frame_reader *r)
 		while (
 		    !rc && sli_frame_next(r, v, SL_MAX_FIELDS, &nv) == SL_OK) {
 			b->tuples++;
-			if (is_combining(entry))
-				rc = accumulate(k, b, entry,
-				    map_of(b, entry->id, 0), v, nv, 1);
+			if (sli_agg_combining(entry))
+				rc = sli_agg_accumulate(k, b, entry,
+				    sli_map_of(b, entry->id, 0), v, nv, 1);
 			else
 				rc = deliver(k, b, entry, v, nv);
 		}
@@ -1435,7 +1110,7 @@ static int build_tasks(sl_topology *t, const char *coord_url)
 				g.kind = e->rkind;
 				g.nfields = (uint32_t)e->ngroup;
 				memcpy(g.fields, e->gidx, sizeof(g.fields));
-			} else if (is_combining(e)) {
+			} else if (sli_agg_combining(e)) {
 				/* partials: the group values come first */
 				g.kind = e->grouped ? SLI_GROUP_FIELDS
 				                    : SLI_GROUP_GLOBAL;
@@ -2073,13 +1748,13 @@ int sl_topology_drpc_call(sl_topology *t, const char *function,
 					if (mine[t->nodes[i]->parents[p]->id])
 						mine[i] = 1;
 			sl_value v = sl_bytes(args, (uint32_t)len);
-			rc = to_children(&k, b, d, &v, 1);
+			rc = sli_to_children(&k, b, d, &v, 1);
 		}
 		for (size_t i = 0; !rc && i < t->nnodes; i++)
 			if (mine[i]
 			    && (t->nodes[i]->kind == N_AGG
 			        || t->nodes[i]->kind == N_PAGG))
-				rc = finish_node(&k, b, t->nodes[i]);
+				rc = sli_agg_finish(&k, b, t->nodes[i]);
 		int moved = 0;
 		for (size_t i = 0; i < k.npins; i++) {
 			uint64_t now;

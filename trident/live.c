@@ -5,7 +5,7 @@
  * per-stage atomic counters once per batch (never per tuple); readers
  * copy under the topology's stats lock.
  */
-#include "topology_int.h"
+#include "trident_impl.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

@@ -1,18 +1,15 @@
 /* topology.c - building a Trident topology: streams as nodes of a graph,
- * fields resolved when each operation is added (errors name the field). */
-#include "trident.h"
+ * fields resolved when each operation is added (errors name the field).
+ * What is particular to an aggregator kind is asked of aggregators.c;
+ * the join is built in join.c with the helpers exported here. */
+#include "trident_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "topology_int.h"
-
-static int fail(sl_topology *t, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(sl_topology *t, int rc, const char *fmt, ...)
+int sli_build_fail(sl_topology *t, int rc, const char *fmt, ...)
 {
 	if (t->err)
 		return t->err;
@@ -74,21 +71,22 @@ const char *sl_topology_errmsg(const sl_topology *t)
 }
 
 /* Splits "a,b" into a schema. NULL or "" gives an empty schema. */
-static int parse_fields(sl_topology *t, const char *list, sl_fields **out)
+int sli_parse_fields(sl_topology *t, const char *list, sl_fields **out)
 {
 	int rc = sl_fields_parse(out, list);
-	return rc ? fail(t, rc, "bad field list '%s' (at most %d names)",
-	           list ? list : "", SL_MAX_FIELDS)
-	          : SL_OK;
+	return rc
+	    ? sli_build_fail(t, rc, "bad field list '%s' (at most %d names)",
+	        list ? list : "", SL_MAX_FIELDS)
+	    : SL_OK;
 }
 
 /* Resolves list against schema into idx; errors name the missing field
  * and the operation. */
-static int resolve(sl_topology *t, const sl_fields *schema, const char *list,
+int sli_resolve(sl_topology *t, const sl_fields *schema, const char *list,
     const char *op, int *idx, size_t *n)
 {
 	sl_fields *f;
-	int rc = parse_fields(t, list, &f);
+	int rc = sli_parse_fields(t, list, &f);
 	if (rc)
 		return rc;
 	*n = sl_fields_count(f);
@@ -101,7 +99,7 @@ static int resolve(sl_topology *t, const sl_fields *schema, const char *list,
 				snprintf(have + l, sizeof(have) - l, "%s%s",
 				    j ? "," : "", sl_fields_name(schema, j));
 			}
-			rc = fail(t, SL_ENOTFOUND,
+			rc = sli_build_fail(t, SL_ENOTFOUND,
 			    "%s: the stream has no field '%s' (it has: %s)",
 			    op, sl_fields_name(f, i), have);
 			sl_fields_free(f);
@@ -113,7 +111,7 @@ static int resolve(sl_topology *t, const sl_fields *schema, const char *list,
 	return SL_OK;
 }
 
-static int add_child(sl_stream *p, sl_stream *c)
+int sli_add_child(sl_stream *p, sl_stream *c)
 {
 	sl_stream **nc
 	    = realloc(p->children, (p->nchildren + 1) * sizeof(*nc));
@@ -125,17 +123,18 @@ static int add_child(sl_stream *p, sl_stream *c)
 }
 
 /* A new node under parent (may be NULL for sources). */
-static sl_stream *node_new(
+sl_stream *sli_node_new(
     sl_topology *t, sl_stream *parent, nkind kind, const char *op)
 {
 	if (t->err)
 		return NULL;
 	if (t->running) {
-		fail(t, SL_ESTATE, "%s: the topology is running", op);
+		sli_build_fail(
+		    t, SL_ESTATE, "%s: the topology is running", op);
 		return NULL;
 	}
 	if (parent && parent->kind == N_PERSIST) {
-		fail(t, SL_EINVAL,
+		sli_build_fail(t, SL_EINVAL,
 		    "%s: the stream of a persistent_aggregate cannot be "
 		    "used further (query the state with state_query)",
 		    op);
@@ -148,7 +147,7 @@ static sl_stream *node_new(
 		free(n);
 		if (nodes)
 			t->nodes = nodes;
-		fail(t, SL_ENOMEM, "%s: out of memory", op);
+		sli_build_fail(t, SL_ENOMEM, "%s: out of memory", op);
 		return NULL;
 	}
 	t->nodes = nodes;
@@ -161,8 +160,8 @@ static sl_stream *node_new(
 	t->nodes[t->nnodes++] = n;
 	if (parent) {
 		n->parents = malloc(sizeof(*n->parents));
-		if (!n->parents || add_child(parent, n)) {
-			fail(t, SL_ENOMEM, "%s: out of memory", op);
+		if (!n->parents || sli_add_child(parent, n)) {
+			sli_build_fail(t, SL_ENOMEM, "%s: out of memory", op);
 			return NULL;
 		}
 		n->parents[0] = parent;
@@ -190,7 +189,7 @@ static sl_fields *concat(
 	size_t na = sl_fields_count(a), nb = sl_fields_count(b);
 	const char *names[SL_MAX_FIELDS];
 	if (na + nb > SL_MAX_FIELDS) {
-		fail(t, SL_EINVAL, "%s: more than %d fields", op,
+		sli_build_fail(t, SL_EINVAL, "%s: more than %d fields", op,
 		    SL_MAX_FIELDS);
 		return NULL;
 	}
@@ -198,7 +197,8 @@ static sl_fields *concat(
 		names[i] = sl_fields_name(a, i);
 	for (size_t i = 0; i < nb; i++) {
 		if (sl_fields_index(a, sl_fields_name(b, i)) >= 0) {
-			fail(t, SL_EINVAL, "%s: field '%s' already exists", op,
+			sli_build_fail(t, SL_EINVAL,
+			    "%s: field '%s' already exists", op,
 			    sl_fields_name(b, i));
 			return NULL;
 		}
@@ -206,7 +206,7 @@ static sl_fields *concat(
 	}
 	sl_fields *out = NULL;
 	if (sl_fields_new(&out, na + nb, names))
-		fail(t, SL_ENOMEM, "%s: out of memory", op);
+		sli_build_fail(t, SL_ENOMEM, "%s: out of memory", op);
 	return out;
 }
 
@@ -216,14 +216,14 @@ sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
 	if (!ops || !ops->emit) {
 		if (ops && ops->free)
 			ops->free(self);
-		fail(t, SL_EINVAL, "new_stream: no spout");
+		sli_build_fail(t, SL_EINVAL, "new_stream: no spout");
 		return NULL;
 	}
 	if (!self && ops->free) {
 		/* a spout that owns an instance has one: NULL is what a
 		 * failed constructor leaves (it would crash at the first
 		 * batch) */
-		fail(t, SL_EINVAL,
+		sli_build_fail(t, SL_EINVAL,
 		    "new_stream: no %s spout instance (did its constructor "
 		    "fail?)",
 		    ops->name ? ops->name : "");
@@ -231,12 +231,12 @@ sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
 	}
 	if (t->spout) {
 		ops->free ? ops->free(self) : (void)0;
-		fail(t, SL_EINVAL,
+		sli_build_fail(t, SL_EINVAL,
 		    "new_stream: a topology has one spout stream (merge "
 		    "inside the spout instead)");
 		return NULL;
 	}
-	sl_stream *n = node_new(t, NULL, N_SPOUT, name ? name : "spout");
+	sl_stream *n = sli_node_new(t, NULL, N_SPOUT, name ? name : "spout");
 	if (!n) {
 		if (ops->free)
 			ops->free(self);
@@ -245,7 +245,7 @@ sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
 	n->spout = ops;
 	n->spout_self = self;
 	n->parallelism = 1;
-	if (parse_fields(t, fields, &n->out))
+	if (sli_parse_fields(t, fields, &n->out))
 		return NULL;
 	t->spout = n;
 	return n;
@@ -254,21 +254,22 @@ sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
 sl_stream *sl_topology_new_drpc_stream(sl_topology *t, const char *function)
 {
 	if (!function || !*function) {
-		fail(t, SL_EINVAL, "new_drpc_stream: no function name");
+		sli_build_fail(
+		    t, SL_EINVAL, "new_drpc_stream: no function name");
 		return NULL;
 	}
 	for (size_t i = 0; i < t->nnodes; i++)
 		if (t->nodes[i]->kind == N_DRPC
 		    && !strcmp(t->nodes[i]->drpc_fn, function)) {
-			fail(t, SL_EINVAL, "DRPC function '%s' defined twice",
-			    function);
+			sli_build_fail(t, SL_EINVAL,
+			    "DRPC function '%s' defined twice", function);
 			return NULL;
 		}
-	sl_stream *n = node_new(t, NULL, N_DRPC, function);
+	sl_stream *n = sli_node_new(t, NULL, N_DRPC, function);
 	if (!n)
 		return NULL;
 	n->drpc_fn = strdup(function);
-	if (parse_fields(t, "args", &n->out))
+	if (sli_parse_fields(t, "args", &n->out))
 		return NULL;
 	return n;
 }
@@ -291,22 +292,22 @@ static sl_stream *fn_node(sl_stream *s, nkind kind, const char *op,
 		return NULL;
 	sl_topology *t = s->t;
 	if (!fn && !filt) {
-		fail(t, SL_EINVAL, "%s: no function", op);
+		sli_build_fail(t, SL_EINVAL, "%s: no function", op);
 		return NULL;
 	}
-	sl_stream *n = node_new(t, s, kind, op);
+	sl_stream *n = sli_node_new(t, s, kind, op);
 	if (!n)
 		return NULL;
 	n->fn = fn;
 	n->filt = filt;
 	n->user = user;
-	if (resolve(t, s->out, in_fields, op, n->in_idx, &n->nin))
+	if (sli_resolve(t, s->out, in_fields, op, n->in_idx, &n->nin))
 		return NULL;
 	if (kind == N_FILTER) {
 		n->out = copy_fields(s->out);
 	} else {
 		sl_fields *o;
-		if (parse_fields(t, out_fields, &o))
+		if (sli_parse_fields(t, out_fields, &o))
 			return NULL;
 		if (kind == N_EACH) {
 			n->out = concat(t, s->out, o, op);
@@ -315,7 +316,7 @@ static sl_stream *fn_node(sl_stream *s, nkind kind, const char *op,
 			n->out = o;
 	}
 	if (!n->out) {
-		fail(t, SL_ENOMEM, "%s: out of memory", op);
+		sli_build_fail(t, SL_ENOMEM, "%s: out of memory", op);
 		return NULL;
 	}
 	/* a grouping survives functions that keep the fields */
@@ -357,10 +358,12 @@ sl_stream *sl_stream_project(sl_stream *s, const char *fields)
 {
 	if (!s)
 		return NULL;
-	sl_stream *n = node_new(s->t, s, N_PROJECT, "project");
-	if (!n || resolve(s->t, s->out, fields, "project", n->in_idx, &n->nin))
+	sl_stream *n = sli_node_new(s->t, s, N_PROJECT, "project");
+	if (!n
+	    || sli_resolve(
+	        s->t, s->out, fields, "project", n->in_idx, &n->nin))
 		return NULL;
-	if (parse_fields(s->t, fields, &n->out))
+	if (sli_parse_fields(s->t, fields, &n->out))
 		return NULL;
 	return n;
 }
@@ -370,15 +373,15 @@ static sl_stream *repart(
 {
 	if (!s)
 		return NULL;
-	sl_stream *n = node_new(s->t, s, N_REPART, op);
+	sl_stream *n = sli_node_new(s->t, s, N_REPART, op);
 	if (!n)
 		return NULL;
 	n->rkind = k;
 	if (k == SLI_GROUP_FIELDS
-	    && resolve(s->t, s->out, fields, op, n->gidx, &n->ngroup))
+	    && sli_resolve(s->t, s->out, fields, op, n->gidx, &n->ngroup))
 		return NULL;
 	if (k == SLI_GROUP_FIELDS && n->ngroup == 0) {
-		fail(s->t, SL_EINVAL, "%s: no fields", op);
+		sli_build_fail(s->t, SL_EINVAL, "%s: no fields", op);
 		return NULL;
 	}
 	n->out = copy_fields(s->out);
@@ -410,43 +413,18 @@ sl_stream *sl_stream_group_by(sl_stream *s, const char *fields)
 {
 	if (!s)
 		return NULL;
-	sl_stream *n = node_new(s->t, s, N_GROUPBY, "group_by");
+	sl_stream *n = sli_node_new(s->t, s, N_GROUPBY, "group_by");
 	if (!n
-	    || resolve(s->t, s->out, fields, "group_by", n->gidx, &n->ngroup))
+	    || sli_resolve(
+	        s->t, s->out, fields, "group_by", n->gidx, &n->ngroup))
 		return NULL;
 	if (!n->ngroup) {
-		fail(s->t, SL_EINVAL, "group_by: no fields");
+		sli_build_fail(s->t, SL_EINVAL, "group_by: no fields");
 		return NULL;
 	}
 	n->grouped = 1;
 	n->out = copy_fields(s->out);
 	return n;
-}
-
-static int check_agg(sl_topology *t, const sl_agg *agg, const char *op)
-{
-	switch (agg->kind) {
-	case SL_AGG_COMBINER:
-		if (!agg->combiner || !agg->combiner->combine)
-			return fail(t, SL_EINVAL,
-			    "%s: combiner without a "
-			    "combine function",
-			    op);
-		return SL_OK;
-	case SL_AGG_REDUCER:
-		if (!agg->reduce)
-			return fail(
-			    t, SL_EINVAL, "%s: reducer without reduce", op);
-		return SL_OK;
-	case SL_AGG_AGGREGATOR:
-		if (!agg->init || !agg->aggregate || !agg->complete)
-			return fail(t, SL_EINVAL,
-			    "%s: aggregator needs init, aggregate and "
-			    "complete",
-			    op);
-		return SL_OK;
-	}
-	return fail(t, SL_EINVAL, "%s: unknown aggregator kind", op);
 }
 
 static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
@@ -455,34 +433,36 @@ static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
 	if (!s)
 		return NULL;
 	sl_topology *t = s->t;
-	if (check_agg(t, &agg, op))
+	const char *why;
+	if (sli_agg_check(&agg, &why)) {
+		sli_build_fail(t, SL_EINVAL, "%s: %s", op, why);
 		return NULL;
-	sl_stream *n = node_new(t, s, kind, op);
+	}
+	sl_stream *n = sli_node_new(t, s, kind, op);
 	if (!n)
 		return NULL;
 	n->agg = agg;
 	/* the aggregated field */
 	if (in_field && *in_field) {
 		size_t k;
-		if (resolve(t, s->out, in_field, op, n->in_idx, &k))
+		if (sli_resolve(t, s->out, in_field, op, n->in_idx, &k))
 			return NULL;
 		if (k != 1) {
-			fail(t, SL_EINVAL, "%s: one input field expected", op);
+			sli_build_fail(
+			    t, SL_EINVAL, "%s: one input field expected", op);
 			return NULL;
 		}
 		n->agg_in = n->in_idx[0];
 		n->nin = 1;
 		/* Count counts tuples: a named field is checked to exist,
 		 * never summed */
-		if (agg.kind == SL_AGG_COMBINER
-		    && agg.combiner == sl_combiner_count()) {
+		if (sli_agg_counts_tuples(&agg)) {
 			n->agg_in = -1;
 			n->nin = 0;
 		}
-	} else if (agg.kind == SL_AGG_COMBINER
-	    && agg.combiner != sl_combiner_count()) {
-		fail(t, SL_EINVAL, "%s: %s needs an input field", op,
-		    agg.combiner->name ? agg.combiner->name : "combiner");
+	} else if (sli_agg_needs_field(&agg)) {
+		sli_build_fail(t, SL_EINVAL, "%s: %s needs an input field", op,
+		    sli_agg_needs_field(&agg));
 		return NULL;
 	}
 	if (out_grouped(s)) {
@@ -497,9 +477,9 @@ static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
 	for (size_t i = 0; i < n->ngroup; i++)
 		names[nn++] = sl_fields_name(s->out, (size_t)n->gidx[i]);
 	sl_fields *o;
-	if (parse_fields(t, out_field, &o))
+	if (sli_parse_fields(t, out_field, &o))
 		return NULL;
-	if (agg.kind == SL_AGG_AGGREGATOR && sl_fields_count(o) == 0) {
+	if (sli_agg_emits_input(&agg, sl_fields_count(o))) {
 		/* it emits its input tuples: the aggregated field, or every
 		 * field of the stream (the group fields among them) */
 		sl_fields_free(o);
@@ -511,14 +491,14 @@ static sl_stream *agg_node(sl_stream *s, nkind kind, const char *op,
 		} else
 			n->out = copy_fields(s->out);
 		if (!n->out) {
-			fail(t, SL_ENOMEM, "%s: out of memory", op);
+			sli_build_fail(t, SL_ENOMEM, "%s: out of memory", op);
 			return NULL;
 		}
 		return n;
 	}
 	if (sl_fields_count(o) == 0) {
 		sl_fields_free(o);
-		fail(t, SL_EINVAL, "%s: no output field", op);
+		sli_build_fail(t, SL_EINVAL, "%s: no output field", op);
 		return NULL;
 	}
 	sl_fields *g = NULL;
@@ -552,11 +532,12 @@ sl_stream *sl_stream_persistent_aggregate(sl_stream *s, sl_state *state,
 	if (!s)
 		return NULL;
 	if (!state) {
-		fail(s->t, SL_EINVAL, "persistent_aggregate: no state");
+		sli_build_fail(
+		    s->t, SL_EINVAL, "persistent_aggregate: no state");
 		return NULL;
 	}
-	if (agg.kind != SL_AGG_COMBINER) {
-		fail(s->t, SL_EINVAL,
+	if (!sli_agg_persistable(&agg)) {
+		sli_build_fail(s->t, SL_EINVAL,
 		    "persistent_aggregate: needs a combiner (Count, Sum, "
 		    "Min, Max or your own)");
 		return NULL;
@@ -566,7 +547,7 @@ sl_stream *sl_stream_persistent_aggregate(sl_stream *s, sl_state *state,
 	if (!n)
 		return NULL;
 	if (!n->grouped) {
-		fail(s->t, SL_EINVAL,
+		sli_build_fail(s->t, SL_EINVAL,
 		    "persistent_aggregate: group_by first (the state is "
 		    "keyed by the group fields)");
 		return NULL;
@@ -581,21 +562,21 @@ sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
 	if (!s)
 		return NULL;
 	if (!state) {
-		fail(s->t, SL_EINVAL, "state_query: no state");
+		sli_build_fail(s->t, SL_EINVAL, "state_query: no state");
 		return NULL;
 	}
-	sl_stream *n = node_new(s->t, s, N_QUERY, "state_query");
+	sl_stream *n = sli_node_new(s->t, s, N_QUERY, "state_query");
 	if (!n
-	    || resolve(
+	    || sli_resolve(
 	        s->t, s->out, key_fields, "state_query", n->gidx, &n->ngroup))
 		return NULL;
 	n->state = state;
 	sl_fields *o;
-	if (parse_fields(s->t, out_field, &o))
+	if (sli_parse_fields(s->t, out_field, &o))
 		return NULL;
 	if (sl_fields_count(o) != 1) {
 		sl_fields_free(o);
-		fail(
+		sli_build_fail(
 		    s->t, SL_EINVAL, "state_query: one output field expected");
 		return NULL;
 	}
@@ -607,18 +588,18 @@ sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
 sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
 {
 	if (!n || !streams) {
-		fail(t, SL_EINVAL, "merge: no streams");
+		sli_build_fail(t, SL_EINVAL, "merge: no streams");
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!streams[i])
 			return NULL;
-	sl_stream *m = node_new(t, NULL, N_MERGE, "merge");
+	sl_stream *m = sli_node_new(t, NULL, N_MERGE, "merge");
 	if (!m)
 		return NULL;
 	m->parents = calloc(n, sizeof(*m->parents));
 	if (!m->parents) {
-		fail(t, SL_ENOMEM, "merge: out of memory");
+		sli_build_fail(t, SL_ENOMEM, "merge: out of memory");
 		return NULL;
 	}
 	size_t nf = sl_fields_count(streams[0]->out);
@@ -630,7 +611,7 @@ sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
 		if (!same) {
 			/* merge is by position: fields in another order would
 			 * swap values silently */
-			fail(t, SL_EINVAL,
+			sli_build_fail(t, SL_EINVAL,
 			    "merge: stream %zu has other fields than stream 1 "
 			    "(the same names in the same order are needed; "
 			    "project them first)",
@@ -638,166 +619,17 @@ sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
 			return NULL;
 		}
 		if (streams[i]->kind == N_PERSIST) {
-			fail(t, SL_EINVAL,
+			sli_build_fail(t, SL_EINVAL,
 			    "merge: cannot merge a "
 			    "persistent_aggregate");
 			return NULL;
 		}
 		m->parents[i] = streams[i];
-		add_child(streams[i], m);
+		sli_add_child(streams[i], m);
 	}
 	m->nparents = n;
 	m->out = copy_fields(streams[0]->out);
 	return m;
-}
-
-/* ---- join ---- */
-
-/* Per batch and key: the non-key values of each side's tuples. */
-typedef struct joinst {
-	sli_buf side[2];
-	size_t n[2];
-} joinst;
-
-static void *join_init(void *user, uint64_t txid)
-{
-	(void)user, (void)txid;
-	joinst *j = calloc(1, sizeof(*j));
-	if (j) {
-		sli_buf_init(&j->side[0]);
-		sli_buf_init(&j->side[1]);
-	}
-	return j;
-}
-
-static void join_free(void *user, void *st)
-{
-	(void)user;
-	joinst *j = st;
-	if (!j)
-		return;
-	sli_buf_free(&j->side[0]);
-	sli_buf_free(&j->side[1]);
-	free(j);
-}
-
-/* Not called: the executor stores and emits join tuples itself. */
-static int join_unused(
-    void *user, void *st, const sl_tuple *in, sl_collector *out)
-{
-	(void)user, (void)st, (void)in, (void)out;
-	return SL_EINVAL;
-}
-static int join_unused_complete(void *user, void *st, sl_collector *out)
-{
-	(void)user, (void)st, (void)out;
-	return SL_EINVAL;
-}
-
-int sli_join_add(void *st, int side, const sl_value *v, size_t n)
-{
-	joinst *j = st;
-	if (!j)
-		return SL_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		int rc = sli_value_put(&j->side[side], &v[i]);
-		if (rc)
-			return rc;
-	}
-	j->n[side]++;
-	return SL_OK;
-}
-
-size_t sli_join_count(const void *st, int side)
-{
-	const joinst *j = st;
-	return j ? j->n[side] : 0;
-}
-
-const sli_buf *sli_join_values(const void *st, int side)
-{
-	return &((const joinst *)st)->side[side];
-}
-
-sl_stream *sl_topology_join(sl_topology *t, sl_stream *left,
-    const char *left_fields, sl_stream *right, const char *right_fields,
-    const char *out_fields, sl_join_type type)
-{
-	if (!t || !left || !right)
-		return NULL;
-	if (type != SL_JOIN_INNER && type != SL_JOIN_LEFT
-	    && type != SL_JOIN_OUTER) {
-		fail(t, SL_EINVAL, "join: unknown join type %d", (int)type);
-		return NULL;
-	}
-	if (left->kind == N_PERSIST || right->kind == N_PERSIST) {
-		fail(t, SL_EINVAL,
-		    "join: cannot join the stream of a "
-		    "persistent_aggregate (query the state with "
-		    "state_query)");
-		return NULL;
-	}
-	sl_stream *j = node_new(t, NULL, N_JOIN, "join");
-	if (!j)
-		return NULL;
-	j->parents = calloc(2, sizeof(*j->parents));
-	if (!j->parents) {
-		fail(t, SL_ENOMEM, "join: out of memory");
-		return NULL;
-	}
-	size_t nl, nr;
-	if (resolve(t, left->out, left_fields, "join (left)", j->gidx, &nl)
-	    || resolve(
-	        t, right->out, right_fields, "join (right)", j->jidx_r, &nr))
-		return NULL;
-	if (!nl || nl != nr) {
-		fail(t, SL_EINVAL,
-		    "join: %zu left key fields, %zu right key fields (the "
-		    "same number, at least one)",
-		    nl, nr);
-		return NULL;
-	}
-	j->ngroup = nl;
-	j->jtype = (int)type;
-	j->jnl = sl_fields_count(left->out);
-	j->jnr = sl_fields_count(right->out);
-	sl_fields *o;
-	if (parse_fields(t, out_fields, &o))
-		return NULL;
-	size_t want = nl + (j->jnl - nl) + (j->jnr - nl);
-	if (sl_fields_count(o) != want) {
-		fail(t, SL_EINVAL,
-		    "join: %zu output fields named, %zu expected (the %zu "
-		    "key fields, then the left stream's other %zu, then "
-		    "the right stream's other %zu)",
-		    sl_fields_count(o), want, nl, j->jnl - nl, j->jnr - nl);
-		sl_fields_free(o);
-		return NULL;
-	}
-	j->out = o;
-	for (size_t i = 0; i < want; i++)
-		for (size_t k = i + 1; k < want; k++)
-			if (!strcmp(
-			        sl_fields_name(o, i), sl_fields_name(o, k))) {
-				fail(t, SL_EINVAL,
-				    "join: output field '%s' named twice",
-				    sl_fields_name(o, i));
-				return NULL;
-			}
-	memset(&j->agg, 0, sizeof(j->agg));
-	j->agg.kind = SL_AGG_AGGREGATOR;
-	j->agg.init = join_init;
-	j->agg.aggregate = join_unused;
-	j->agg.complete = join_unused_complete;
-	j->agg.free_state = join_free;
-	j->parents[0] = left;
-	j->parents[1] = right;
-	j->nparents = 2;
-	if (add_child(left, j) || add_child(right, j)) {
-		fail(t, SL_ENOMEM, "join: out of memory");
-		return NULL;
-	}
-	return j;
 }
 
 sl_stream *sl_stream_parallelism(sl_stream *s, uint32_t n)
@@ -805,13 +637,15 @@ sl_stream *sl_stream_parallelism(sl_stream *s, uint32_t n)
 	if (!s)
 		return NULL;
 	if (n == 0 || n > 256) {
-		fail(s->t, SL_EINVAL, "parallelism %u out of range 1..256", n);
+		sli_build_fail(
+		    s->t, SL_EINVAL, "parallelism %u out of range 1..256", n);
 		return NULL;
 	}
 	if ((s->kind == N_SPOUT && n != 1)
 	    || (s->kind == N_REPART && s->rkind == SLI_GROUP_GLOBAL && n != 1)
 	    || (s->kind == N_AGG && !s->grouped && n != 1)) {
-		fail(s->t, SL_EINVAL, "%s runs as one task", s->name);
+		sli_build_fail(
+		    s->t, SL_EINVAL, "%s runs as one task", s->name);
 		return NULL;
 	}
 	s->parallelism = n;
@@ -828,87 +662,6 @@ sl_stream *sl_stream_name(sl_stream *s, const char *name)
 	free(s->name);
 	s->name = c;
 	return s;
-}
-
-/* ---- aggregators ---- */
-static sl_agg comb_agg(const sl_combiner *c)
-{
-	sl_agg a;
-	memset(&a, 0, sizeof(a));
-	a.kind = SL_AGG_COMBINER;
-	a.combiner = c;
-	return a;
-}
-
-sl_agg sl_agg_count(void)
-{
-	return comb_agg(sl_combiner_count());
-}
-sl_agg sl_agg_sum(void)
-{
-	return comb_agg(sl_combiner_sum());
-}
-sl_agg sl_agg_min(void)
-{
-	return comb_agg(sl_combiner_min());
-}
-sl_agg sl_agg_max(void)
-{
-	return comb_agg(sl_combiner_max());
-}
-sl_agg sl_agg_combiner(const sl_combiner *c)
-{
-	return comb_agg(c);
-}
-
-typedef struct firstn {
-	size_t n, seen;
-} firstn;
-
-static void *firstn_init(void *user, uint64_t txid)
-{
-	(void)txid;
-	firstn *f = calloc(1, sizeof(*f));
-	if (f)
-		f->n = (size_t)(uintptr_t)user;
-	return f;
-}
-
-static int firstn_agg(
-    void *user, void *st, const sl_tuple *in, sl_collector *out)
-{
-	(void)user;
-	firstn *f = st;
-	if (!f)
-		return SL_ENOMEM;
-	if (f->seen++ < f->n)
-		return sl_emit(out, in->v, in->n);
-	return SL_OK;
-}
-
-static int firstn_complete(void *user, void *st, sl_collector *out)
-{
-	(void)user, (void)st, (void)out;
-	return SL_OK;
-}
-
-static void firstn_free(void *user, void *st)
-{
-	(void)user;
-	free(st);
-}
-
-sl_agg sl_agg_first_n(size_t n)
-{
-	sl_agg a;
-	memset(&a, 0, sizeof(a));
-	a.kind = SL_AGG_AGGREGATOR;
-	a.init = firstn_init;
-	a.aggregate = firstn_agg;
-	a.complete = firstn_complete;
-	a.free_state = firstn_free;
-	a.user = (void *)(uintptr_t)n;
-	return a;
 }
 
 static int emit_word_t(void *ctx, const sl_value *word)

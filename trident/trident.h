@@ -108,12 +108,6 @@ int sli_aggmap_get(
 /* Decodes an entry's group values into g (borrowing the arena). */
 void sli_aggmap_groups(const aggent *e, sl_value *g);
 
-/* ---- join state (topology.c): per batch and key, each side's tuples'
- * non-key values, encoded one after another ---- */
-int sli_join_add(void *st, int side, const sl_value *v, size_t n);
-size_t sli_join_count(const void *st, int side);
-const sli_buf *sli_join_values(const void *st, int side);
-
 /* ---- test hooks ---- */
 enum sli_fail_stage {
 	SLI_FAIL_NONE = 0,
@@ -126,6 +120,8 @@ enum sli_fail_stage {
 /* Fails the given stage once, at txid's attempt (0 = any attempt). */
 void sli_topology_fail_once(
     sl_topology *t, int stage, uint64_t txid, uint32_t attempt);
+/* 1 while a failure armed by sli_topology_fail_once has not fired. */
+int sli_topology_fail_armed(sl_topology *t);
 /* Delays each task's "done" report of a batch by fn(txid) ms (the work
  * is finished; only the report waits), so batches can complete out of
  * order. */
