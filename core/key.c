@@ -414,3 +414,43 @@ int sl_state_key_values(
 {
 	return sli_key_get(key, klen, v, max, n);
 }
+
+int sli_keylist_init(sli_keylist *l, size_t cap)
+{
+	memset(l, 0, sizeof(*l));
+	sli_buf_init(&l->buf);
+	l->cap = cap;
+	l->offs = calloc(cap + 1, sizeof(size_t));
+	l->keys = calloc(cap + 1, sizeof(sl_value));
+	return l->offs && l->keys ? SL_OK : SL_ENOMEM;
+}
+
+int sli_keylist_add(sli_keylist *l, const sl_value *g, size_t ng)
+{
+	if (l->n >= l->cap)
+		return SL_ELIMIT;
+	l->offs[l->n] = l->buf.len;
+	int rc = sli_key_put(&l->buf, g, ng);
+	if (rc)
+		return rc;
+	l->keys[l->n].len = (uint32_t)(l->buf.len - l->offs[l->n]);
+	l->n++;
+	return SL_OK;
+}
+
+const sl_value *sli_keylist_keys(sli_keylist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		l->keys[i] = sl_bytes(l->buf.data ? l->buf.data + l->offs[i]
+		                                  : (const uint8_t *)"",
+		    l->keys[i].len);
+	return l->keys;
+}
+
+void sli_keylist_free(sli_keylist *l)
+{
+	free(l->offs);
+	free(l->keys);
+	sli_buf_free(&l->buf);
+	memset(l, 0, sizeof(*l));
+}

@@ -40,4 +40,24 @@ int sli_key_format(sli_buf *out, const sl_value *v, size_t n);
 int sli_key_parse(
     const char *s, sli_buf *store, sl_value *v, size_t max, size_t *n);
 
+/* The keys of a batch's groups for one state write (sli_state_apply):
+ * key i encodes the i-th group added; the keys point into the list's own
+ * buffer. Owned by the caller; one thread. */
+typedef struct sli_keylist {
+	sli_buf buf;
+	size_t *offs;
+	sl_value *keys;
+	size_t n, cap;
+} sli_keylist;
+
+/* An empty list with room for cap keys. SL_ENOMEM (the list is still
+ * safe to free). */
+int sli_keylist_init(sli_keylist *l, size_t cap);
+/* Adds the key of the ng values g. SL_EINVAL for a bad type, SL_ELIMIT
+ * past the list's room. */
+int sli_keylist_add(sli_keylist *l, const sl_value *g, size_t ng);
+/* The n keys added, as SL_BYTES values (valid until the list is freed). */
+const sl_value *sli_keylist_keys(sli_keylist *l);
+void sli_keylist_free(sli_keylist *l);
+
 #endif

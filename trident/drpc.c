@@ -1,7 +1,7 @@
 /*
  * drpc.c - Trident's DRPC streams served by the general DRPC server
  * (drpc/server.c): a request FUNCTION TAB ARGS runs the topology's DRPC
- * stream FUNCTION (sl_topology_drpc_call in trident/exec.c).
+ * stream FUNCTION (sl_topology_drpc_call in trident/run.c).
  */
 #include "trident.h"
 

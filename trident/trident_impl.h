@@ -27,6 +27,7 @@ typedef struct tstage {
 	int id;
 	sl_stream *entry; /* the node that starts the stage */
 	uint32_t ntasks;
+	uint32_t gid0; /* gid of the stage's first task (plan order) */
 	task **tasks;
 	uint32_t nsources; /* upstream tasks feeding this stage */
 	int *upstream; /* stage ids */
@@ -38,18 +39,6 @@ typedef struct lstage {
 	sl_stage_stats s; /* name, tasks, upstream */
 	_Atomic uint64_t in, out;
 } lstage;
-
-typedef struct inflight {
-	uint64_t txid;
-	uint32_t attempt;
-	int phase; /* 0 emitted, 1 writing */
-	uint32_t done;
-	uint32_t written;
-	uint64_t emit_ns, first_emit_ns, write_ns;
-	int eof, spout_done;
-	uint64_t tuples;
-	sli_buf meta;
-} inflight;
 
 struct sl_topology {
 	char *name;
@@ -176,6 +165,27 @@ struct sl_collector {
 };
 enum { C_APPEND, C_REPLACE, C_PREFIX };
 
+/* ---- the coordinator's messages (coord.c describes them) ---- */
+
+enum { OP_EMIT = 1, OP_DONE, OP_FAIL, OP_WRITE, OP_WRITTEN, OP_STOP };
+
+/* Sends one control message op on link l, waiting at most 10 s for room
+ * on the link; a topology shutting down (or, for the coordinator's
+ * messages, coord = 1, stopping) gives up at once (SL_ECLOSED). */
+int sli_ctrl_send(sl_topology *t, int coord, sli_link *l, int op,
+    uint64_t txid, uint32_t attempt, uint32_t from, const void *body,
+    size_t blen);
+/* The body of the spout task's DONE. */
+void sli_ctrl_done_body(
+    sli_buf *body, int eof, uint64_t tuples, const sli_buf *meta);
+/* The body of a FAIL: code rc, fatal when no replay can heal it. */
+void sli_ctrl_fail_body(sli_buf *body, int rc, int fatal, const char *msg);
+/* Coordinates the run until it ends (stop, end of input, or an error):
+ * in is the coordinator's inbox, to[gid] each task's; committed is the
+ * last committed txid. */
+int sli_coord_run(
+    sl_topology *t, sli_link *in, sli_link **to, uint64_t committed);
+
 /* ---- topology.c: the builder's helpers (join.c builds with them) ---- */
 
 /* Records the first build error of t (later ones keep it); returns it. */
@@ -236,6 +246,50 @@ int sli_to_children(
 aggmap *sli_map_of(bctx *b, int id, int partial);
 /* k's way to stage, or NULL. */
 texit *sli_exit_for(task *k, int stage);
+
+/* Batch contexts of task k: the one of (txid, attempt), a new one for a
+ * newer attempt; NULL and *stale for an older attempt, NULL alone when
+ * out of memory. */
+bctx *sli_bctx_get(task *k, uint64_t txid, uint32_t attempt, int *stale);
+void sli_bctx_release(task *k, bctx *b);
+void sli_bctx_free_all(task *k);
+/* Finishes batch b in k: aggregations, partials and end markers sent. */
+int sli_finish_batch(task *k, bctx *b);
+/* Reports op for (txid, attempt) to the coordinator. */
+void sli_report(
+    task *k, int op, uint64_t txid, uint32_t attempt, const sli_buf *body);
+/* Reports a failure of the batch at node where (or k's fail_node). */
+void sli_report_fail(
+    task *k, uint64_t txid, uint32_t attempt, int rc, const char *where);
+/* The thread of task arg (a task *). */
+void *sli_task_main(void *arg);
+/* Frees task k (closing its links). */
+void sli_task_free(task *k);
+
+/* ---- spout_ctx.c ---- */
+
+/* Answers EMIT(txid, attempt) in the spout task k. */
+int sli_spout_emit(task *k, uint64_t txid, uint32_t attempt);
+/* Keeps m as the spout meta of txid in k (resume: the last commit's). */
+int sli_spout_keep_meta(task *k, uint64_t txid, const sli_buf *m);
+
+/* ---- plan.c ---- */
+
+/* Plans t's stages, task counts and states; SL_EINVAL with t->errmsg
+ * for a topology that cannot run. */
+int sli_plan(sl_topology *t);
+/* Creates and wires the planned tasks (coordinator at coord_url). */
+int sli_plan_tasks(sl_topology *t, const char *coord_url);
+void sli_plan_free_tasks(sl_topology *t);
+/* The inproc address of task idx of stage. */
+void sli_task_url(
+    sl_topology *t, char *out, size_t n, int stage, uint32_t idx);
+
+/* ---- run.c: test hooks ---- */
+
+/* 1 (once) when the failure armed by sli_topology_fail_once is stage at
+ * (txid, attempt). */
+int sli_fail_hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt);
 
 /* trident/live.c: builds the live counters of the planned stages (at the
  * start of a run). */

@@ -1,0 +1,365 @@
+/*
+ * run.c - running a topology: sl_topology_run in its steps (plan, wire
+ * the tasks, resume after the last commit, start the task threads, hand
+ * over to the coordinator, shut down), the run's options and stats, DRPC
+ * calls (a DRPC stream runs on the caller's thread as one local task),
+ * and the test hooks that fail a stage once.
+ *
+ * Not in coord.c: starting and stopping task threads and handing the
+ * spout task its resume meta touch the tasks directly, which the
+ * coordinator never does (its interface to them is messages only).
+ */
+#include "trident_impl.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------- test hooks */
+
+int sli_fail_hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
+{
+	if (t->fail_stage != stage || t->fail_txid != txid
+	    || (t->fail_attempt && t->fail_attempt != attempt))
+		return 0;
+	int want = stage;
+	return atomic_compare_exchange_strong(
+	    &t->fail_stage, &want, SLI_FAIL_NONE);
+}
+
+void sli_topology_fail_once(
+    sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
+{
+	/* the stage last: a task that sees it armed sees txid and attempt */
+	t->fail_stage = SLI_FAIL_NONE;
+	t->fail_txid = txid;
+	t->fail_attempt = attempt;
+	t->fail_stage = stage;
+}
+
+int sli_topology_fail_armed(sl_topology *t)
+{
+	return atomic_load(&t->fail_stage) != SLI_FAIL_NONE;
+}
+
+void sli_topology_set_done_delay(
+    sl_topology *t, int (*fn)(void *user, uint64_t txid), void *user)
+{
+	t->done_delay = fn;
+	t->done_delay_user = user;
+}
+
+/* ---------------------------------------------------------- options, stats */
+
+void sl_run_options_default(sl_run_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_pending = 4;
+	o->batch_timeout_ms = 30000;
+	o->max_attempts = 0;
+	o->batch_size = 10000;
+	o->batch_ms = 100;
+	o->frame_tuples = 1024;
+}
+
+void sl_topology_stop(sl_topology *t)
+{
+	t->stop = 1;
+}
+
+int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&t->stats_lock);
+	st->batches_committed = t->batches_committed;
+	st->replays = t->replays;
+	st->tuples = t->tuples;
+	st->empty_batches = t->empty_batches;
+	st->last_committed = t->last_committed;
+	st->rejected_frames = t->start_ns
+	    ? sli_transport_rejected() - t->rejected_at_start
+	    : 0;
+	st->tuples_per_batch = t->batches_committed
+	    ? (double)t->tuples / (double)t->batches_committed
+	    : 0;
+	uint64_t end = t->end_ns ? t->end_ns : sli_now_ns();
+	st->elapsed_s = t->start_ns ? (double)(end - t->start_ns) / 1e9 : 0;
+	st->commit_p50_ms = sli_latency_quantile(&t->lat_commit, 0.5);
+	st->commit_p99_ms = sli_latency_quantile(&t->lat_commit, 0.99);
+	st->batch_p50_ms = sli_latency_quantile(&t->lat_batch, 0.5);
+	st->batch_p99_ms = sli_latency_quantile(&t->lat_batch, 0.99);
+	pthread_mutex_unlock(&t->stats_lock);
+	return SL_OK;
+}
+
+/* ---------------------------------------------------------- running */
+
+/* The run's options (defaults for what o leaves 0), its plan, live
+ * counters, inproc address base and frame key. */
+static int run_prepare(sl_topology *t, const sl_run_options *o)
+{
+	sl_run_options_default(&t->o);
+	if (o)
+		t->o = *o;
+	if (!t->o.max_pending)
+		t->o.max_pending = 4;
+	if (!t->o.frame_tuples)
+		t->o.frame_tuples = 1024;
+	if (!t->o.batch_size)
+		t->o.batch_size = 10000;
+	int rc = sli_plan(t);
+	if (!rc)
+		rc = sli_live_plan(t);
+	if (rc)
+		return rc;
+	static _Atomic unsigned seq;
+	snprintf(t->url_base, sizeof(t->url_base), "inproc://sl-%ld-%u",
+	    (long)getpid(), ++seq);
+	t->keyp = NULL;
+	if (t->o.cluster_key) {
+		sli_derive_key(t->key, t->o.cluster_key, t->name);
+		t->keyp = t->key;
+	}
+	return SL_OK;
+}
+
+/* The coordinator's inbox, the tasks and their links, and the
+ * coordinator's link to each task (to[gid]). */
+static int run_wire(sl_topology *t, sli_link **in, sli_link **to)
+{
+	char coord_url[128], url[128];
+	snprintf(coord_url, sizeof(coord_url), "%s-coord", t->url_base);
+	int rc = sli_link_pull(in, coord_url);
+	if (!rc)
+		rc = sli_plan_tasks(t, coord_url);
+	for (size_t s = 0; !rc && s < t->nstages; s++)
+		for (uint32_t i = 0; !rc && i < t->stages[s].ntasks; i++) {
+			sli_task_url(t, url, sizeof(url), (int)s, i);
+			rc = sli_link_push(
+			    &to[t->stages[s].gid0 + i], url, 64);
+		}
+	return rc;
+}
+
+/* Resumes after the last committed txid: *committed, the states'
+ * restart passes, the spout task's and the spout's resume meta. */
+static int run_resume(sl_topology *t, uint64_t *committed)
+{
+	int rc = SL_OK;
+	sli_buf meta;
+	sli_buf_init(&meta);
+	*committed = 0;
+	if (t->store) {
+		/* several states: a crash between their commit records leaves
+		 * them one txid apart. Resume from the lowest and the spout
+		 * meta recorded with it; the restart pass of each state takes
+		 * back writes (and a commit) past it, whatever partition count
+		 * wrote them */
+		size_t low = 0;
+		for (size_t i = 0; i < t->nstates; i++) {
+			uint64_t have;
+			sl_state_last_committed(t->states[i], &have);
+			if (!i || have < *committed) {
+				*committed = have;
+				low = i;
+			}
+		}
+		rc = sli_state_committed(t->states[low], committed, &meta);
+		for (size_t i = 0; !rc && i < t->nstates; i++)
+			rc = sli_state_recover(
+			    t->states[i], *committed, meta.data, meta.len);
+		if (rc && !t->errmsg[0])
+			snprintf(t->errmsg, sizeof(t->errmsg), "%s",
+			    sl_errdetail());
+	}
+	if (!rc) {
+		if (*committed)
+			rc = sli_spout_keep_meta(
+			    t->stages[0].tasks[0], *committed, &meta);
+		if (!rc && t->spout->spout->resume)
+			rc = t->spout->spout->resume(t->spout->spout_self,
+			    *committed ? meta.data : NULL, meta.len);
+	}
+	sli_buf_free(&meta);
+	return rc;
+}
+
+static int run_start_tasks(sl_topology *t)
+{
+	for (size_t s = 0; s < t->nstages; s++)
+		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks[i];
+			if (pthread_create(&k->th, NULL, sli_task_main, k))
+				return SL_ENOMEM;
+			k->started = 1;
+		}
+	return SL_OK;
+}
+
+/* Tasks blocked on a full link give up; then each gets STOP and is
+ * joined. */
+static void run_stop_tasks(sl_topology *t, sli_link **to)
+{
+	t->shutdown = 1;
+	for (size_t s = 0; s < t->nstages; s++)
+		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks ? t->stages[s].tasks[i]
+			                             : NULL;
+			if (!k || !k->started)
+				continue;
+			sli_ctrl_send(
+			    t, 1, to[k->gid], OP_STOP, 0, 0, 0, NULL, 0);
+		}
+	for (size_t s = 0; s < t->nstages; s++)
+		for (uint32_t i = 0; i < t->stages[s].ntasks; i++) {
+			task *k = t->stages[s].tasks ? t->stages[s].tasks[i]
+			                             : NULL;
+			if (k && k->started)
+				pthread_join(k->th, NULL);
+		}
+}
+
+static void run_errmsg(sl_topology *t, int rc)
+{
+	if (!t->errmsg[0])
+		snprintf(t->errmsg, sizeof(t->errmsg), "%s",
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+}
+
+int sl_topology_run(sl_topology *t, const sl_run_options *o)
+{
+	if (t->err)
+		return t->err;
+	if (t->running)
+		return SL_ESTATE;
+	int rc = run_prepare(t, o);
+	if (rc)
+		return rc;
+	sli_link *in = NULL;
+	sli_link **to = calloc(t->ntasks + 1, sizeof(sli_link *));
+	if (!to)
+		return SL_ENOMEM;
+	pthread_mutex_lock(&t->stats_lock);
+	t->rejected_at_start = sli_transport_rejected();
+	pthread_mutex_unlock(&t->stats_lock);
+	t->running = 1;
+	/* t->stop is not cleared here: a stop asked before the run (a
+	 * signal handler racing with the start) ends it at once */
+	t->shutdown = 0;
+	rc = run_wire(t, &in, to);
+	uint64_t committed = 0;
+	if (!rc)
+		rc = run_resume(t, &committed);
+	/* stats readers (a live view) may already be polling */
+	pthread_mutex_lock(&t->stats_lock);
+	t->last_committed = committed;
+	t->start_ns = sli_now_ns();
+	t->end_ns = 0;
+	pthread_mutex_unlock(&t->stats_lock);
+	if (!rc)
+		rc = run_start_tasks(t);
+	if (!rc)
+		rc = sli_coord_run(t, in, to, committed);
+	if (rc)
+		run_errmsg(t, rc);
+	pthread_mutex_lock(&t->stats_lock);
+	t->end_ns = sli_now_ns();
+	pthread_mutex_unlock(&t->stats_lock);
+	run_stop_tasks(t, to);
+	for (uint32_t i = 0; i < t->ntasks; i++)
+		sli_link_close(to[i]);
+	sli_link_close(in);
+	free(to);
+	sli_plan_free_tasks(t);
+	free(t->states);
+	t->states = NULL;
+	t->nstates = 0;
+	t->running = 0;
+	t->stop = 0; /* the next run starts afresh */
+	if (rc)
+		t->err = 0; /* a run error does not poison the topology */
+	return rc;
+}
+
+/* ---------------------------------------------------------- DRPC */
+
+int sl_topology_drpc_call(sl_topology *t, const char *function,
+    const uint8_t *args, size_t len, sl_value *result)
+{
+	static __thread sli_buf out;
+	sl_stream *d = NULL;
+	for (size_t i = 0; i < t->nnodes; i++)
+		if (t->nodes[i]->kind == N_DRPC
+		    && !strcmp(t->nodes[i]->drpc_fn, function))
+			d = t->nodes[i];
+	if (!d)
+		return sli_err(SL_ENOTFOUND, "unknown function: %s", function);
+	if (len > SL_MAX_BYTES)
+		return sli_err(SL_EINVAL, "arguments too long");
+	/* the nodes of this DRPC stream */
+	uint8_t *mine = calloc(t->nnodes, 1);
+	task k;
+	int rc = SL_OK;
+	/* a snapshot: the keys are read against the committed txid pinned
+	 * at each state's first read; that is the state after that commit
+	 * only while no later batch commits (the batch after it may write
+	 * then), so a request that saw a commit is run again */
+	for (int tries = 0;; tries++) {
+		memset(&k, 0, sizeof(k));
+		k.t = t;
+		k.local = 1;
+		k.stage = -2;
+		int stale;
+		rc = SL_OK;
+		bctx *b = mine ? sli_bctx_get(&k, 1, 1, &stale) : NULL;
+		if (!b)
+			rc = SL_ENOMEM;
+		if (!rc) {
+			memset(mine, 0, t->nnodes);
+			mine[d->id] = 1;
+			for (size_t i = (size_t)d->id + 1; i < t->nnodes; i++)
+				for (size_t p = 0; p < t->nodes[i]->nparents;
+				     p++)
+					if (mine[t->nodes[i]->parents[p]->id])
+						mine[i] = 1;
+			sl_value v = sl_bytes(args, (uint32_t)len);
+			rc = sli_to_children(&k, b, d, &v, 1);
+		}
+		for (size_t i = 0; !rc && i < t->nnodes; i++)
+			if (mine[i]
+			    && (t->nodes[i]->kind == N_AGG
+			        || t->nodes[i]->kind == N_PAGG))
+				rc = sli_agg_finish(&k, b, t->nodes[i]);
+		int moved = 0;
+		for (size_t i = 0; i < k.npins; i++) {
+			uint64_t now;
+			sl_state_last_committed(k.pin_state[i], &now);
+			if (now != k.pin_txid[i])
+				moved = 1;
+		}
+		if (!rc && moved && tries < 1000) {
+			sli_bctx_free_all(&k);
+			sli_buf_free(&k.result_buf);
+			continue;
+		}
+		break;
+	}
+	if (!rc) {
+		*result = k.has_result ? k.result : sl_null();
+		if (result->type == SL_BYTES) {
+			out.len = 0;
+			rc = sli_buf_append(&out, result->u.p, result->len);
+			result->u.p = out.data;
+		}
+	}
+	for (size_t i = 0; !rc && i < k.npins; i++)
+		sli_trace("drpc %s %llu", function,
+		    (unsigned long long)k.pin_txid[i]);
+	sli_bctx_free_all(&k);
+	sli_buf_free(&k.result_buf);
+	free(mine);
+	return rc;
+}
