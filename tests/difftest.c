@@ -14,6 +14,7 @@
 #include "difftest.h"
 
 #include "../trident/trident.h"
+#include "core/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -394,7 +395,10 @@ typedef struct run {
 	atomic_int slept;
 	atomic_ulong fn_faults;
 	uint64_t hook_faults, armed_txid;
-	int hstages[8], nhs;
+	sli_fault_point hstages[8];
+	int nhs;
+	sli_fault_rule kill; /* crash runs: the engine's kill point */
+	int has_kill;
 	uint64_t frng;
 	/* crash runs (dt_opts.crash): this topology's earlier runs are
 	 * child processes killed with SIGKILL at a chosen moment; gen is
@@ -1849,14 +1853,14 @@ static void generate(run *r)
 			r->tf_ms = 450;
 		}
 		if (rn(&f, 2)) {
-			r->hstages[r->nhs++] = SLI_FAIL_SPOUT;
-			r->hstages[r->nhs++] = SLI_FAIL_COMMIT;
-			r->hstages[r->nhs++] = SLI_FAIL_FUNCTION;
+			r->hstages[r->nhs++] = SLI_FAULT_SPOUT;
+			r->hstages[r->nhs++] = SLI_FAULT_COMMIT;
+			r->hstages[r->nhs++] = SLI_FAULT_FUNCTION;
 			for (int j = 0; j < r->ng; j++)
 				if (r->g[j].op == G_PERSIST) {
-					r->hstages[r->nhs++] = SLI_FAIL_STATE;
+					r->hstages[r->nhs++] = SLI_FAULT_STATE;
 					r->hstages[r->nhs++]
-					    = SLI_FAIL_PARTIAL;
+					    = SLI_FAULT_PARTIAL;
 					break;
 				}
 		}
@@ -1873,11 +1877,20 @@ static void generate(run *r)
 
 /* ------------------------------------------------------------ running */
 
+/* 1 while the engine fault armed by arm() has not fired. */
+static int hook_armed(void)
+{
+	uint64_t trident = 1u << SLI_FAULT_SPOUT | 1u << SLI_FAULT_FUNCTION
+	    | 1u << SLI_FAULT_PARTIAL | 1u << SLI_FAULT_STATE
+	    | 1u << SLI_FAULT_COMMIT;
+	return (atomic_load(&sli_fault_armed) & trident) != 0;
+}
+
 static void arm(run *r, uint64_t committed)
 {
 	if (!r->nhs)
 		return;
-	if (sli_topology_fail_armed(r->t))
+	if (hook_armed())
 		return;
 	if (r->armed_txid)
 		r->hook_faults++;
@@ -1887,8 +1900,18 @@ static void arm(run *r, uint64_t committed)
 		return;
 	}
 	r->armed_txid = T;
-	int stage = r->hstages[rn(&r->frng, (unsigned)r->nhs)];
-	sli_topology_fail_once(r->t, stage, T, 0);
+	/* the rules replace every armed one: the kill point stays */
+	sli_fault_rule fr[2];
+	size_t n = 0;
+	if (r->has_kill)
+		fr[n++] = r->kill;
+	fr[n++] = (sli_fault_rule) {
+		.point = r->hstages[rn(&r->frng, (unsigned)r->nhs)],
+		.obj = r->t,
+		.a = T,
+		.times = 1,
+	};
+	sli_fault_config(fr, n);
 }
 
 static void on_commit(void *user, uint64_t txid)
@@ -2848,8 +2871,9 @@ static int run_topology(run *r, sl_topology_stats *ts)
 	pthread_cond_signal(&r->wcv);
 	pthread_mutex_unlock(&r->wmu);
 	pthread_join(wd, NULL);
-	if (!sli_topology_fail_armed(r->t) && r->armed_txid)
+	if (!hook_armed() && r->armed_txid)
 		r->hook_faults++;
+	sli_fault_config(NULL, 0); /* a rule that did not fire */
 	sl_topology_stats_get(r->t, ts);
 	return rc;
 }
@@ -3064,12 +3088,20 @@ int dt_crash_child(
 	    = r->nplan + 1 > r->committed0 ? r->nplan + 1 - r->committed0 : 1;
 	r->kill_txid = r->committed0 + 1 + rn(&s, (unsigned)left);
 	r->kill_nth = 1 + rn(&s, 24);
-	char tx[32];
-	snprintf(tx, sizeof(tx), "%" PRIu64, r->kill_txid);
-	if (r->kill_kind == K_BEFORE_COMMIT)
-		setenv("SLUICE_TEST_KILL_BEFORE_COMMIT", tx, 1);
-	else if (r->kill_kind == K_BETWEEN_COMMITS)
-		setenv("SLUICE_TEST_KILL_BETWEEN_COMMITS", tx, 1);
+	if (r->kill_kind == K_BEFORE_COMMIT
+	    || r->kill_kind == K_BETWEEN_COMMITS) {
+		r->kill = (sli_fault_rule) {
+			.point = r->kill_kind == K_BEFORE_COMMIT
+			    ? SLI_FAULT_KILL_BEFORE_COMMIT
+			    : SLI_FAULT_KILL_BETWEEN_COMMITS,
+			.a = r->kill_txid,
+		};
+		r->has_kill = 1;
+		if (sli_fault_config(&r->kill, 1)) {
+			run_free(r, 1);
+			return 2;
+		}
+	}
 	if (o->verbose)
 		fprintf(stderr,
 		    "difftest: seed %" PRIu64 " run %d from txid %" PRIu64

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sltest.h"
+#include "core/fault.h"
 
 #include <CUnit/Basic.h>
 #include <limits.h>
@@ -34,6 +35,16 @@ void sl_test_register(sl_suite_def *s)
 const char *sl_test_sluice_bin(void)
 {
 	return bin_path;
+}
+
+void sl_test_fault_once(int point, const void *obj, uint64_t a, uint64_t b)
+{
+	sli_fault_rule r = { .point = (sli_fault_point)point,
+		.obj = obj,
+		.a = a,
+		.b = b,
+		.times = 1 };
+	CU_ASSERT_EQUAL_FATAL(sli_fault_config(&r, 1), 0);
 }
 
 int sl_test_sh(const char *fmt, ...)

@@ -8,6 +8,7 @@
 
 #include <CUnit/CUnit.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sl_test_def {
 	const char *name;
@@ -33,6 +34,9 @@ const char *sl_test_sluice_bin(void);
 const char *sl_test_tmpdir(const char *tag);
 /* Runs a shell command, returns its exit status (or -1). */
 int sl_test_sh(const char *fmt, ...);
+/* Arms fault point (core/fault.h, an sli_fault_point) of obj to fire once
+ * at (a, b), 0 = any; every other rule is disarmed. */
+void sl_test_fault_once(int point, const void *obj, uint64_t a, uint64_t b);
 
 #define SL_SUITE(sname, sinit, sclean, ...)                                   \
 	static const sl_test_def sl_tests_##sname[] = { __VA_ARGS__ };        \

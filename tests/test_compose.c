@@ -4,6 +4,7 @@
  * against what the input holds (an independent count). */
 #include "../trident/trident.h"
 #include "sltest.h"
+#include "core/fault.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -517,7 +518,7 @@ static void test_join_counted_exactly_under_replay(void)
 	q = sl_stream_map(q, "args", parse_int, NULL, "owner");
 	sl_stream_state_query(q, st, "owner", "clicks");
 	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
-	sli_topology_fail_once(t, SLI_FAIL_FUNCTION, 2, 1);
+	sl_test_fault_once(SLI_FAULT_FUNCTION, t, 2, 1);
 	sl_run_options o = opts(2);
 	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
 	sl_topology_stats ts;
@@ -825,7 +826,7 @@ static void test_socket_spout_replays_what_it_read(void)
 	    sl_stream_group_by(s, "line"), st, NULL, sl_agg_count(), "n");
 	CU_ASSERT_EQUAL_FATAL(sl_topology_error(t), SL_OK);
 	/* the filter (fused into the spout's stage) fails txid 2 once */
-	sli_topology_fail_once(t, SLI_FAIL_FUNCTION, 2, 1);
+	sl_test_fault_once(SLI_FAULT_FUNCTION, t, 2, 1);
 	sl_run_options o = opts(2);
 	o.batch_size = 50;
 	o.batch_ms = 20;

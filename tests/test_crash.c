@@ -57,15 +57,18 @@ static int make_corpus(void)
 	return fclose(f);
 }
 
-/* Starts sluice wordcount; returns its pid. */
+/* Starts sluice wordcount, armed with fault point NAME@txid (core/fault.h)
+ * unless txid is NULL; returns its pid. */
 static pid_t start_env(
-    const char *dir, const char *sem, const char *env, const char *txid)
+    const char *dir, const char *sem, const char *point, const char *txid)
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
+		char spec[64];
+		snprintf(spec, sizeof(spec), "%s@%s", point, txid ? txid : "");
 		if (txid)
-			setenv(env, txid, 1);
+			setenv("SLUICE_FAULT", spec, 1);
 		char log[800];
 		snprintf(log, sizeof(log), "%s.log", dir);
 		if (!freopen(log, "a", stderr))
@@ -80,8 +83,7 @@ static pid_t start_env(
 
 static pid_t start(const char *dir, const char *sem, const char *kill_txid)
 {
-	return start_env(
-	    dir, sem, "SLUICE_TEST_KILL_BEFORE_COMMIT", kill_txid);
+	return start_env(dir, sem, "kill_before_commit", kill_txid);
 }
 
 /* Runs to completion; returns the exit status. */
@@ -228,8 +230,8 @@ static void test_sigterm_mid_run_finishes_cleanly_and_stays_exact(void)
 	for (int i = 1; i <= 3; i++) {
 		char txid[16];
 		snprintf(txid, sizeof(txid), "%d", 3);
-		pid_t pid = start_env(
-		    dir, "opaque", "SLUICE_TEST_TERM_AFTER_COMMITS", txid);
+		pid_t pid
+		    = start_env(dir, "opaque", "term_after_commits", txid);
 		int st;
 		waitpid(pid, &st, 0);
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -246,8 +248,7 @@ static void test_sigterm_mid_run_finishes_cleanly_and_stays_exact(void)
 	CU_ASSERT_EQUAL(finish(dir, "opaque"), 0);
 	/* nothing left: a resume, and a resume told to stop at once */
 	CU_ASSERT_EQUAL(finish(dir, "opaque"), 0);
-	pid_t pid
-	    = start_env(dir, "opaque", "SLUICE_TEST_TERM_AFTER_COMMITS", "1");
+	pid_t pid = start_env(dir, "opaque", "term_after_commits", "1");
 	int st;
 	waitpid(pid, &st, 0);
 	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);

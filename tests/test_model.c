@@ -7,6 +7,7 @@
 #include "../state/state.h"
 #include "../trident/trident.h"
 #include "sltest.h"
+#include "core/fault.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -236,7 +237,11 @@ static void test_two_states_crash_between_commit_records(void)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		setenv("SLUICE_TEST_KILL_BETWEEN_COMMITS", "3", 1);
+		/* forked after sl_init: armed here, not by SLUICE_FAULT */
+		sli_fault_rule r
+		    = { .point = SLI_FAULT_KILL_BETWEEN_COMMITS, .a = 3 };
+		if (sli_fault_config(&r, 1))
+			_exit(3);
 		run_two(da, db, 0);
 		_exit(0);
 	}
@@ -280,7 +285,7 @@ static void test_stdin_restart_after_kill_finishes(void)
 	const char *bin = sl_test_sluice_bin();
 	int rc = sl_test_sh(
 	    "cd %s && (for i in $(seq 1 40); do echo a b; "
-	    "sleep 0.01; done) | SLUICE_TEST_KILL_BEFORE_COMMIT=3 "
+	    "sleep 0.01; done) | SLUICE_FAULT=kill_before_commit@3 "
 	    "%s wordcount --input - --state st --batch-ms 30 "
 	    "--quiet 2>/dev/null",
 	    d, bin);
@@ -327,7 +332,7 @@ static void test_file_cut_shorter_than_a_batch_stops(void)
 	const char *bin = sl_test_sluice_bin();
 	int rc = sl_test_sh(
 	    "cd %s && for i in $(seq 1 200); do echo w$((i %% 7)) "
-	    "x y; done > in.txt && SLUICE_TEST_KILL_BEFORE_COMMIT=3 "
+	    "x y; done > in.txt && SLUICE_FAULT=kill_before_commit@3 "
 	    "%s wordcount --input in.txt --state st --batch-size "
 	    "30 --max-pending 1 --quiet 2>/dev/null; head -c 180 in.txt > c "
 	    "&& "

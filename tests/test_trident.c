@@ -3,6 +3,7 @@
  * replays, build-time field errors, aggregators and DRPC streams. */
 #include "../trident/trident.h"
 #include "sltest.h"
+#include "core/fault.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ static void test_acceptance_a_transactional_replay(void)
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
 	sl_state *st = leveldb_state(SL_SEM_TRANSACTIONAL);
 	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
-	sli_topology_fail_once(t, SLI_FAIL_STATE, 1, 1);
+	sl_test_fault_once(SLI_FAULT_STATE, t, 1, 1);
 	sl_run_options o = quick();
 	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
 	sl_topology_stats s;
@@ -162,7 +163,7 @@ static void run_opaque_case(int mode)
 	sc.spout = sp;
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
 	sl_topology *t = wordcount(&sl_spout_partitioned_ops, sp, st);
-	sli_topology_fail_once(t, SLI_FAIL_STATE, 1, 1);
+	sl_test_fault_once(SLI_FAULT_STATE, t, 1, 1);
 	sl_run_options o = quick();
 	o.max_pending = 1;
 	/* the partitioned spout never runs dry: stop after the batches */
@@ -266,8 +267,8 @@ static void test_commits_in_txid_order_when_batches_finish_reversed(void)
 
 static void test_failure_at_each_stage_is_replayed_exactly(void)
 {
-	int stages[] = { SLI_FAIL_SPOUT, SLI_FAIL_FUNCTION, SLI_FAIL_PARTIAL,
-		SLI_FAIL_STATE, SLI_FAIL_COMMIT };
+	int stages[] = { SLI_FAULT_SPOUT, SLI_FAULT_FUNCTION,
+		SLI_FAULT_PARTIAL, SLI_FAULT_STATE, SLI_FAULT_COMMIT };
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		for (int sem = SL_SEM_TRANSACTIONAL; sem <= SL_SEM_OPAQUE;
 		     sem++) {
@@ -276,7 +277,7 @@ static void test_failure_at_each_stage_is_replayed_exactly(void)
 			sl_state *st = leveldb_state((sl_semantics)sem);
 			sl_topology *t
 			    = wordcount(&sl_spout_fixed_ops, sp, st);
-			sli_topology_fail_once(t, stages[i], 3, 0);
+			sl_test_fault_once(stages[i], t, 3, 0);
 			sl_run_options o = quick();
 			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
 			sl_topology_stats ts;

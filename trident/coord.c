@@ -121,8 +121,7 @@ typedef struct coord {
 	int eof;
 	uint64_t eof_txid;
 	int err;
-	uint64_t term_after; /* SLUICE_TEST_TERM_AFTER_COMMITS, or 0 */
-	uint64_t commits_this_run;
+	uint64_t commits_this_run; /* fault point term_after_commits */
 	int abandon; /* stopping: batches in flight are given up */
 } coord;
 
@@ -196,10 +195,9 @@ static int commit_head(coord *c)
 	inflight *f = &c->f[0];
 	/* crash tests: die by SIGKILL between the state writes and the
 	 * commit record of one txid (the worst moment for the protocol) */
-	const char *crash = getenv("SLUICE_TEST_KILL_BEFORE_COMMIT");
-	if (crash && strtoull(crash, NULL, 10) == f->txid)
+	if (sli_fault(SLI_FAULT_KILL_BEFORE_COMMIT, t, f->txid, 0))
 		raise(SIGKILL);
-	if (sli_fail_hook(t, SLI_FAIL_COMMIT, f->txid, f->attempt))
+	if (sli_fault(SLI_FAULT_COMMIT, t, f->txid, f->attempt))
 		return replay_from(
 		    c, f->txid, "injected failure writing the commit record");
 	uint64_t t0 = sli_now_ns();
@@ -209,9 +207,9 @@ static int commit_head(coord *c)
 		if (have >= f->txid)
 			continue;
 		/* crash tests: die between the commit records of two states */
-		const char *between
-		    = getenv("SLUICE_TEST_KILL_BETWEEN_COMMITS");
-		if (i && between && strtoull(between, NULL, 10) == f->txid)
+		if (i
+		    && sli_fault(
+		        SLI_FAULT_KILL_BETWEEN_COMMITS, t, f->txid, 0))
 			raise(SIGKILL);
 		int rc = sli_state_commit(
 		    t->states[i], f->txid, f->meta.data, f->meta.len);
@@ -257,7 +255,8 @@ static int commit_head(coord *c)
 	c->committed = f->txid;
 	/* crash tests: SIGTERM this process right after this run's n-th
 	 * commit (the signal handler's stop then meets batches in flight) */
-	if (c->term_after && ++c->commits_this_run == c->term_after)
+	c->commits_this_run++;
+	if (sli_fault(SLI_FAULT_TERM_AFTER_COMMITS, t, c->commits_this_run, 0))
 		raise(SIGTERM);
 	if (f->eof) {
 		c->eof = 1;
@@ -461,8 +460,6 @@ int sli_coord_run(
 	c.to = to;
 	c.committed = committed;
 	c.next = committed + 1;
-	const char *term = getenv("SLUICE_TEST_TERM_AFTER_COMMITS");
-	c.term_after = term ? strtoull(term, NULL, 10) : 0;
 	c.f = calloc(t->o.max_pending + 1, sizeof(inflight));
 	if (!c.f)
 		return SL_ENOMEM;

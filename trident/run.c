@@ -3,7 +3,8 @@
  * the tasks, resume after the last commit, start the task threads, hand
  * over to the coordinator, shut down), the run's options and stats, DRPC
  * calls (a DRPC stream runs on the caller's thread as one local task),
- * and the test hooks that fail a stage once.
+ * and the done-delay test hook (injected failures go through the one
+ * fault hook, core/fault.h).
  *
  * Not in coord.c: starting and stopping task threads and handing the
  * spout task its resume meta touch the tasks directly, which the
@@ -19,31 +20,6 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------- test hooks */
-
-int sli_fail_hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
-{
-	if (t->fail_stage != stage || t->fail_txid != txid
-	    || (t->fail_attempt && t->fail_attempt != attempt))
-		return 0;
-	int want = stage;
-	return atomic_compare_exchange_strong(
-	    &t->fail_stage, &want, SLI_FAIL_NONE);
-}
-
-void sli_topology_fail_once(
-    sl_topology *t, int stage, uint64_t txid, uint32_t attempt)
-{
-	/* the stage last: a task that sees it armed sees txid and attempt */
-	t->fail_stage = SLI_FAIL_NONE;
-	t->fail_txid = txid;
-	t->fail_attempt = attempt;
-	t->fail_stage = stage;
-}
-
-int sli_topology_fail_armed(sl_topology *t)
-{
-	return atomic_load(&t->fail_stage) != SLI_FAIL_NONE;
-}
 
 void sli_topology_set_done_delay(
     sl_topology *t, int (*fn)(void *user, uint64_t txid), void *user)

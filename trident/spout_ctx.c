@@ -127,7 +127,7 @@ int sli_spout_emit(task *k, uint64_t txid, uint32_t attempt)
 		ctx.replay = &stored;
 	sli_buf_init(&ctx.meta);
 	int rc = SL_OK;
-	if (sli_fail_hook(t, SLI_FAIL_SPOUT, txid, attempt))
+	if (sli_fault(SLI_FAULT_SPOUT, t, txid, attempt))
 		rc = sli_err(SL_EFAILED, "injected failure in the spout");
 	for (size_t i = 0; !rc && i < k->nouts; i++)
 		rc = sli_outbox_begin(k->outs[i].ob, txid, attempt);

@@ -263,8 +263,8 @@ static int deliver(
 	case N_MAP:
 	case N_FLATMAP: {
 		if (!k->local
-		    && sli_fail_hook(
-		        k->t, SLI_FAIL_FUNCTION, b->txid, b->attempt))
+		    && sli_fault(
+		        SLI_FAULT_FUNCTION, k->t, b->txid, b->attempt))
 			return sli_err(
 			    SL_EFAILED, "injected failure in %s", n->name);
 		sl_collector c = { n->kind == N_EACH ? C_APPEND : C_REPLACE, k,
@@ -278,8 +278,8 @@ static int deliver(
 	}
 	case N_FILTER:
 		if (!k->local
-		    && sli_fail_hook(
-		        k->t, SLI_FAIL_FUNCTION, b->txid, b->attempt))
+		    && sli_fault(
+		        SLI_FAULT_FUNCTION, k->t, b->txid, b->attempt))
 			return sli_err(
 			    SL_EFAILED, "injected failure in %s", n->name);
 		rc = n->filt(n->user, &in);
@@ -325,8 +325,8 @@ int sli_finish_batch(task *k, bctx *b)
 		else if (n->stage == k->stage && n->kind == N_JOIN)
 			rc = sli_join_finish(k, b, n);
 		else if (b->pused[i] && n->stage != k->stage) {
-			if (sli_fail_hook(
-			        t, SLI_FAIL_PARTIAL, b->txid, b->attempt))
+			if (sli_fault(
+			        SLI_FAULT_PARTIAL, t, b->txid, b->attempt))
 				return sli_err(SL_EFAILED,
 				    "injected failure in the partial "
 				    "aggregate of %s",
@@ -443,7 +443,7 @@ static int persist_apply(
 		deltas[i] = e->acc;
 	}
 	if (!rc && k->index == 0
-	    && sli_fail_hook(k->t, SLI_FAIL_STATE, txid, attempt))
+	    && sli_fault(SLI_FAULT_STATE, k->t, txid, attempt))
 		sli_state_fail_once(n->state, k->index, txid, 1);
 	if (!rc) {
 		rc = sli_state_apply(n->state, k->index, txid, kl.n,

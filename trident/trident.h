@@ -108,20 +108,12 @@ int sli_aggmap_get(
 /* Decodes an entry's group values into g (borrowing the arena). */
 void sli_aggmap_groups(const aggent *e, sl_value *g);
 
-/* ---- test hooks ---- */
-enum sli_fail_stage {
-	SLI_FAIL_NONE = 0,
-	SLI_FAIL_SPOUT,
-	SLI_FAIL_FUNCTION,
-	SLI_FAIL_PARTIAL,
-	SLI_FAIL_STATE,
-	SLI_FAIL_COMMIT
-};
-/* Fails the given stage once, at txid's attempt (0 = any attempt). */
-void sli_topology_fail_once(
-    sl_topology *t, int stage, uint64_t txid, uint32_t attempt);
-/* 1 while a failure armed by sli_topology_fail_once has not fired. */
-int sli_topology_fail_armed(sl_topology *t);
+/* ---- test hooks ----
+ * Injected failures go through the one fault hook (core/fault.h): the
+ * points spout, function, partial, state and commit fail a batch (obj =
+ * the topology, a = txid, b = attempt); kill_before_commit,
+ * kill_between_commits (a = txid) and term_after_commits (a = commits in
+ * this run) end the process. */
 /* Delays each task's "done" report of a batch by fn(txid) ms (the work
  * is finished; only the report waits), so batches can complete out of
  * order. */

@@ -18,6 +18,7 @@
 #ifndef SLI_TRIDENT_IMPL_H
 #define SLI_TRIDENT_IMPL_H
 
+#include "core/fault.h"
 #include "core/latency.h"
 #include "trident.h"
 
@@ -64,11 +65,7 @@ struct sl_topology {
 	uint8_t key[SL_KEY_BYTES];
 	const uint8_t *keyp; /* key, or NULL without a cluster key */
 	uint64_t rejected_at_start;
-	/* hooks */
-	_Atomic int fail_stage;
-	/* armed from any thread (a test's on_commit), read by tasks */
-	_Atomic uint64_t fail_txid;
-	_Atomic uint32_t fail_attempt;
+	/* test hook (failures: core/fault.h, obj = the topology) */
 	int (*done_delay)(void *user, uint64_t txid);
 	void *done_delay_user;
 	/* stats */
@@ -284,12 +281,6 @@ void sli_plan_free_tasks(sl_topology *t);
 /* The inproc address of task idx of stage. */
 void sli_task_url(
     sl_topology *t, char *out, size_t n, int stage, uint32_t idx);
-
-/* ---- run.c: test hooks ---- */
-
-/* 1 (once) when the failure armed by sli_topology_fail_once is stage at
- * (txid, attempt). */
-int sli_fail_hook(sl_topology *t, int stage, uint64_t txid, uint32_t attempt);
 
 /* trident/live.c: builds the live counters of the planned stages (at the
  * start of a run). */
