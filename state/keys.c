@@ -120,27 +120,26 @@ static int new_key(up *u, const uint8_t *k, size_t kl)
 		    show(u, k, kl), want);
 	}
 	u->key.len = 0;
-	int rc = sli_buf_put_u8(&u->key, 0x01);
+	int rc = sli_buf_put_u8(&u->key, SLI_KEY_PREFIX);
 	return rc ? rc : sli_key_put(&u->key, v, nf);
 }
 
 /* A touched record with every key rewritten into u->rec. */
 static int touched_rec(up *u, const uint8_t *v, size_t vl)
 {
-	const uint8_t *p = v, *end = v + vl;
-	uint64_t txid, kl;
+	const uint8_t *p, *end = v + vl;
+	uint64_t txid;
 	sli_buf out;
 	sli_buf_init(&out);
-	int rc = sli_varint_get(&p, end, &txid) ? SL_ECORRUPT : SL_OK;
+	int rc = sli_touched_txid(v, vl, &txid, &p);
 	if (!rc)
 		rc = sli_buf_put_varint(&out, txid);
 	while (!rc && p < end) {
-		if (sli_varint_get(&p, end, &kl) || kl > (uint64_t)(end - p)) {
-			rc = SL_ECORRUPT;
+		const uint8_t *k;
+		size_t kl;
+		if ((rc = sli_keylist_next(&p, end, &k, &kl)))
 			break;
-		}
-		rc = new_key(u, p, kl);
-		p += kl;
+		rc = new_key(u, k, kl);
 		/* the record names keys without the 01 prefix */
 		if (!rc)
 			rc = sli_buf_put_varint(&out, u->key.len - 1);
@@ -160,12 +159,13 @@ static int up_one(
 {
 	up *u = user;
 	int rc = SL_OK;
-	if (kl > 9 && !memcmp(k, "\0touched/", 9)) {
+	if (kl > SLI_TOUCHED_PREFIX_LEN
+	    && !memcmp(k, SLI_M_TOUCHED, SLI_TOUCHED_PREFIX_LEN)) {
 		rc = touched_rec(u, v, vl);
 		if (!rc)
 			rc = sli_kv_batch_put(
 			    &u->puts, k, kl, u->rec.data, u->rec.len);
-	} else if (kl >= 1 && k[0] == 0x01) {
+	} else if (kl >= 1 && k[0] == SLI_KEY_PREFIX) {
 		rc = new_key(u, k + 1, kl - 1);
 		if (!rc)
 			rc = sli_kv_batch_del(&u->dels, k, kl);
@@ -210,7 +210,7 @@ int sl_state_upgrade(const char *dir, const sl_type *types, size_t ntypes,
 	int rc = sli_state_open_any_version(&s, dir, &ver);
 	if (rc)
 		return rc;
-	if (ver == sli_state_format_version()) {
+	if (ver == SLI_STATE_FORMAT) {
 		sl_state_close(s);
 		return SL_OK;
 	}
@@ -234,12 +234,11 @@ int sl_state_upgrade(const char *dir, const sl_type *types, size_t ntypes,
 		/* every delete before any put: an old key may equal the new
 		 * key of another; one atomic, synced write */
 		uint8_t v[4];
-		sli_le32_put(v, sli_state_format_version());
-		rc = sli_kv_batch_put(&u.puts, "\0format", 7, v, 4);
+		sli_le32_put(v, SLI_STATE_FORMAT);
+		rc = sli_kv_batch_put(
+		    &u.puts, SLI_M_FORMAT, SLI_M_LEN(SLI_M_FORMAT), v, 4);
 		if (!rc)
-			rc = sli_buf_append(
-			    &u.dels.ops, u.puts.ops.data, u.puts.ops.len);
-		u.dels.n += u.puts.n;
+			rc = sli_kv_batch_append(&u.dels, &u.puts);
 		if (!rc)
 			rc = kv->ops->write(kv, &u.dels, 1);
 	}

@@ -12,8 +12,9 @@ typedef struct sli_kv sli_kv;
 
 /* A write batch: a list of puts and deletes applied atomically. */
 typedef struct sli_kv_batch {
-	sli_buf
-	    ops; /* op u8 (1 put, 2 del), varint klen, key, [varint vlen, v] */
+	/* op u8 (SLI_KV_PUT, SLI_KV_DEL), varint klen, key, [varint vlen, v]
+	 */
+	sli_buf ops;
 	size_t n;
 } sli_kv_batch;
 
@@ -23,6 +24,19 @@ void sli_kv_batch_clear(sli_kv_batch *b);
 int sli_kv_batch_put(
     sli_kv_batch *b, const void *k, size_t kl, const void *v, size_t vl);
 int sli_kv_batch_del(sli_kv_batch *b, const void *k, size_t kl);
+/* Appends the operations of from (borrowed) after those of to. */
+int sli_kv_batch_append(sli_kv_batch *to, const sli_kv_batch *from);
+
+enum { SLI_KV_PUT = 1, SLI_KV_DEL = 2 };
+/* The one reader of a write batch (every back-end's write, the state's
+ * cache and trace): calls fn for each operation of b in order, op
+ * SLI_KV_PUT with the value or SLI_KV_DEL (v NULL, vl 0); stops at the
+ * first non-zero return of fn and returns it. SL_ECORRUPT when the batch
+ * is malformed (never reads outside it). */
+int sli_kv_batch_foreach(const sli_kv_batch *b,
+    int (*fn)(void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v,
+        size_t vl),
+    void *u);
 
 struct sli_kv_ops {
 	const char *name;

@@ -87,28 +87,28 @@ static int ldb_get(
 	return rc;
 }
 
+static int wb_op(
+    void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	if (op == SLI_KV_PUT)
+		leveldb_writebatch_put(
+		    u, (const char *)k, kl, (const char *)v, vl);
+	else
+		leveldb_writebatch_delete(u, (const char *)k, kl);
+	return 0;
+}
+
 static int ldb_write(sli_kv *kv, const sli_kv_batch *b, int sync)
 {
 	ldbkv *l = (ldbkv *)kv;
 	leveldb_writebatch_t *wb = leveldb_writebatch_create();
-	const uint8_t *p = b->ops.data, *end = p + b->ops.len;
-	while (p < end) {
-		uint8_t op = *p++;
-		uint64_t kl, vl = 0;
-		sli_varint_get(&p, end, &kl);
-		const char *k = (const char *)p;
-		p += kl;
-		if (op == 1) {
-			sli_varint_get(&p, end, &vl);
-			leveldb_writebatch_put(wb, k, kl, (const char *)p, vl);
-			p += vl;
-		} else
-			leveldb_writebatch_delete(wb, k, kl);
-	}
+	int rc = sli_kv_batch_foreach(b, wb_op, wb);
 	char *err = NULL;
-	leveldb_write(l->db, sync ? l->wo_sync : l->wo_nosync, wb, &err);
+	if (!rc)
+		leveldb_write(
+		    l->db, sync ? l->wo_sync : l->wo_nosync, wb, &err);
 	leveldb_writebatch_destroy(wb);
-	return err ? ldb_err(err, "write") : SL_OK;
+	return err ? ldb_err(err, "write") : rc;
 }
 
 static int ldb_scan(sli_kv *kv, const void *prefix, size_t pl,

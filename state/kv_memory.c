@@ -176,28 +176,24 @@ static void del1(memkv *m, const uint8_t *k, size_t kl)
 	m->tomb++;
 }
 
+static int mem_op(
+    void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	if (op == SLI_KV_PUT)
+		return put1(u, k, kl, v, vl);
+	del1(u, k, kl);
+	return SL_OK;
+}
+
 static int mem_write(sli_kv *kv, const sli_kv_batch *b, int sync)
 {
 	(void)sync;
 	memkv *m = (memkv *)kv;
-	const uint8_t *p = b->ops.data, *end = p + b->ops.len;
-	int rc = SL_OK;
 	pthread_rwlock_wrlock(&m->lock);
 	/* reserve first: a failure midway would break atomicity */
-	rc = reserve(m, b->n);
-	while (rc == SL_OK && p < end) {
-		uint8_t op = *p++;
-		uint64_t kl, vl = 0;
-		sli_varint_get(&p, end, &kl);
-		const uint8_t *k = p;
-		p += kl;
-		if (op == 1) {
-			sli_varint_get(&p, end, &vl);
-			rc = put1(m, k, kl, p, vl);
-			p += vl;
-		} else
-			del1(m, k, kl);
-	}
+	int rc = reserve(m, b->n);
+	if (rc == SL_OK)
+		rc = sli_kv_batch_foreach(b, mem_op, m);
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
