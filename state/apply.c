@@ -37,6 +37,7 @@
  * count again, by design).
  */
 #include "state_impl.h"
+#include "core/fault.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -393,29 +394,41 @@ int sli_state_recover(
 
 /* ---- one partition's write of a batch ---- */
 
-/* Claims the failure injected for (pi, txid) (sli_state_fail_once):
- * SL_EFAILED when it falls before the write; *after = 1 when after. */
-static int injected_failure(
-    sl_state *s, uint32_t pi, uint64_t txid, int *after)
+/* The shim of sli_state_fail_once (below): claims the failure armed for
+ * (pi, txid); *after_write tells when. */
+static int shim_failure(
+    sl_state *s, uint32_t pi, uint64_t txid, int *after_write)
 {
-	int now = 0, mode = 0;
-	*after = 0;
+	int now = 0;
 	if (!s->fail_set)
-		return SL_OK;
+		return 0;
 	pthread_mutex_lock(&s->fail_lock);
 	if (s->fail_set && (s->fail_part == pi || s->fail_part == UINT32_MAX)
 	    && s->fail_txid == txid) {
 		s->fail_set = 0;
 		now = 1;
-		mode = s->fail_after;
+		*after_write = s->fail_after;
 	}
 	pthread_mutex_unlock(&s->fail_lock);
-	if (now && !mode)
+	return now;
+}
+
+/* Injected failures (core/fault.h): SLI_FAULT_STATE_BEFORE_WRITE fails
+ * the apply of (pi, txid) before anything is written; *after = 1 when
+ * SLI_FAULT_STATE_AFTER_WRITE will fail it once its write is durable. */
+static int injected_failure(
+    sl_state *s, uint32_t pi, uint64_t txid, int *after)
+{
+	int shim_after = 0, shim = shim_failure(s, pi, txid, &shim_after);
+	*after = 0;
+	if ((shim && !shim_after)
+	    || sli_fault(SLI_FAULT_STATE_BEFORE_WRITE, s, txid, pi + 1))
 		return sli_err(SL_EFAILED,
 		    "injected failure before the state write of partition %u, "
 		    "txid %llu",
 		    pi, (unsigned long long)txid);
-	*after = now;
+	*after
+	    = shim || sli_fault(SLI_FAULT_STATE_AFTER_WRITE, s, txid, pi + 1);
 	return SL_OK;
 }
 

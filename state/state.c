@@ -10,6 +10,7 @@
  * prev otherwise (a batch applied by a partition but not yet committed).
  */
 #include "state_impl.h"
+#include "core/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -469,9 +470,7 @@ int sli_state_commit(
 {
 	if (s->o.read_only)
 		return sli_err(SL_EPERM, "state opened read-only");
-	uint64_t fc = txid;
-	if (s->fail_commit == txid
-	    && atomic_compare_exchange_strong(&s->fail_commit, &fc, 0))
+	if (sli_fault(SLI_FAULT_STATE_COMMIT, s, txid, 0))
 		return sli_err(SL_EFAILED,
 		    "injected failure writing the commit record of txid %llu",
 		    (unsigned long long)txid);
@@ -572,11 +571,6 @@ int sli_state_get_meta(
 	if (!rc && !found)
 		rc = SL_ENOTFOUND;
 	return rc;
-}
-
-void sli_state_fail_commit_once(sl_state *s, uint64_t txid)
-{
-	s->fail_commit = txid;
 }
 
 void sli_state_fail_once(

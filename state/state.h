@@ -82,13 +82,13 @@ int sli_state_get_at(sl_state *s, const void *key, size_t klen,
 /* Semantics the state was opened with. */
 sl_semantics sli_state_semantics(const sl_state *s);
 
-/* Injected failure for tests: when set, apply of (part, txid) returns
- * SL_EFAILED after (when after_write) or before writing. 0 part = any. */
+/* Injected failure for tests, kept for trident/exec.c until it arms the
+ * fault points of core/fault.h (SLI_FAULT_STATE_BEFORE_WRITE,
+ * SLI_FAULT_STATE_AFTER_WRITE: a = txid, b = partition + 1; and
+ * SLI_FAULT_STATE_COMMIT: a = txid), which every other test uses: when
+ * set, apply of (part, txid) returns SL_EFAILED after (when after_write)
+ * or before writing. UINT32_MAX part = any. */
 void sli_state_fail_once(
     sl_state *s, uint32_t part, uint64_t txid, int after_write);
-
-/* Injected failure for tests: the next commit record of txid fails
- * (SL_EFAILED) before anything is written. */
-void sli_state_fail_commit_once(sl_state *s, uint64_t txid);
 
 #endif

@@ -105,10 +105,10 @@ struct sl_state {
 	sli_spart *parts;
 	int lockfd;
 	char *dir;
-	/* failure injection (tests): the fields are written before fail_set
-	 * is released and read only by the apply that claims fail_set */
+	/* sli_state_fail_once's shim (until trident/ arms SLI_FAULT_STATE_*
+	 * of core/fault.h): the fields are written before fail_set is
+	 * released and read only by the apply that claims fail_set */
 	_Atomic int fail_set;
-	_Atomic uint64_t fail_commit; /* txid whose commit record fails */
 	int fail_after;
 	uint32_t fail_part;
 	uint64_t fail_txid;

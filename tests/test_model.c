@@ -4,6 +4,7 @@
  * between the state writes and the commit, several states and a crash
  * between their commit records. Each test failed before its fix.
  */
+#include "../core/fault.h"
 #include "../state/state.h"
 #include "../trident/trident.h"
 #include "sltest.h"
@@ -195,8 +196,11 @@ static int run_two(const char *da, const char *db, int fail_b_commit)
 	sl_stream_persistent_aggregate(
 	    sl_stream_group_by(s, "word"), b, NULL, sl_agg_count(), "n");
 	CU_ASSERT_EQUAL(sl_topology_error(t), SL_OK);
+	sli_fault_rule commit3 = {
+		.point = SLI_FAULT_STATE_COMMIT, .obj = b, .a = 3, .times = 1
+	};
 	if (fail_b_commit)
-		sli_state_fail_commit_once(b, 3);
+		CU_ASSERT_EQUAL_FATAL(sli_fault_config(&commit3, 1), SL_OK);
 	sl_run_options o;
 	sl_run_options_default(&o);
 	o.batch_ms = 5;
@@ -206,6 +210,7 @@ static int run_two(const char *da, const char *db, int fail_b_commit)
 	o.on_commit = stop_when_done;
 	o.user = &w;
 	int rc = sl_topology_run(t, &o);
+	sli_fault_config(NULL, 0); /* the rule names b: gone with it */
 	sl_topology_free(t);
 	sl_state_close(a);
 	sl_state_close(b);

@@ -1,5 +1,6 @@
 /* test_state.c - map state semantics, rollback, committed reads, LevelDB
  * durability, locking, versions and corruption. */
+#include "../core/fault.h"
 #include "../state/kv.h"
 #include "../state/state.h"
 #include "sltest.h"
@@ -203,17 +204,28 @@ static void test_failed_apply_leaves_nothing_behind(void)
 	sl_state *s = open_sem(d, SL_SEM_OPAQUE);
 	CU_ASSERT_EQUAL(apply_words(s, 0, 1, "k"), SL_OK);
 	CU_ASSERT_EQUAL(sli_state_commit(s, 1, "", 0), SL_OK);
-	sli_state_fail_once(s, 0, 2, 0);
+	sli_fault_rule before = { .point = SLI_FAULT_STATE_BEFORE_WRITE,
+		.obj = s,
+		.a = 2,
+		.b = 1,
+		.times = 1 };
+	CU_ASSERT_EQUAL_FATAL(sli_fault_config(&before, 1), SL_OK);
 	CU_ASSERT_EQUAL(apply_words(s, 0, 2, "k k"), SL_EFAILED);
 	CU_ASSERT_EQUAL(apply_words(s, 0, 2, "k"), SL_OK);
 	CU_ASSERT_EQUAL(sli_state_commit(s, 2, "", 0), SL_OK);
 	CU_ASSERT_EQUAL(get(s, "k"), 2);
-	sli_state_fail_once(s, 0, 3, 1); /* fails after the write */
+	sli_fault_rule after = { .point = SLI_FAULT_STATE_AFTER_WRITE,
+		.obj = s,
+		.a = 3,
+		.b = 1,
+		.times = 1 };
+	CU_ASSERT_EQUAL_FATAL(sli_fault_config(&after, 1), SL_OK);
 	CU_ASSERT_EQUAL(apply_words(s, 0, 3, "k k k"), SL_EFAILED);
 	CU_ASSERT_EQUAL(get(s, "k"), 2);
 	CU_ASSERT_EQUAL(apply_words(s, 0, 3, "k"), SL_OK);
 	CU_ASSERT_EQUAL(sli_state_commit(s, 3, "", 0), SL_OK);
 	CU_ASSERT_EQUAL(get(s, "k"), 3);
+	sli_fault_config(NULL, 0);
 	sl_state_close(s);
 }
 
