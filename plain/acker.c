@@ -2,8 +2,9 @@
  * tuple id enters the value twice (when it is created, XORed into its
  * parent's ack, and when it is acked), so the value returns to 0 exactly
  * when every tuple of the tree was acked. */
-#include "plain.h"
+#include "plain_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,4 +166,96 @@ size_t sli_acker_rotate(
 size_t sli_acker_pending(const sli_acker *a)
 {
 	return a->n;
+}
+
+/* ---- the acker task: trees from the spout and bolts, replies to the
+ * spout (msgid, 1 done | 0 failed | 2 timed out) ---- */
+
+typedef struct acker_ctx {
+	sl_plain *p;
+	sli_link **to_spout;
+	sli_frame_writer w;
+	int status;
+} acker_ctx;
+
+static void reply(acker_ctx *a, uint64_t msgid, int status)
+{
+	sl_value v[2] = { sl_int((int64_t)msgid), sl_int(status) };
+	sli_frame_writer_add(&a->w, v, 2);
+	if (a->w.h.count >= a->p->o.frame_tuples)
+		sli_plain_send_frame(a->to_spout[0], &a->w);
+}
+
+static void expired(void *user, const sli_tree *t)
+{
+	reply(user, t->msgid, 2);
+}
+
+void *sli_plain_acker_main(void *arg)
+{
+	ptask *k = arg;
+	sl_plain *p = k->p;
+	acker_ctx a;
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	sli_link *spout_link = NULL;
+	char url[128];
+	snprintf(url, sizeof(url), "%s-c0-t0", p->url);
+	if (sli_link_push(&spout_link, url, 64))
+		return NULL;
+	a.to_spout = &spout_link;
+	sli_frame_writer_init(&a.w);
+	sli_frame_header h = { SLI_FRAME_DATA, 0, ST_REPLY, 0, 0, 0, 0, 0 };
+	sli_frame_writer_begin(&a.w, &h);
+	sli_acker ak;
+	sli_acker_init(&ak, 3);
+	uint64_t rot_ns = (uint64_t)p->o.message_timeout_ms * 1000000u / 2;
+	uint64_t next_rot = sli_now_ns() + rot_ns;
+	while (!p->acker_stop) {
+		sli_msg m;
+		int rc = sli_link_recv(k->in, &m, 0);
+		if (rc == SL_ETIMEDOUT || rc == SL_EAGAIN) {
+			if (a.w.h.count)
+				sli_plain_send_frame(spout_link, &a.w);
+			rc = sli_link_recv(k->in, &m, 20);
+		}
+		uint64_t now = sli_now_ns();
+		if (now >= next_rot) {
+			sli_acker_rotate(&ak, expired, &a);
+			next_rot = now + rot_ns;
+		}
+		if (rc)
+			continue;
+		sli_frame_reader r;
+		if (sli_frame_decode(&r, m.data, m.len, NULL) == SL_OK) {
+			sl_value v[4];
+			size_t n;
+			while (
+			    sli_frame_next(&r, v, 4, &n) == SL_OK && n >= 2) {
+				sli_tree t;
+				uint64_t root = (uint64_t)v[1].u.i;
+				int st = SLI_ACK_PENDING;
+				if (v[0].u.i == A_INIT && n == 4)
+					st = sli_acker_start(&ak, root,
+					    (uint64_t)v[2].u.i, 0,
+					    (uint64_t)v[3].u.i, &t);
+				else if (v[0].u.i == A_ACK && n == 3)
+					st = sli_acker_ack(
+					    &ak, root, (uint64_t)v[2].u.i, &t);
+				else if (v[0].u.i == A_FAIL)
+					st = sli_acker_fail(&ak, root, &t);
+				if (st == SLI_ACK_DONE)
+					reply(&a, t.msgid, 1);
+				else if (st == SLI_ACK_FAILED)
+					reply(&a, t.msgid, 0);
+			}
+		}
+		sli_msg_free(&m);
+	}
+	if (a.w.h.count)
+		sli_plain_send_frame(spout_link, &a.w);
+	sli_acker_free(&ak);
+	sli_frame_writer_free(&a.w);
+	sli_link_close(spout_link);
+	return NULL;
 }
