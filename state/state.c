@@ -373,6 +373,79 @@ int sli_state_survey_dir(const char *dir, int *current, int *other)
 	return SL_OK;
 }
 
+/* 1 when dir holds what LevelDB leaves when its creation of a database
+ * is interrupted before CURRENT exists: MANIFEST-000001 (perhaps its
+ * 000001.dbtmp) and none of its other numbered files, so no data. */
+static int interrupted_creation(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int manifest = 0, other = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, "MANIFEST-000001"))
+			manifest = 1;
+		else if (!strcmp(e->d_name, "CURRENT")
+		    || leveldb_file(e->d_name))
+			other = 1;
+	}
+	closedir(d);
+	return manifest && !other;
+}
+
+/* Removes what an interrupted creation left, so that it starts again. */
+static int restart_creation(const char *dir)
+{
+	static const char *const left[]
+	    = { "MANIFEST-000001", "000001.dbtmp" };
+	char path[4096];
+	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			return sli_err(sli_errno_code(errno), "%s: %s", path,
+			    strerror(errno));
+	}
+	return SL_OK;
+}
+
+/* Takes dir's lock and looks at it under the lock: *has_current. The lock
+ * comes first so that a directory another process is creating right now
+ * reads as locked, not as damaged; a creation that was interrupted (no
+ * CURRENT, no data) starts again. LevelDB creates a database only where
+ * there is none: with create_if_missing it would start an empty one
+ * beside old tables when CURRENT is lost, and delete those tables as
+ * obsolete. A reader never creates a lock file in a directory that holds
+ * no LevelDB file. */
+static int survey_locked(sl_state *s, const char *dir, int *has_current)
+{
+	int other, rc;
+	if ((rc = sli_state_survey_dir(dir, has_current, &other)))
+		return rc;
+	if (!*has_current && !other && s->o.read_only)
+		return sli_err(
+		    SL_EINVAL, "%s is not a sluice state directory", dir);
+	if ((rc = take_lock(s, dir))
+	    || (rc = sli_state_survey_dir(dir, has_current, &other)))
+		return rc;
+	if (!*has_current && other && !s->o.read_only
+	    && interrupted_creation(dir)) {
+		if ((rc = restart_creation(dir)))
+			return rc;
+		other = 0;
+	}
+	if (!*has_current && other)
+		return sli_err(SL_ECORRUPT,
+		    "%s has no CURRENT file but holds %d LevelDB files: not "
+		    "starting an empty state over them; back the directory "
+		    "up, then `sluice state repair %s` may recover it",
+		    dir, other, dir);
+	if (!*has_current && s->o.read_only)
+		return sli_err(
+		    SL_EINVAL, "%s is not a sluice state directory", dir);
+	return SL_OK;
+}
+
 int sl_state_open_leveldb(
     sl_state **out, const char *dir, const sl_state_options *o)
 {
@@ -402,26 +475,8 @@ int sl_state_open_leveldb(
 		rc = sli_err(SL_EINVAL, "%s is not a directory", dir);
 		goto fail;
 	}
-	/* LevelDB creates a database only where there is none: with
-	 * create_if_missing it would start an empty one beside old tables
-	 * when CURRENT is lost, and delete those tables as obsolete */
-	int has_current, other;
-	if ((rc = sli_state_survey_dir(dir, &has_current, &other)))
-		goto fail;
-	if (!has_current && other) {
-		rc = sli_err(SL_ECORRUPT,
-		    "%s has no CURRENT file but holds %d LevelDB files: not "
-		    "starting an empty state over them; back the directory "
-		    "up, then `sluice state repair %s` may recover it",
-		    dir, other, dir);
-		goto fail;
-	}
-	if (!has_current && s->o.read_only) {
-		rc = sli_err(
-		    SL_EINVAL, "%s is not a sluice state directory", dir);
-		goto fail;
-	}
-	if ((rc = take_lock(s, dir)))
+	int has_current;
+	if ((rc = survey_locked(s, dir, &has_current)))
 		goto fail;
 	if ((rc = sli_kv_leveldb_open(&s->kv, dir, !has_current))) {
 		if (rc == SL_ECORRUPT)

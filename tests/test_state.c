@@ -449,6 +449,44 @@ static void test_cache_churn_and_growing_values_stay_exact(void)
 	check_cache_churn(NULL);
 }
 
+/* Red team T1: a directory another process is creating (its lock held,
+ * no CURRENT yet) reads as locked, not as damaged. R12: a creation
+ * interrupted before CURRENT (MANIFEST-000001 only: no data) starts
+ * again; any other LevelDB file without CURRENT is still refused. */
+static void test_creation_in_progress_or_interrupted(void)
+{
+	char d[512];
+	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("creation"));
+	sl_state *s1 = open_sem(d, SL_SEM_OPAQUE), *s2 = NULL;
+	CU_ASSERT_EQUAL(sl_test_sh("rm '%s/CURRENT'", d), 0);
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s2, d, NULL), SL_ELOCKED);
+	sl_state_close(s1);
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s2, d, NULL), SL_ECORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "no CURRENT"));
+	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("interrupted"));
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("mkdir -p '%s' && echo x >'%s/MANIFEST-000001'"
+	               " && : >'%s/LOG' && : >'%s/LOCK'",
+	        d, d, d, d),
+	    0);
+	sl_state *s = open_sem(d, SL_SEM_OPAQUE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(apply_words(s, 0, 1, "k"), SL_OK);
+	CU_ASSERT_EQUAL(sli_state_commit(s, 1, "", 0), SL_OK);
+	sl_state_close(s);
+	s = open_sem(d, SL_SEM_OPAQUE);
+	CU_ASSERT_EQUAL(get(s, "k"), 1);
+	sl_state_close(s);
+	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("interrupted2"));
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("mkdir -p '%s' && echo x >'%s/MANIFEST-000001'"
+	               " && echo y >'%s/000003.log'",
+	        d, d, d),
+	    0);
+	CU_ASSERT_EQUAL(sl_state_open_leveldb(&s2, d, NULL), SL_ECORRUPT);
+	CU_ASSERT_EQUAL(sl_test_sh("test -s '%s/000003.log'", d), 0);
+}
+
 SL_SUITE(state, NULL, NULL,
     { "cache churn and growing values stay exact",
         test_cache_churn_and_growing_values_stay_exact },
@@ -469,4 +507,6 @@ SL_SUITE(state, NULL, NULL,
         test_refuses_newer_format_and_other_semantics },
     { "not a state and corrupt files are named",
         test_not_a_state_and_corrupt_files_are_named },
-    { "combiners", test_combiners })
+    { "combiners", test_combiners },
+    { "creation in progress or interrupted",
+        test_creation_in_progress_or_interrupted })
