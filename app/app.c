@@ -2,9 +2,9 @@
  * app.c - sl_app: what a topology in a shared object builds on. The
  * runner (`sluice run`) makes one from its command line; the topology's
  * entry point asks it for the topology and for states, so it never
- * parses flags or opens directories itself.
+ * parses flags or opens directories itself. Public API: sluice/trident.h,
+ * "topology objects".
  */
-#include "app.h"
 #include "core/core.h"
 
 #include <errno.h>
@@ -32,8 +32,7 @@ struct sl_app {
 	void *puser;
 };
 
-int sli_app_new(
-    sl_app **out, const char *state_dir, const sl_state_options *so)
+int sl_app_new(sl_app **out, const char *state_dir, const sl_state_options *so)
 {
 	*out = NULL;
 	sl_app *a = calloc(1, sizeof(*a));
@@ -51,7 +50,7 @@ int sli_app_new(
 	return SL_OK;
 }
 
-void sli_app_free(sl_app *a)
+void sl_app_free(sl_app *a)
 {
 	if (!a)
 		return;
@@ -144,27 +143,27 @@ void sl_app_set_progress(
 	a->puser = user;
 }
 
-sl_topology *sli_app_get_topology(sl_app *a)
+sl_topology *sl_app_get_topology(sl_app *a)
 {
 	return a->t;
 }
 
-const char *sli_app_name(const sl_app *a)
+const char *sl_app_name(const sl_app *a)
 {
 	return a->name[0] ? a->name : "topology";
 }
 
-const char *sli_app_error(const sl_app *a)
+const char *sl_app_error(const sl_app *a)
 {
 	return a->err;
 }
 
-size_t sli_app_nstates(const sl_app *a)
+size_t sl_app_nstates(const sl_app *a)
 {
 	return a->nstates;
 }
 
-sl_state *sli_app_state_at(const sl_app *a, size_t i, const char **name)
+sl_state *sl_app_state_at(const sl_app *a, size_t i, const char **name)
 {
 	if (i >= a->nstates)
 		return NULL;
@@ -173,7 +172,7 @@ sl_state *sli_app_state_at(const sl_app *a, size_t i, const char **name)
 	return a->states[i].s;
 }
 
-int sli_app_progress(const sl_app *a, const char **unit, uint64_t *value)
+int sl_app_progress(const sl_app *a, const char **unit, uint64_t *value)
 {
 	if (!a->progress)
 		return 0;

@@ -5,7 +5,6 @@
  * command line and config file, serves DRPC, `sluice stats` and metrics
  * while it runs, and prints a summary.
  */
-#include "app/app.h"
 #include "cli.h"
 #include "job.h"
 #include "runopts.h"
@@ -106,7 +105,7 @@ static uint64_t app_progress(void *user)
 {
 	const char *unit;
 	uint64_t v = 0;
-	sli_app_progress(user, &unit, &v);
+	sl_app_progress(user, &unit, &v);
 	return v;
 }
 
@@ -245,7 +244,7 @@ int sli_cmd_run(int argc, char **argv)
 	sl_topology_entry entry;
 	if (load(path, &dl, &entry))
 		goto out;
-	if ((rc = sli_app_new(&app, o.memory ? NULL : o.state, &so))) {
+	if ((rc = sl_app_new(&app, o.memory ? NULL : o.state, &so))) {
 		fprintf(stderr, "sluice: run: %s\n", sl_strerror(rc));
 		goto out;
 	}
@@ -258,14 +257,14 @@ int sli_cmd_run(int argc, char **argv)
 	for (int i = 1; i < targc; i++)
 		targv[i] = a.rest[i - 1];
 	rc = entry(app, targc, targv);
-	sl_topology *t = sli_app_get_topology(app);
+	sl_topology *t = sl_app_get_topology(app);
 	if (rc || !t || sl_topology_error(t)) {
-		const char *why = *sli_app_error(app) ? sli_app_error(app)
-		    : t && sl_topology_error(t)       ? sl_topology_errmsg(t)
-		    : *sl_errdetail()                 ? sl_errdetail()
-		    : rc                              ? sl_strerror(rc)
-		                                      : "no topology was made "
-		                                        "(call sl_app_topology)";
+		const char *why = *sl_app_error(app) ? sl_app_error(app)
+		    : t && sl_topology_error(t)      ? sl_topology_errmsg(t)
+		    : *sl_errdetail()                ? sl_errdetail()
+		    : rc                             ? sl_strerror(rc)
+		                                     : "no topology was made "
+		                                       "(call sl_app_topology)";
 		fprintf(stderr,
 		    "sluice: run: %s: the topology failed to build: %s\n",
 		    path, why);
@@ -273,16 +272,16 @@ int sli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	free(targv);
-	if ((rc = sli_job_init(&job, "run", t, sli_app_name(app))))
+	if ((rc = sli_job_init(&job, "run", t, sl_app_name(app))))
 		goto out;
-	for (size_t i = 0; i < sli_app_nstates(app); i++) {
+	for (size_t i = 0; i < sl_app_nstates(app); i++) {
 		const char *name;
-		sl_state *st = sli_app_state_at(app, i, &name);
+		sl_state *st = sl_app_state_at(app, i, &name);
 		sli_monitor_add_state(job.m, name, st);
 	}
 	const char *unit;
 	uint64_t first;
-	if (sli_app_progress(app, &unit, &first))
+	if (sl_app_progress(app, &unit, &first))
 		sli_monitor_set_progress(job.m, unit, app_progress, app);
 	sl_run_options ro;
 	sl_run_options_default(&ro);
@@ -334,7 +333,7 @@ int sli_cmd_run(int argc, char **argv)
 	}
 out:
 	sli_job_end(&job);
-	sli_app_free(app); /* before dlclose: the spout's free is in dl */
+	sl_app_free(app); /* before dlclose: the spout's free is in dl */
 	if (dl)
 		dlclose(dl);
 	runopts_free(&o);

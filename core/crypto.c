@@ -143,6 +143,17 @@ void sli_wipe(void *p, size_t n)
 	sodium_memzero(p, n);
 }
 
+void sl_wipe(void *p, size_t n)
+{
+	sli_wipe(p, n);
+}
+
+void sl_key_derive(uint8_t out[SL_KEY_BYTES], const uint8_t key[SL_KEY_BYTES],
+    const char *context)
+{
+	sli_derive_key(out, key, context);
+}
+
 int sli_seal(const uint8_t key[SL_KEY_BYTES], const uint8_t *ad, size_t adlen,
     const uint8_t *plain, size_t plen, uint8_t *out)
 {

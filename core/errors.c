@@ -62,12 +62,9 @@ const char *sl_errdetail(void)
 	return detail;
 }
 
-int sli_err(int code, const char *fmt, ...)
+static int verr(int code, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	if (n >= (int)sizeof(detail)) {
 		/* cut before a UTF-8 sequence the limit split: a detail is
 		 * shown and sent as JSON (DRPC), and must stay valid text */
@@ -83,6 +80,24 @@ int sli_err(int code, const char *fmt, ...)
 		if (end - (i - 1) < need)
 			detail[i - 1] = 0;
 	}
+	return code;
+}
+
+int sli_err(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = verr(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int sl_errorf(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	code = verr(code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 

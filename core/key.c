@@ -454,3 +454,49 @@ void sli_keylist_free(sli_keylist *l)
 	sli_buf_free(&l->buf);
 	memset(l, 0, sizeof(*l));
 }
+
+/* ---- the public text form (sluice/core.h) over caller buffers ---- */
+
+int sl_values_format(
+    const sl_value *v, size_t n, char *buf, size_t cap, size_t *len)
+{
+	sli_buf b;
+	sli_buf_init(&b);
+	int rc = sli_key_format(&b, v, n);
+	if (!rc) {
+		*len = b.len;
+		if (b.len + 1 > cap)
+			rc = SL_EFULL;
+		else {
+			memcpy(buf, b.data, b.len);
+			buf[b.len] = 0;
+		}
+	}
+	sli_buf_free(&b);
+	return rc;
+}
+
+int sl_values_parse(const char *s, uint8_t *store, size_t cap, sl_value *v,
+    size_t max, size_t *n)
+{
+	sli_buf b;
+	sli_buf_init(&b);
+	int rc = sli_key_parse(s, &b, v, max, n);
+	if (!rc && b.len > cap)
+		rc = sli_err(SL_EFULL,
+		    "values '%s': %zu bytes of store needed", s, b.len);
+	if (!rc && b.data) {
+		/* the bytes values point into b: move them into store */
+		if (b.len)
+			memcpy(store, b.data, b.len);
+		for (size_t i = 0; i < *n; i++)
+			if (v[i].type == SL_BYTES
+			    && (uintptr_t)v[i].u.p - (uintptr_t)b.data
+			        <= b.len)
+				v[i].u.p = store
+				    + ((uintptr_t)v[i].u.p
+				        - (uintptr_t)b.data);
+	}
+	sli_buf_free(&b);
+	return rc;
+}

@@ -18,6 +18,17 @@ objdump -p "$P/lib/libsluice.so" | grep -q 'SONAME *libsluice.so.0' \
 cd "$T" || exit 1
 cp "$ROOT/examples/topology_template.c" topo.c
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
+# every public header is installed and compiles on its own (C and C++)
+for h in sluice.h sluice/core.h sluice/state.h sluice/trident.h \
+	sluice/spouts.h sluice/drpc.h sluice/plain.h; do
+	test -f "$P/include/$h" || fail "$h not installed"
+	for lang in c c++; do
+		# shellcheck disable=SC2046
+		echo "#include <$h>" | cc -x $lang -fsyntax-only -Wall -Werror \
+			$(pkg-config --cflags sluice) - 2>cc.err \
+			|| { cat cc.err; fail "$h does not compile alone ($lang)"; }
+	done
+done
 # shellcheck disable=SC2046
 cc -shared -fPIC topo.c $(pkg-config --cflags --libs sluice) -o topo.so \
 	2>cc.err || { cat cc.err; fail "the template does not build"; }
