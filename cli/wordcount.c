@@ -211,7 +211,7 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		return 2;
 	}
 	/* open the input first: a bad input never touches the state */
-	void *spout;
+	sl_spout *spout;
 	int rc = sl_spout_file_new(&spout, input);
 	if (rc) {
 		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
@@ -226,17 +226,16 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		fprintf(stderr, "sluice: wordcount: state %s: %s\n",
 		    memory ? "memory" : dir,
 		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
-		sl_spout_file_ops.free(spout);
+		sl_spout_free(spout);
 		return 1;
 	}
 	sl_topology *t;
 	if ((rc = sl_topology_new(&t, "wordcount"))) {
-		sl_spout_file_ops.free(spout);
+		sl_spout_free(spout);
 		sl_state_close(st);
 		return 1;
 	}
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_file_ops, spout, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", spout, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(

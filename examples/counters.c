@@ -246,8 +246,12 @@ int main(int argc, char **argv)
 	c->n = n;
 	sl_topology *t;
 	sl_topology_new(&t, "counters");
+	/* the handle takes c (freed with the topology); a failed
+	 * sl_spout_new leaves NULL, which new_stream reports */
+	sl_spout *source = NULL;
+	sl_spout_new(&source, &clicks_ops, c);
 	sl_stream *s = sl_topology_new_stream(
-	    t, "clicks", &clicks_ops, c, "url,country,status,bytes");
+	    t, "clicks", source, "url,country,status,bytes");
 	sl_stream_persistent_aggregate(sl_stream_group_by(s, "url"), urls,
 	    NULL, sl_agg_count(), "visits");
 	sl_stream_persistent_aggregate(sl_stream_group_by(s, "country"), ctry,

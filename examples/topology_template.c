@@ -44,23 +44,21 @@ int sluice_topology(sl_app *app, int argc, char **argv)
 	if (argc == 2) {
 		/* a file (or - for stdin), read exactly once even across
 		 * restarts: the file spout is transactional */
-		void *spout;
+		sl_spout *spout;
 		if ((rc = sl_spout_file_new(&spout, argv[1])))
 			return sl_app_fail(app, "%s", sl_errdetail());
 		sl_spout_file_count_words(spout, 1);
 		sl_app_set_progress(app, "words", words_read, spout);
-		s = sl_topology_new_stream(
-		    t, "lines", &sl_spout_file_ops, spout, "line");
+		s = sl_topology_new_stream(t, "lines", spout, "line");
 	} else {
 		sl_value v[3];
 		size_t starts[4] = { 0, 1, 2, 3 };
 		for (size_t i = 0; i < 3; i++)
 			v[i] = sl_str(builtin[i]);
-		void *spout;
+		sl_spout *spout;
 		if ((rc = sl_spout_fixed_new(&spout, 1, v, starts, 3, 0)))
 			return rc;
-		s = sl_topology_new_stream(
-		    t, "lines", &sl_spout_fixed_ops, spout, "line");
+		s = sl_topology_new_stream(t, "lines", spout, "line");
 	}
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");

@@ -17,6 +17,7 @@
  * pipe (what the crashed process had read past the last commit is lost).
  */
 #include "core/core.h"
+#include "trident/spout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,8 @@ enum {
 	META_OPEN_LINE = 2, /* the batch's last line had no '\n' */
 	META_HASHED = 4 /* hash holds the identity of [0, end) */
 };
+static const sl_spout_ops file_ops; /* at the end */
+
 #define FNV_BASIS 0xcbf29ce484222325ull
 
 static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
@@ -103,7 +106,7 @@ static int too_long(filespout *f, uint64_t off)
 	    f->path, (unsigned long long)off, SL_MAX_BYTES);
 }
 
-int sl_spout_file_new(void **out, const char *path)
+int sl_spout_file_new(sl_spout **out, const char *path)
 {
 	*out = NULL;
 	filespout *f = calloc(1, sizeof(*f));
@@ -132,28 +135,33 @@ int sl_spout_file_new(void **out, const char *path)
 		return sli_err(
 		    SL_EINVAL, "cannot read %s: is a directory", path);
 	}
-	*out = f;
-	return SL_OK;
+	return sl_spout_new(out, &file_ops, f);
 }
 
-void sl_spout_file_follow(void *self, int on)
+void sl_spout_file_follow(sl_spout *spout, int on)
 {
-	((filespout *)self)->follow = on;
+	filespout *f = sli_spout_self(spout, &file_ops);
+	if (f)
+		f->follow = on;
 }
 
-void sl_spout_file_count_words(void *self, int on)
+void sl_spout_file_count_words(sl_spout *spout, int on)
 {
-	((filespout *)self)->count_words = on;
+	filespout *f = sli_spout_self(spout, &file_ops);
+	if (f)
+		f->count_words = on;
 }
 
-uint64_t sl_spout_file_lines(void *self)
+uint64_t sl_spout_file_lines(sl_spout *spout)
 {
-	return ((filespout *)self)->lines;
+	filespout *f = sli_spout_self(spout, &file_ops);
+	return f ? f->lines : 0;
 }
 
-uint64_t sl_spout_file_words(void *self)
+uint64_t sl_spout_file_words(sl_spout *spout)
 {
-	return ((filespout *)self)->words;
+	filespout *f = sli_spout_self(spout, &file_ops);
+	return f ? f->words : 0;
 }
 
 static int file_resume(void *self, const void *meta, size_t len)
@@ -568,5 +576,5 @@ static int file_replays_exactly(void *self)
 	return ((filespout *)self)->regular;
 }
 
-const sl_spout_ops sl_spout_file_ops = { "file", 1, file_emit, file_has_more,
+static const sl_spout_ops file_ops = { "file", 1, file_emit, file_has_more,
 	file_free, file_resume, file_replays_exactly };

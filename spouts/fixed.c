@@ -1,9 +1,12 @@
 /* fixed.c - the fixed-batch spout: a list of batches of tuples, replayed
  * identically (transactional), optionally cycling. Meta: the batch index. */
 #include "core/core.h"
+#include "trident/spout.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static const sl_spout_ops fixed_ops; /* at the end */
 
 typedef struct fixed {
 	size_t arity, nbatches, ntuples;
@@ -13,7 +16,7 @@ typedef struct fixed {
 	int cycle;
 } fixed;
 
-int sl_spout_fixed_new(void **out, size_t arity, const sl_value *values,
+int sl_spout_fixed_new(sl_spout **out, size_t arity, const sl_value *values,
     const size_t *starts, size_t nbatches, int cycle)
 {
 	*out = NULL;
@@ -51,8 +54,7 @@ int sl_spout_fixed_new(void **out, size_t arity, const sl_value *values,
 			off += values[i].len;
 		}
 	}
-	*out = f;
-	return SL_OK;
+	return sl_spout_new(out, &fixed_ops, f);
 }
 
 static int fixed_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
@@ -93,5 +95,5 @@ static void fixed_free(void *self)
 	free(f);
 }
 
-const sl_spout_ops sl_spout_fixed_ops
+static const sl_spout_ops fixed_ops
     = { "fixed", 1, fixed_emit, NULL, fixed_free };

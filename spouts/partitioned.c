@@ -7,10 +7,13 @@
  * decides (tests).
  */
 #include "core/core.h"
+#include "trident/spout.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const sl_spout_ops partitioned_ops; /* at the end */
 
 typedef struct ppart {
 	char **lines;
@@ -25,9 +28,8 @@ typedef struct pspout {
 	void *user;
 } pspout;
 
-int sl_spout_partitioned_append(void *self, uint32_t part, const char *line)
+static int append(pspout *s, uint32_t part, const char *line)
 {
-	pspout *s = self;
 	if (part >= s->nparts)
 		return sli_err(SL_EINVAL, "no partition %u", part);
 	char *c = strdup(line);
@@ -51,7 +53,16 @@ int sl_spout_partitioned_append(void *self, uint32_t part, const char *line)
 	return SL_OK;
 }
 
-int sl_spout_partitioned_new(void **out, uint32_t nparts,
+int sl_spout_partitioned_append(
+    sl_spout *spout, uint32_t part, const char *line)
+{
+	pspout *s = sli_spout_self(spout, &partitioned_ops);
+	if (!s)
+		return sli_err(SL_EINVAL, "not a partitioned spout");
+	return append(s, part, line);
+}
+
+int sl_spout_partitioned_new(sl_spout **out, uint32_t nparts,
     const char *const *lines, const size_t *nlines, sl_partition_script script,
     void *user)
 {
@@ -70,10 +81,11 @@ int sl_spout_partitioned_new(void **out, uint32_t nparts,
 	size_t k = 0;
 	for (uint32_t p = 0; p < nparts && lines; p++)
 		for (size_t i = 0; i < (nlines ? nlines[p] : 0); i++)
-			if (sl_spout_partitioned_append(s, p, lines[k++]))
+			if (append(s, p, lines[k++])) {
+				partitioned_ops.free(s);
 				return SL_ENOMEM;
-	*out = s;
-	return SL_OK;
+			}
+	return sl_spout_new(out, &partitioned_ops, s);
 }
 
 static int p_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
@@ -130,5 +142,5 @@ static void p_free(void *self)
 	free(s);
 }
 
-const sl_spout_ops sl_spout_partitioned_ops
+static const sl_spout_ops partitioned_ops
     = { "partitioned", 0, p_emit, NULL, p_free };

@@ -2,9 +2,12 @@
  * function of (seed, i), so replays are identical. Meta: first and end
  * index of the batch. */
 #include "core/core.h"
+#include "trident/spout.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static const sl_spout_ops sentence_ops; /* at the end */
 
 static const char *const sentences[]
     = { "the cow jumped over the moon", "an apple a day keeps the doctor away",
@@ -15,15 +18,14 @@ typedef struct sentence {
 	uint64_t seed, n;
 } sentence;
 
-int sl_spout_sentence_new(void **out, uint64_t seed, uint64_t n)
+int sl_spout_sentence_new(sl_spout **out, uint64_t seed, uint64_t n)
 {
 	sentence *s = calloc(1, sizeof(*s));
 	if (!s)
 		return SL_ENOMEM;
 	s->seed = seed;
 	s->n = n;
-	*out = s;
-	return SL_OK;
+	return sl_spout_new(out, &sentence_ops, s);
 }
 
 static uint64_t mix(uint64_t x)
@@ -65,5 +67,5 @@ static int sentence_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	return rc;
 }
 
-const sl_spout_ops sl_spout_sentence_ops
+static const sl_spout_ops sentence_ops
     = { "random-sentence", 1, sentence_emit, NULL, free };

@@ -7,10 +7,13 @@
  * the producer's socket buffer (at-most-once at the edge).
  */
 #include "core/core.h"
+#include "trident/spout.h"
 #include "transport/transport.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static const sl_spout_ops socket_ops; /* at the end */
 
 #define KEEP 32
 /* Messages up to this size arrive and are judged here (a line over
@@ -28,7 +31,7 @@ typedef struct sockspout {
 	kept k[KEEP];
 } sockspout;
 
-int sl_spout_socket_new(void **out, const char *endpoint)
+int sl_spout_socket_new(sl_spout **out, const char *endpoint)
 {
 	*out = NULL;
 	sockspout *s = calloc(1, sizeof(*s));
@@ -41,8 +44,7 @@ int sl_spout_socket_new(void **out, const char *endpoint)
 	}
 	for (int i = 0; i < KEEP; i++)
 		sli_buf_init(&s->k[i].data);
-	*out = s;
-	return SL_OK;
+	return sl_spout_new(out, &socket_ops, s);
 }
 
 static int emit_kept(const sli_buf *b, sl_collector *out)
@@ -120,5 +122,5 @@ static void sock_free(void *self)
 	free(s);
 }
 
-const sl_spout_ops sl_spout_socket_ops
+static const sl_spout_ops socket_ops
     = { "socket", 0, sock_emit, NULL, sock_free };

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "difftest.h"
 
+#include "../trident/spout.h"
 #include "../trident/trident.h"
 #include "core/fault.h"
 
@@ -633,7 +634,7 @@ static uint32_t rec_att(const run *r, uint32_t a)
 
 typedef struct gspout {
 	run *r;
-	void *fixed;
+	sl_spout *fixed; /* SP_FIXED: the built-in fixed spout it wraps */
 	uint64_t resume_end;
 } gspout;
 
@@ -664,7 +665,8 @@ static int gsp_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		memcpy(lr, &T, 8);
 		memcpy(lr + 8, &ra, 4);
 		log_rec(r, L_SPOUT, lr, sizeof(lr), NULL, 0);
-		return sl_spout_fixed_ops.emit(g->fixed, ctx, out);
+		return sli_spout_ops(g->fixed)->emit(
+		    sli_spout_self(g->fixed, NULL), ctx, out);
 	}
 	size_t len;
 	const uint8_t *m = sl_spout_replay_meta(ctx, &len);
@@ -720,8 +722,8 @@ static int gsp_resume(void *self, const void *meta, size_t len)
 static void gsp_free(void *self)
 {
 	gspout *g = self;
-	if (g && g->fixed)
-		sl_spout_fixed_ops.free(g->fixed);
+	if (g)
+		sl_spout_free(g->fixed);
 	free(g);
 }
 
@@ -1767,8 +1769,10 @@ static void generate(run *r)
 		free(vals);
 		free(starts);
 	}
-	sp->s = sl_topology_new_stream(r->t, "input",
-	    r->spkind == SP_OPAQUE ? &gsp_opaque : &gsp_tx, g, "k,v,d,s,w");
+	sl_spout *handle = NULL;
+	sl_spout_new(
+	    &handle, r->spkind == SP_OPAQUE ? &gsp_opaque : &gsp_tx, g);
+	sp->s = sl_topology_new_stream(r->t, "input", handle, "k,v,d,s,w");
 	sp->open = 1;
 	desc_add(r,
 	    "  n0 = spout(%s, %zu batches, %zu tuples%s) -> (k,v,d,s,w)",

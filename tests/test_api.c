@@ -59,13 +59,12 @@ static int count_fn(void *user, const sl_tuple *in, sl_collector *out)
 }
 
 /* spout -> split -> count words in a sink */
-static long run_words(
-    const sl_spout_ops *ops, void *sp, const char *field, size_t batch_size)
+static long run_words(sl_spout *sp, const char *field, size_t batch_size)
 {
 	struct counter c = { PTHREAD_MUTEX_INITIALIZER, 0 };
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "api"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(t, "in", ops, sp, field);
+	sl_stream *s = sl_topology_new_stream(t, "in", sp, field);
 	s = sl_stream_flat_map(s, field, sl_fn_split_words, NULL, "word");
 	sl_stream_each(s, "word", count_fn, &c, "none");
 	sl_run_options o;
@@ -86,16 +85,16 @@ static void test_file_spout_counts_lines_and_words(void)
 	for (int i = 0; i < 100; i++)
 		fprintf(f, "alpha beta\tgamma %d\n", i);
 	fclose(f);
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
 	sl_spout_file_count_words(sp, 1);
 	/* the topology frees the spout: read its counters from a sink */
-	CU_ASSERT_EQUAL(run_words(&sl_spout_file_ops, sp, "line", 7), 400);
+	CU_ASSERT_EQUAL(run_words(sp, "line", 7), 400);
 	CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
 	sl_topology *t;
 	sl_spout_file_count_words(sp, 1);
 	sl_topology_new(&t, "lines");
-	sl_topology_new_stream(t, "in", &sl_spout_file_ops, sp, "line");
+	sl_topology_new_stream(t, "in", sp, "line");
 	CU_ASSERT_EQUAL(sl_topology_run(t, NULL), SL_OK);
 	CU_ASSERT_EQUAL(sl_spout_file_lines(sp), 100);
 	CU_ASSERT_EQUAL(sl_spout_file_words(sp), 400);
@@ -104,7 +103,7 @@ static void test_file_spout_counts_lines_and_words(void)
 
 struct follow {
 	sl_topology *t;
-	void *sp;
+	sl_spout *sp;
 	int commits;
 };
 
@@ -124,12 +123,12 @@ static void test_file_spout_follow_holds_back_an_unfinished_line(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fprintf(f, "one\ntwo\nthree\nunfinished");
 	fclose(f);
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
 	sl_spout_file_follow(sp, 1);
 	sl_topology *t;
 	sl_topology_new(&t, "follow");
-	sl_topology_new_stream(t, "in", &sl_spout_file_ops, sp, "line");
+	sl_topology_new_stream(t, "in", sp, "line");
 	struct follow fw = { t, sp, 0 };
 	sl_run_options o;
 	sl_run_options_default(&o);
@@ -143,9 +142,9 @@ static void test_file_spout_follow_holds_back_an_unfinished_line(void)
 
 static void test_sentence_spout_emits_n_sentences(void)
 {
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_sentence_new(&sp, 42, 50), SL_OK);
-	long words = run_words(&sl_spout_sentence_ops, sp, "sentence", 8);
+	long words = run_words(sp, "sentence", 8);
 	CU_ASSERT(words >= 50 * 3);
 	CU_ASSERT(words <= 50 * 20);
 }
@@ -181,7 +180,9 @@ static void test_fatal_spout_error_stops_without_replays(void)
 	int calls = 0;
 	sl_topology *t;
 	sl_topology_new(&t, "fatal");
-	sl_topology_new_stream(t, "in", &ops, &calls, "x");
+	sl_spout *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_new(&sp, &ops, &calls), SL_OK);
+	sl_topology_new_stream(t, "in", sp, "x");
 	sl_run_options o;
 	sl_run_options_default(&o);
 	o.max_pending = 1;
@@ -197,7 +198,9 @@ static void test_spout_is_told_batch_size_and_time(void)
 	struct asked a = { 0, 0, 0 };
 	sl_topology *t;
 	sl_topology_new(&t, "asked");
-	sl_topology_new_stream(t, "in", &ops, &a, "x");
+	sl_spout *sp;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_new(&sp, &ops, &a), SL_OK);
+	sl_topology_new_stream(t, "in", sp, "x");
 	sl_run_options o;
 	sl_run_options_default(&o);
 	o.batch_size = 123;
@@ -208,18 +211,85 @@ static void test_spout_is_told_batch_size_and_time(void)
 	sl_topology_free(t);
 }
 
+static int nothing_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
+{
+	(void)self;
+	(void)out;
+	sl_spout_set_eof(ctx);
+	return SL_OK;
+}
+
+static void count_free(void *self)
+{
+	(*(int *)self)++;
+}
+
+/* sl_spout: a typed handle; who frees what, and the accessors of one
+ * kind of spout refuse another kind */
+static void test_spout_handle_owns_its_instance_and_is_typed(void)
+{
+	static const sl_spout_ops ops
+	    = { "own", 1, nothing_emit, NULL, count_free, NULL, NULL };
+	static const sl_spout_ops no_emit
+	    = { "none", 1, NULL, NULL, count_free, NULL, NULL };
+	int freed = 0;
+	sl_spout *sp = (sl_spout *)1;
+	/* refused without emit; self is freed all the same */
+	CU_ASSERT_EQUAL(sl_spout_new(&sp, &no_emit, &freed), SL_EINVAL);
+	CU_ASSERT_PTR_NULL(sp);
+	CU_ASSERT_EQUAL(freed, 1);
+	CU_ASSERT_EQUAL(sl_spout_new(&sp, NULL, NULL), SL_EINVAL);
+	/* freed by sl_spout_free when no topology took it */
+	CU_ASSERT_EQUAL_FATAL(sl_spout_new(&sp, &ops, &freed), SL_OK);
+	sl_spout_free(sp);
+	CU_ASSERT_EQUAL(freed, 2);
+	sl_spout_free(NULL);
+	/* taken by the topology: freed with it, not before */
+	sl_topology *t;
+	sl_topology_new(&t, "own");
+	CU_ASSERT_EQUAL_FATAL(sl_spout_new(&sp, &ops, &freed), SL_OK);
+	CU_ASSERT_PTR_NOT_NULL(sl_topology_new_stream(t, "in", sp, "x"));
+	CU_ASSERT_EQUAL(sl_topology_run(t, NULL), SL_OK);
+	CU_ASSERT_EQUAL(freed, 2);
+	/* a second spout is refused and freed at once */
+	sl_spout *second;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_new(&second, &ops, &freed), SL_OK);
+	CU_ASSERT_PTR_NULL(sl_topology_new_stream(t, "again", second, "x"));
+	CU_ASSERT_EQUAL(freed, 3);
+	sl_topology_free(t);
+	CU_ASSERT_EQUAL(freed, 4);
+	/* a NULL spout (a failed constructor) is an error of the topology */
+	sl_topology_new(&t, "none");
+	CU_ASSERT_EQUAL(
+	    sl_spout_file_new(&sp, "/nonexistent/x"), SL_ENOTFOUND);
+	CU_ASSERT_PTR_NULL(sp);
+	CU_ASSERT_PTR_NULL(sl_topology_new_stream(t, "in", sp, "line"));
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
+	CU_ASSERT(strstr(sl_topology_errmsg(t), "constructor") != NULL);
+	sl_topology_free(t);
+	/* typed accessors: a fixed spout is not a file or partitioned one */
+	sl_value v = sl_str("a");
+	size_t starts[2] = { 0, 1 };
+	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, &v, starts, 1, 0), 0);
+	sl_spout_file_follow(sp, 1);
+	sl_spout_file_count_words(sp, 1);
+	CU_ASSERT_EQUAL(sl_spout_file_lines(sp), 0);
+	CU_ASSERT_EQUAL(sl_spout_file_words(sp), 0);
+	CU_ASSERT_EQUAL(sl_spout_partitioned_append(sp, 0, "x"), SL_EINVAL);
+	sl_spout_free(sp);
+}
+
 static void test_live_stage_and_state_counters_after_a_run(void)
 {
 	sl_value v[3] = { sl_str("a b a"), sl_str("c"), sl_str("b b") };
 	size_t starts[4] = { 0, 1, 2, 3 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
 	sl_state *st;
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, NULL), SL_OK);
 	sl_topology *t;
 	sl_topology_new(&t, "live");
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(s, st, NULL, sl_agg_count(), "n");
@@ -245,6 +315,8 @@ static void test_live_stage_and_state_counters_after_a_run(void)
 }
 
 SL_SUITE(api, NULL, NULL,
+    { "spout handle owns its instance and is typed",
+        test_spout_handle_owns_its_instance_and_is_typed },
     { "live, stage and state counters after a run",
         test_live_stage_and_state_counters_after_a_run },
     { "init is idempotent", test_init_is_idempotent },

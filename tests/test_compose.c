@@ -125,12 +125,11 @@ static sl_topology *six_words(sl_stream **words)
 	sl_value v[3]
 	    = { sl_str(lines[0]), sl_str(lines[1]), sl_str(lines[2]) };
 	size_t starts[4] = { 0, 1, 2, 3 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "compose"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	*words
 	    = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	return t;
@@ -218,12 +217,11 @@ static void test_grouped_first_n(void)
 	for (int i = 0; i < 6; i++)
 		v[i] = sl_str(words[i]);
 	size_t starts[2] = { 0, 6 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 1, 0), 0);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "firstn"), SL_OK);
-	sl_stream *s
-	    = sl_topology_new_stream(t, "w", &sl_spout_fixed_ops, sp, "word");
+	sl_stream *s = sl_topology_new_stream(t, "w", sp, "word");
 	s = sl_stream_each(s, "word", first_letter, NULL, "g");
 	s = sl_stream_group_by(s, "g");
 	s = sl_stream_aggregate(s, NULL, sl_agg_first_n(2), NULL);
@@ -258,12 +256,11 @@ static void test_aggregate_ends_grouping(void)
 		v[2 * i + 1] = sl_int(10 * i); /* x: sums 60 (g 0), 90 (g 1) */
 	}
 	size_t starts[2] = { 0, 6 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 2, v, starts, 1, 0), 0);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "regroup"), SL_OK);
-	sl_stream *s
-	    = sl_topology_new_stream(t, "xs", &sl_spout_fixed_ops, sp, "g,x");
+	sl_stream *s = sl_topology_new_stream(t, "xs", sp, "g,x");
 	s = sl_stream_group_by(s, "g");
 	s = sl_stream_aggregate(s, "x", sl_agg_sum(), "sum");
 	sl_stream *filtered = sl_stream_filter(s, "sum", keep_all, NULL);
@@ -400,13 +397,12 @@ static sl_topology *join_topology(
 		v[3 * i + 1] = sl_str(jin[i].url);
 		v[3 * i + 2] = sl_int(jin[i].owner);
 	}
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_fixed_new(&sp, 3, v, jstarts, 3, 0), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "join"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "log", &sl_spout_fixed_ops, sp, "kind,url,owner");
+	sl_stream *s = sl_topology_new_stream(t, "log", sp, "kind,url,owner");
 	if (self_join) {
 		/* every record meets every record of its url */
 		sl_stream *j = sl_topology_join(
@@ -491,7 +487,7 @@ static void test_join_counted_exactly_under_replay(void)
 		v[3 * i + 1] = sl_str(jin[i].url);
 		v[3 * i + 2] = sl_int(jin[i].owner);
 	}
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_fixed_new(&sp, 3, v, jstarts, 3, 0), SL_OK);
 	sl_state_options so;
@@ -500,8 +496,7 @@ static void test_join_counted_exactly_under_replay(void)
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, &so), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "joincount"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "log", &sl_spout_fixed_ops, sp, "kind,url,owner");
+	sl_stream *s = sl_topology_new_stream(t, "log", sp, "kind,url,owner");
 	sl_stream *clicks = sl_stream_project(
 	    sl_stream_filter(s, "kind", is_kind, "click"), "url");
 	sl_stream *owners = sl_stream_project(
@@ -594,11 +589,11 @@ static sl_topology *kx_topology(const sl_value *xs, size_t n, sl_stream **s)
 		v[2 * i + 1] = xs[i];
 	}
 	size_t starts[2] = { 0, n };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 2, v, starts, 1, 0), 0);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "kx"), SL_OK);
-	*s = sl_topology_new_stream(t, "kx", &sl_spout_fixed_ops, sp, "k,x");
+	*s = sl_topology_new_stream(t, "kx", sp, "k,x");
 	return t;
 }
 
@@ -692,12 +687,11 @@ static void test_state_overflow_stops(void)
 	sl_value xs[1] = { sl_int(INT64_MAX) };
 	size_t starts[3] = { 0, 1, 2 };
 	sl_value v[4] = { sl_str("k"), xs[0], sl_str("k"), xs[0] };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 2, v, starts, 2, 0), 0);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "ovf"), SL_OK);
-	sl_stream *s
-	    = sl_topology_new_stream(t, "kx", &sl_spout_fixed_ops, sp, "k,x");
+	sl_stream *s = sl_topology_new_stream(t, "kx", sp, "k,x");
 	sl_state_options so;
 	sl_state_options_default(&so);
 	sl_state *st;
@@ -759,12 +753,11 @@ static void test_stop_before_run(void)
 {
 	sl_value v[1] = { sl_str("a") };
 	size_t starts[2] = { 0, 1 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 1, 1), 0);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "stop"), SL_OK);
-	sl_stream *s
-	    = sl_topology_new_stream(t, "a", &sl_spout_fixed_ops, sp, "w");
+	sl_stream *s = sl_topology_new_stream(t, "a", sp, "w");
 	sl_stream_filter(s, "w", stop_after, t);
 	sl_run_options o = opts(2);
 	sl_topology_stop(t);
@@ -807,7 +800,7 @@ static void test_socket_spout_replays_what_it_read(void)
 {
 	char ep[600];
 	snprintf(ep, sizeof(ep), "ipc://%s/in.ipc", sl_test_tmpdir("sock"));
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_socket_new(&sp, ep), SL_OK);
 	sli_link *push;
 	CU_ASSERT_EQUAL_FATAL(sli_link_push(&push, ep, 64), SL_OK);
@@ -819,8 +812,7 @@ static void test_socket_spout_replays_what_it_read(void)
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, &so), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "sock"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "in", &sl_spout_socket_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "in", sp, "line");
 	s = sl_stream_filter(s, "line", keep_all, NULL);
 	sl_stream_persistent_aggregate(
 	    sl_stream_group_by(s, "line"), st, NULL, sl_agg_count(), "n");

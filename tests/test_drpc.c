@@ -240,7 +240,7 @@ static void test_storm_classic_words_query(void)
 	sl_value v[4] = { sl_str("hello the man said"), sl_str("the"),
 		sl_str("the man on the moon"), sl_str("where are you") };
 	size_t starts[3] = { 0, 2, 4 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 2, 0), 0);
 	char d[512];
 	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("classic"));
@@ -251,8 +251,7 @@ static void test_storm_classic_words_query(void)
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&st, d, &so), SL_OK);
 	sl_topology *t;
 	sl_topology_new(&t, "classic");
-	sl_stream *s = sl_topology_new_stream(
-	    t, "spout", &sl_spout_fixed_ops, sp, "sentence");
+	sl_stream *s = sl_topology_new_stream(t, "spout", sp, "sentence");
 	s = sl_stream_flat_map(s, "sentence", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(

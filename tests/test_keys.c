@@ -35,13 +35,12 @@ static sl_state *count_groups(
 	sl_state *st;
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, NULL), SL_OK);
 	size_t starts[2] = { 0, ntuples };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_fixed_new(&sp, arity, vals, starts, 1, 0), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "keys"), SL_OK);
-	sl_stream *s
-	    = sl_topology_new_stream(t, "in", &sl_spout_fixed_ops, sp, fields);
+	sl_stream *s = sl_topology_new_stream(t, "in", sp, fields);
 	s = sl_stream_group_by(s, fields);
 	s = sl_stream_persistent_aggregate(s, st, NULL, sl_agg_count(), "n");
 	sl_stream_parallelism(s, 2);

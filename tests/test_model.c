@@ -179,15 +179,14 @@ static int run_two(const char *da, const char *db, int fail_b_commit)
 		lines[i] = linebuf[i];
 	}
 	size_t nl[2] = { NLINES / 2, NLINES / 2 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_partitioned_new(&sp, 2, lines, nl, regroup, NULL), SL_OK);
 	sl_state *a = open_state(da, SL_SEM_OPAQUE);
 	sl_state *b = open_state(db, SL_SEM_OPAQUE);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "two"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_partitioned_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	sl_stream *g = sl_stream_group_by(s, "word");
 	sl_stream_parallelism(
@@ -434,13 +433,12 @@ static void test_stop_ends_a_batch_that_keeps_failing(void)
 {
 	sl_value v[2] = { sl_str("a"), sl_str("b") };
 	size_t starts[2] = { 0, 2 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_fixed_new(&sp, 1, v, starts, 1, 0), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "failing"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	sl_stream_each(sl_stream_shuffle(s), "line", always_fail, NULL, "x");
 	sl_run_options o;
 	sl_run_options_default(&o);
@@ -482,13 +480,12 @@ static void test_drpc_multi_key_reads_are_a_snapshot(void)
 	sl_state *st = open_state(d, SL_SEM_OPAQUE);
 	sl_value v[1] = { sl_str("a b c") };
 	size_t starts[2] = { 0, 1 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_fixed_new(&sp, 1, v, starts, 1, 1), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "snap"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(s, st, NULL, sl_agg_count(), "n");

@@ -228,15 +228,14 @@ static void *push_lines(void *arg)
 /* A message over 16 MiB is rejected and counted, never cut into a word. */
 static void test_socket_spout_rejects_oversize_messages(void)
 {
-	void *sp;
+	sl_spout *sp;
 	const char *ep = "tcp://127.0.0.1:37904";
 	CU_ASSERT_EQUAL_FATAL(sl_spout_socket_new(&sp, ep), SL_OK);
 	sl_state *st;
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, NULL), SL_OK);
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "sock"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_socket_ops, sp, "l");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "l");
 	s = sl_stream_flat_map(s, "l", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	sl_stream_persistent_aggregate(s, st, NULL, sl_agg_count(), "count");
@@ -542,10 +541,9 @@ static void test_null_spout_instance_is_refused_at_build(void)
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "nullspout"), SL_OK);
 	/* what sl_spout_file_new leaves when the input is missing */
-	void *sp = NULL;
+	sl_spout *sp = NULL;
 	CU_ASSERT_NOT_EQUAL(sl_spout_file_new(&sp, "/nonexistent/x"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_file_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	CU_ASSERT_PTR_NULL(s);
 	CU_ASSERT_EQUAL(sl_topology_error(t), SL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "instance"));

@@ -40,12 +40,11 @@ static int64_t count_of(sl_state *s, const char *w)
 }
 
 /* split -> group_by(word) -> persistent Count, parallelism 2 at the state */
-static sl_topology *wordcount(
-    const sl_spout_ops *ops, void *self, sl_state *st)
+static sl_topology *wordcount(sl_spout *sp, sl_state *st)
 {
 	sl_topology *t;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "wc"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(t, "lines", ops, self, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(
@@ -83,10 +82,10 @@ static void test_acceptance_a_transactional_replay(void)
 {
 	sl_value v[3] = { sl_str(L1), sl_str(L2), sl_str(L3) };
 	size_t starts[4] = { 0, 1, 2, 3 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
 	sl_state *st = leveldb_state(SL_SEM_TRANSACTIONAL);
-	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
+	sl_topology *t = wordcount(sp, st);
 	sl_test_fault_once(SLI_FAULT_STATE, t, 1, 1);
 	sl_run_options o = quick();
 	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
@@ -101,7 +100,7 @@ static void test_acceptance_a_transactional_replay(void)
 
 struct script {
 	int mode; /* 'b' or 'c' */
-	void *spout;
+	sl_spout *spout;
 };
 
 /* (b): attempt 1 of txid 1 emits L1 (partition 0); the replay sees L1 and
@@ -155,14 +154,14 @@ static void run_opaque_case(int mode)
 	size_t n_b[] = { 1, 0, 1 };
 	const char *lines_c[] = { L1, L2, L3 };
 	size_t n_c[] = { 1, 1, 1 };
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(
 	    sl_spout_partitioned_new(&sp, 3, mode == 'b' ? lines_b : lines_c,
 	        mode == 'b' ? n_b : n_c, script_fn, &sc),
 	    SL_OK);
 	sc.spout = sp;
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(&sl_spout_partitioned_ops, sp, st);
+	sl_topology *t = wordcount(sp, st);
 	sl_test_fault_once(SLI_FAULT_STATE, t, 1, 1);
 	sl_run_options o = quick();
 	o.max_pending = 1;
@@ -193,7 +192,7 @@ static void test_acceptance_c_opaque_replay_regroups(void)
 /* Lines of n fixed batches of the text "w<i % 17> w<i % 5>" for the
  * coordinator tests; want[] gets the independent count. */
 #define NB 12
-static void *make_batches(size_t per, int64_t want[17])
+static sl_spout *make_batches(size_t per, int64_t want[17])
 {
 	static char text[NB * 64][32];
 	sl_value v[NB * 64];
@@ -211,7 +210,7 @@ static void *make_batches(size_t per, int64_t want[17])
 		}
 	}
 	starts[NB] = k;
-	void *sp;
+	sl_spout *sp;
 	CU_ASSERT_EQUAL(sl_spout_fixed_new(&sp, 1, v, starts, NB, 0), SL_OK);
 	return sp;
 }
@@ -247,9 +246,9 @@ static int reverse_delay(void *user, uint64_t txid)
 static void test_commits_in_txid_order_when_batches_finish_reversed(void)
 {
 	int64_t want[17];
-	void *sp = make_batches(8, want);
+	sl_spout *sp = make_batches(8, want);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
+	sl_topology *t = wordcount(sp, st);
 	sli_topology_set_done_delay(t, reverse_delay, NULL);
 	struct order ord = { { 0 }, 0 };
 	sl_run_options o = quick();
@@ -273,10 +272,10 @@ static void test_failure_at_each_stage_is_replayed_exactly(void)
 		for (int sem = SL_SEM_TRANSACTIONAL; sem <= SL_SEM_OPAQUE;
 		     sem++) {
 			int64_t want[17];
-			void *sp = make_batches(5, want);
+			sl_spout *sp = make_batches(5, want);
 			sl_state *st = leveldb_state((sl_semantics)sem);
 			sl_topology *t
-			    = wordcount(&sl_spout_fixed_ops, sp, st);
+			    = wordcount(sp, st);
 			sl_test_fault_once(stages[i], t, 3, 0);
 			sl_run_options o = quick();
 			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
@@ -299,12 +298,11 @@ static int always_fail(void *user, const sl_tuple *in, sl_collector *out)
 static void test_max_attempts_stops_naming_txid_and_stage(void)
 {
 	int64_t want[17];
-	void *sp = make_batches(2, want);
+	sl_spout *sp = make_batches(2, want);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
 	sl_topology *t;
 	sl_topology_new(&t, "bad");
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_name(
 	    sl_stream_each(s, "line", always_fail, NULL, "x"), "refuser");
 	s = sl_stream_group_by(s, "x");
@@ -326,13 +324,12 @@ static void test_max_attempts_stops_naming_txid_and_stage(void)
 static void test_missing_fields_rejected_at_build_time(void)
 {
 	sl_topology *t;
-	void *sp;
+	sl_spout *sp;
 	sl_value v = sl_str("a b");
 	size_t starts[2] = { 0, 1 };
 	sl_spout_fixed_new(&sp, 1, &v, starts, 1, 0);
 	sl_topology_new(&t, "x");
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	CU_ASSERT_PTR_NULL(sl_stream_project(s, "line,nope"));
 	CU_ASSERT_EQUAL(sl_topology_error(t), SL_ENOTFOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "'nope'"));
@@ -341,8 +338,7 @@ static void test_missing_fields_rejected_at_build_time(void)
 	sl_topology_free(t);
 	sl_topology_new(&t, "y");
 	sl_spout_fixed_new(&sp, 1, &v, starts, 1, 0);
-	s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	CU_ASSERT_PTR_NULL(sl_stream_group_by(s, "wrd"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t), "'wrd'"));
@@ -354,10 +350,10 @@ static void test_empty_batch_commits_and_counts_nothing(void)
 {
 	sl_value v[2] = { sl_str("a b"), sl_str("b") };
 	size_t starts[4] = { 0, 1, 1, 2 }; /* batch 2 is empty */
-	void *sp;
+	sl_spout *sp;
 	sl_spout_fixed_new(&sp, 1, v, starts, 3, 0);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
+	sl_topology *t = wordcount(sp, st);
 	struct order ord = { { 0 }, 0 };
 	sl_run_options o = quick();
 	o.on_commit = record_commit;
@@ -408,12 +404,11 @@ static void run_agg(sl_agg agg, const char *in, struct sink *sk)
 {
 	sl_value v[2] = { sl_str(L1), sl_str(L2) };
 	size_t starts[2] = { 0, 2 };
-	void *sp;
+	sl_spout *sp;
 	sl_spout_fixed_new(&sp, 1, v, starts, 1, 0);
 	sl_topology *t;
 	sl_topology_new(&t, "agg");
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_fixed_ops, sp, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
 	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
 	s = sl_stream_parallelism(sl_stream_shuffle(s), 2);
 	s = sl_stream_filter(s, "word", not_the, NULL);
@@ -454,10 +449,10 @@ static void test_drpc_stream_reads_committed_state(void)
 {
 	sl_value v[2] = { sl_str("hello the man said"), sl_str("the") };
 	size_t starts[3] = { 0, 1, 2 };
-	void *sp;
+	sl_spout *sp;
 	sl_spout_fixed_new(&sp, 1, v, starts, 2, 0);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
+	sl_topology *t = wordcount(sp, st);
 	sl_stream *q = sl_topology_new_drpc_stream(t, "words");
 	q = sl_stream_flat_map(q, "args", sl_fn_split_words, NULL, "word");
 	q = sl_stream_state_query(q, st, "word", "count");
@@ -533,9 +528,9 @@ static void inject_on_commit(void *user, uint64_t txid)
 static void test_sealed_topology_drops_forged_and_foreign_frames(void)
 {
 	int64_t want1[17];
-	void *sp = make_batches(5, want1);
+	sl_spout *sp = make_batches(5, want1);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(&sl_spout_fixed_ops, sp, st);
+	sl_topology *t = wordcount(sp, st);
 	uint8_t cluster[SL_KEY_BYTES];
 	memset(cluster, 7, sizeof(cluster));
 	struct inject in = { t, 0 };

@@ -2,6 +2,7 @@
  * fields resolved when each operation is added (errors name the field).
  * What is particular to an aggregator kind is asked of aggregators.c;
  * the join is built in join.c with the helpers exported here. */
+#include "spout.h"
 #include "trident_impl.h"
 
 #include <stdarg.h>
@@ -43,8 +44,8 @@ void sl_topology_free(sl_topology *t)
 		return;
 	for (size_t i = 0; i < t->nnodes; i++) {
 		sl_stream *n = t->nodes[i];
-		if (n->kind == N_SPOUT && n->spout && n->spout->free)
-			n->spout->free(n->spout_self);
+		if (n->kind == N_SPOUT)
+			sl_spout_free(n->spout_handle);
 		sl_fields_free(n->out);
 		free(n->parents);
 		free(n->children);
@@ -210,27 +211,18 @@ static sl_fields *concat(
 	return out;
 }
 
-sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
-    const sl_spout_ops *ops, void *self, const char *fields)
+sl_stream *sl_topology_new_stream(
+    sl_topology *t, const char *name, sl_spout *spout, const char *fields)
 {
-	if (!ops || !ops->emit) {
-		if (ops && ops->free)
-			ops->free(self);
-		sli_build_fail(t, SL_EINVAL, "new_stream: no spout");
-		return NULL;
-	}
-	if (!self && ops->free) {
-		/* a spout that owns an instance has one: NULL is what a
-		 * failed constructor leaves (it would crash at the first
-		 * batch) */
+	if (!spout) {
+		/* what a failed constructor leaves */
 		sli_build_fail(t, SL_EINVAL,
-		    "new_stream: no %s spout instance (did its constructor "
-		    "fail?)",
-		    ops->name ? ops->name : "");
+		    "new_stream: no spout instance (did its "
+		    "constructor fail?)");
 		return NULL;
 	}
 	if (t->spout) {
-		ops->free ? ops->free(self) : (void)0;
+		sl_spout_free(spout);
 		sli_build_fail(t, SL_EINVAL,
 		    "new_stream: a topology has one spout stream (merge "
 		    "inside the spout instead)");
@@ -238,12 +230,12 @@ sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
 	}
 	sl_stream *n = sli_node_new(t, NULL, N_SPOUT, name ? name : "spout");
 	if (!n) {
-		if (ops->free)
-			ops->free(self);
+		sl_spout_free(spout);
 		return NULL;
 	}
-	n->spout = ops;
-	n->spout_self = self;
+	n->spout = sli_spout_ops(spout);
+	n->spout_self = sli_spout_self(spout, NULL);
+	n->spout_handle = spout;
 	n->parallelism = 1;
 	if (sli_parse_fields(t, fields, &n->out))
 		return NULL;

@@ -59,6 +59,7 @@ struct sl_stream {
 	/* N_SPOUT */
 	const sl_spout_ops *spout;
 	void *spout_self;
+	sl_spout *spout_handle; /* owns ops + self; freed with the topology */
 	/* N_JOIN: key fields in each parent's schema (gidx/ngroup hold the
 	 * left side's), the join type, each side's field count */
 	int jidx_r[SL_MAX_FIELDS];

@@ -39,17 +39,16 @@ int sluice_topology(sl_app *app, int argc, char **argv)
 			input = argv[i];
 	}
 	/* open the input first: a bad input never touches the state */
-	void *spout;
+	sl_spout *spout;
 	if (sl_spout_file_new(&spout, input))
 		return sl_app_fail(app, "%s", sl_errdetail());
 	sl_spout_file_count_words(spout, 1);
 	sl_topology *t = sl_app_topology(app, "wordcount");
 	if (!t) {
-		sl_spout_file_ops.free(spout);
+		sl_spout_free(spout);
 		return SL_ENOMEM;
 	}
-	sl_stream *s = sl_topology_new_stream(
-	    t, "lines", &sl_spout_file_ops, spout, "line");
+	sl_stream *s = sl_topology_new_stream(t, "lines", spout, "line");
 	sl_app_set_progress(app, "words", words_read, spout);
 	sl_state *st;
 	int rc = sl_app_state(app, NULL, &st);

@@ -31,6 +31,10 @@ typedef struct sl_stream sl_stream;
 typedef struct sl_collector sl_collector;
 /* What a spout's emit call may ask and record; valid during the call. */
 typedef struct sl_spout_ctx sl_spout_ctx;
+/* A spout instance, the source of a topology's batches: a built-in one
+ * (sluice/spouts.h) or one of your own (sl_spout_new). Opaque;
+ * sl_topology_new_stream takes it. */
+typedef struct sl_spout sl_spout;
 
 /* Emits one tuple of n values (borrowed; copied or consumed before the
  * call returns). Returns SL_OK or an error to pass back. */
@@ -67,6 +71,14 @@ typedef struct sl_spout_ops {
 	 * transactional state is refused. May be NULL (as transactional). */
 	int (*replays_exactly)(void *self);
 } sl_spout_ops;
+
+/* Makes a spout of your own from ops (borrowed: must outlive the spout,
+ * e.g. static) and self (taken: ops->free(self) when the spout is freed).
+ * Returns owned (give it to sl_topology_new_stream, or sl_spout_free).
+ * SL_EINVAL without ops or ops->emit; on any error self is freed too. */
+int sl_spout_new(sl_spout **out, const sl_spout_ops *ops, void *self);
+/* Frees a spout no topology took (ops->free(self)); accepts NULL. */
+void sl_spout_free(sl_spout *s);
 
 uint64_t sl_spout_txid(const sl_spout_ctx *ctx);
 uint32_t sl_spout_attempt(const sl_spout_ctx *ctx);
@@ -141,12 +153,13 @@ void sl_topology_free(sl_topology *t);
 int sl_topology_error(const sl_topology *t);
 const char *sl_topology_errmsg(const sl_topology *t);
 
-/* A stream fed by a spout with output fields. Takes self (ops->free).
- * Each topology has at most one spout stream. A NULL self with an
- * ops->free (every built-in spout: what a failed constructor leaves) is
- * refused with SL_EINVAL (sl_topology_error). */
-sl_stream *sl_topology_new_stream(sl_topology *t, const char *name,
-    const sl_spout_ops *ops, void *self, const char *fields);
+/* A stream fed by spout with output fields. Takes spout (freed with the
+ * topology; the handle stays valid until then, e.g. for
+ * sl_spout_file_lines). Each topology has at most one spout stream. A
+ * NULL spout (what a failed constructor leaves) is refused with
+ * SL_EINVAL (sl_topology_error). */
+sl_stream *sl_topology_new_stream(
+    sl_topology *t, const char *name, sl_spout *spout, const char *fields);
 /* A DRPC stream: its tuples are the request args (one field "args"). */
 sl_stream *sl_topology_new_drpc_stream(sl_topology *t, const char *function);
 

@@ -28,9 +28,9 @@ int sluice_topology(sl_app *app, int argc, char **argv)
 {
 	(void)argc; (void)argv;
 	sl_topology *t = sl_app_topology(app, "bad");
-	void *sp;
+	sl_spout *sp;
 	sl_spout_sentence_new(&sp, 1, 10);
-	sl_stream *s = sl_topology_new_stream(t, "s", &sl_spout_sentence_ops, sp, "sentence");
+	sl_stream *s = sl_topology_new_stream(t, "s", sp, "sentence");
 	sl_stream_group_by(s, "no_such_field");
 	return sl_topology_error(t);
 }
