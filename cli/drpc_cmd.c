@@ -4,7 +4,6 @@
  * reply, 2 on usage errors, timeouts or connection failures. */
 #include "args.h"
 #include "cli.h"
-#include "core/core.h"
 #include "sluice.h"
 
 #include <stdio.h>
@@ -51,7 +50,7 @@ int sli_cmd_drpc(int argc, char **argv)
 		return ps;
 	uint8_t key[SL_KEY_BYTES];
 	if (keyfile && sl_key_from_file(key, keyfile)) {
-		sli_wipe(key, sizeof(key));
+		sl_wipe(key, sizeof(key));
 		fprintf(stderr, "sluice: drpc: %s\n", sl_errdetail());
 		return 2;
 	}
@@ -68,7 +67,7 @@ int sli_cmd_drpc(int argc, char **argv)
 		len += strlen(a.pos[j]) + 1;
 	char *args = calloc(1, len);
 	if (!args) {
-		sli_wipe(key, sizeof(key));
+		sl_wipe(key, sizeof(key));
 		return 2;
 	}
 	for (int j = 1; j < a.npos; j++) {
@@ -79,7 +78,7 @@ int sli_cmd_drpc(int argc, char **argv)
 	char *reply = NULL;
 	int rc = sl_drpc_call_keyed(
 	    endpoint, keyfile ? key : NULL, fn, args, (int)timeout, &reply);
-	sli_wipe(key, sizeof(key));
+	sl_wipe(key, sizeof(key));
 	free(args);
 	if (rc) {
 		fprintf(stderr, "sluice: drpc: %s: %s\n", endpoint,

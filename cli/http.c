@@ -14,7 +14,6 @@
  * connect at once, so it is never the oldest idle one; an attacker only
  * evicts its own sockets. epoll (no FD_SETSIZE limit), 10 s idle timeout.
  */
-#include "core/core.h"
 #include "monitor.h"
 
 #include <arpa/inet.h>
@@ -121,7 +120,7 @@ static void notify(void *cls, struct MHD_Connection *c, void **socket_context,
 void sli_http_token(char out[65], const uint8_t *cluster_key)
 {
 	uint8_t k[SL_KEY_BYTES];
-	sli_derive_key(k, cluster_key, "sluice-http-bearer");
+	sl_key_derive(k, cluster_key, "sluice-http-bearer");
 	sodium_bin2hex(out, 65, k, SL_KEY_BYTES);
 	sodium_memzero(k, sizeof(k));
 }
@@ -193,21 +192,21 @@ static int parse_addr(const char *addr, struct sockaddr_in *sa)
 {
 	const char *colon = strrchr(addr, ':');
 	if (!colon || colon == addr)
-		return sli_err(SL_EINVAL,
+		return sl_errorf(SL_EINVAL,
 		    "metrics address '%s': expected HOST:PORT, e.g. "
 		    "127.0.0.1:9464",
 		    addr);
 	char host[64];
 	size_t hl = (size_t)(colon - addr);
 	if (hl >= sizeof(host))
-		return sli_err(
+		return sl_errorf(
 		    SL_EINVAL, "metrics address '%s': bad host", addr);
 	memcpy(host, addr, hl);
 	host[hl] = 0;
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	if (*end || port < 1 || port > 65535)
-		return sli_err(
+		return sl_errorf(
 		    SL_EINVAL, "metrics address '%s': bad port", addr);
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
@@ -215,7 +214,7 @@ static int parse_addr(const char *addr, struct sockaddr_in *sa)
 	if (!strcmp(host, "localhost"))
 		strcpy(host, "127.0.0.1");
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return sli_err(SL_EINVAL,
+		return sl_errorf(SL_EINVAL,
 		    "metrics address '%s': HOST must be an IPv4 address "
 		    "or localhost",
 		    addr);
@@ -232,7 +231,7 @@ int sli_http_start(sli_http **out, const char *addr, sli_monitor *m,
 		return rc;
 	int loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
 	if (!loopback && !cluster_key)
-		return sli_err(SL_EPERM,
+		return sl_errorf(SL_EPERM,
 		    "metrics on %s: not a loopback address; give "
 		    "--cluster-key-file (requests then need the bearer "
 		    "token of `sluice stats --token`)",
@@ -260,7 +259,7 @@ int sli_http_start(sli_http **out, const char *addr, sli_monitor *m,
 	    MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
-		return sli_err(SL_EIO,
+		return sl_errorf(SL_EIO,
 		    "metrics: cannot listen on %s (address in use?)", addr);
 	}
 	*out = h;

@@ -5,7 +5,6 @@
  * (cli/http.c), the progress line and clean stops on SIGINT/SIGTERM.
  */
 #include "job.h"
-#include "core/core.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -93,7 +92,7 @@ void sli_job_on_commit(void *user, uint64_t txid)
 	sli_job *j = user;
 	if (!j->tty)
 		return;
-	uint64_t now = sli_now_ns();
+	uint64_t now = cli_now_ns();
 	if (now - j->last_ns < 250000000u)
 		return;
 	j->last_ns = now;

@@ -5,7 +5,6 @@
  * /history.json) and in the Prometheus text format (/metrics).
  */
 #include "monitor.h"
-#include "core/core.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -53,7 +52,7 @@ struct sli_monitor {
 
 static double now_s(const sli_monitor *m)
 {
-	return (double)(sli_now_ns() - m->start_ns) / 1e9;
+	return (double)(cli_now_ns() - m->start_ns) / 1e9;
 }
 
 /* Reads the counters into s. */
@@ -122,7 +121,7 @@ static void *sampler(void *arg)
 	take(m);
 	uint64_t next = m->start_ns + 1000000000u;
 	while (!m->stop) {
-		uint64_t now = sli_now_ns();
+		uint64_t now = cli_now_ns();
 		if (now >= next) {
 			take(m);
 			next += 1000000000u;
@@ -147,7 +146,7 @@ int sli_monitor_start(sli_monitor **out, sl_topology *t, const char *name)
 		return SL_ENOMEM;
 	m->t = t;
 	snprintf(m->name, sizeof(m->name), "%s", name ? name : "topology");
-	m->start_ns = sli_now_ns();
+	m->start_ns = cli_now_ns();
 	pthread_mutex_init(&m->lock, NULL);
 	*out = m;
 	return SL_OK;
@@ -393,7 +392,9 @@ char *sli_monitor_history_json(sli_monitor *m)
 /* ---- Prometheus text exposition format (version 0.0.4) ---- */
 
 typedef struct pbuf {
-	sli_buf b;
+	FILE *f; /* open_memstream over data */
+	char *data;
+	size_t len;
 	const char *topo;
 } pbuf;
 
@@ -401,14 +402,10 @@ static void pf(pbuf *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void pf(pbuf *p, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	vfprintf(p->f, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		sli_buf_append(&p->b, line,
-		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 static void head(pbuf *p, const char *name, const char *type, const char *help)
@@ -448,8 +445,9 @@ char *sli_monitor_prometheus(sli_monitor *m)
 	double d1 = f.now.t - f.s1.t, d60 = f.now.t - f.s60.t;
 	char topo[160];
 	esc(topo, sizeof(topo), m->name);
-	pbuf p = { { 0 }, topo };
-	sli_buf_init(&p.b);
+	pbuf p = { NULL, NULL, 0, topo };
+	if (!(p.f = open_memstream(&p.data, &p.len)))
+		return NULL;
 	one(&p, "sluice_uptime_seconds", "gauge",
 	    "Seconds since the job started.", f.uptime);
 	one(&p, "sluice_committed_txid", "gauge",
@@ -514,32 +512,37 @@ char *sli_monitor_prometheus(sli_monitor *m)
 		}
 	}
 	sl_stage_stats ss;
-	sli_buf in, out;
-	sli_buf_init(&in);
-	sli_buf_init(&out);
-	for (uint32_t i = 0; sl_topology_stage_get(m->t, i, &ss) == SL_OK;
+	/* the in and out samples go under their own headers */
+	char *in = NULL, *out = NULL;
+	size_t inl = 0, outl = 0;
+	FILE *fin = open_memstream(&in, &inl);
+	FILE *fout = open_memstream(&out, &outl);
+	for (uint32_t i = 0;
+	     fin && fout && sl_topology_stage_get(m->t, i, &ss) == SL_OK;
 	     i++) {
-		char name[160], line[512];
+		char name[160];
 		esc(name, sizeof(name), ss.name);
-		int n = snprintf(line, sizeof(line),
+		fprintf(fin,
 		    "sluice_stage_tuples_in_total{topology=\"%s\",stage=\"%"
 		    "u\",name=\"%s\"} %" PRIu64 "\n",
 		    topo, i, name, ss.tuples_in);
-		sli_buf_append(&in, line, (size_t)n);
-		n = snprintf(line, sizeof(line),
+		fprintf(fout,
 		    "sluice_stage_tuples_out_total{topology=\"%s\",stage=\"%"
 		    "u\",name=\"%s\"} %" PRIu64 "\n",
 		    topo, i, name, ss.tuples_out);
-		sli_buf_append(&out, line, (size_t)n);
 	}
+	if (fin)
+		fclose(fin);
+	if (fout)
+		fclose(fout);
 	head(&p, "sluice_stage_tuples_in_total", "counter",
 	    "Tuples a stage's tasks took in (every attempt).");
-	sli_buf_append(&p.b, in.data, in.len);
+	fwrite(in ? in : "", 1, in ? inl : 0, p.f);
 	head(&p, "sluice_stage_tuples_out_total", "counter",
 	    "Tuples a stage's tasks sent on (every attempt).");
-	sli_buf_append(&p.b, out.data, out.len);
-	sli_buf_free(&in);
-	sli_buf_free(&out);
+	fwrite(out ? out : "", 1, out ? outl : 0, p.f);
+	free(in);
+	free(out);
 	if (m->nst) {
 		sl_state_counters c[16];
 		uint64_t keys[16];
@@ -590,9 +593,12 @@ char *sli_monitor_prometheus(sli_monitor *m)
 		one(&p, "sluice_drpc_timeouts_total", "counter",
 		    "DRPC requests that timed out.", (double)ds.timeouts);
 	}
-	sli_buf_put_u8(&p.b, 0);
-	char *s = (char *)p.b.data; /* owned: the buffer's storage */
-	return s;
+	/* owned (free()): the stream's storage, NUL-terminated */
+	if (fclose(p.f) != 0) {
+		free(p.data);
+		return NULL;
+	}
+	return p.data;
 }
 
 void sli_monitor_progress(

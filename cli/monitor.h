@@ -7,6 +7,17 @@
 
 #include "sluice.h"
 
+#include <stdint.h>
+#include <time.h>
+
+/* Monotonic clock in nanoseconds (the job's and the sampler's). */
+static inline uint64_t cli_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 typedef struct sli_monitor sli_monitor;
 
 /* The DRPC function that answers the statistics (`sluice stats`). */

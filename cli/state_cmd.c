@@ -2,7 +2,6 @@
  * tools on a state directory (read-only, except repair and upgrade). */
 #include "args.h"
 #include "cli.h"
-#include "core/key.h"
 #include "sluice.h"
 
 #include <inttypes.h>
@@ -67,22 +66,39 @@ static void print_value(FILE *f, const sl_value *v)
 
 typedef struct dumper {
 	FILE *f;
-	sli_buf text;
+	char *text; /* the text form of a key (sl_values_format) */
+	size_t cap, len;
 	int err;
 } dumper;
 
-/* Prints the text form of a typed key (core/key.h), then the value. */
+/* The text form of the n values g into d->text, grown as needed. */
+static int key_text(dumper *d, const sl_value *g, size_t n)
+{
+	char none[1];
+	int rc = sl_values_format(
+	    g, n, d->text ? d->text : none, d->text ? d->cap : 0, &d->len);
+	if (rc != SL_EFULL)
+		return rc;
+	char *t = realloc(d->text, d->len + 1);
+	if (!t)
+		return SL_ENOMEM;
+	d->text = t;
+	d->cap = d->len + 1;
+	return sl_values_format(g, n, d->text, d->cap, &d->len);
+}
+
+/* Prints the text form of a typed key (sl_values_format), then the
+ * value. */
 static int dump_one(
     void *user, const uint8_t *key, size_t klen, const sl_value *v)
 {
 	dumper *d = user;
 	sl_value g[SL_MAX_FIELDS];
 	size_t n;
-	d->text.len = 0;
-	if ((d->err = sli_key_get(key, klen, g, SL_MAX_FIELDS, &n))
-	    || (d->err = sli_key_format(&d->text, g, n)))
+	if ((d->err = sl_state_key_values(key, klen, g, SL_MAX_FIELDS, &n))
+	    || (d->err = key_text(d, g, n)))
 		return 1;
-	fwrite(d->text.data, 1, d->text.len, d->f);
+	fwrite(d->text, 1, d->len, d->f);
 	fputc('\t', d->f);
 	print_value(d->f, v);
 	fputc('\n', d->f);
@@ -284,7 +300,7 @@ int sli_cmd_state(int argc, char **argv)
 		    "): counts may miss input; recount the input "
 		    "into a new state directory\n",
 		    dir, st.repaired_txid);
-	dumper d = { stdout, { NULL, 0, 0 }, 0 };
+	dumper d = { stdout, NULL, 0, 0, 0 };
 	if (!strcmp(sub, "dump")) {
 		rc = sl_state_foreach(s, dump_one, &d);
 		if (!rc && d.err)
@@ -292,38 +308,39 @@ int sli_cmd_state(int argc, char **argv)
 		if (rc)
 			status = fail(dir, rc);
 	} else if (is_get) {
-		sli_buf store;
-		sli_buf_init(&store);
 		for (int i = 1; i < npos; i++) {
 			sl_value g[SL_MAX_FIELDS], v;
 			size_t n;
-			rc = sli_key_parse(
-			    pos[i], &store, g, SL_MAX_FIELDS, &n);
+			/* unescaped bytes never outgrow the text */
+			size_t cap = strlen(pos[i]) + 1;
+			uint8_t *store = malloc(cap);
+			rc = store ? sl_values_parse(
+			         pos[i], store, cap, g, SL_MAX_FIELDS, &n)
+			           : SL_ENOMEM;
 			if (!rc)
 				rc = sl_state_get_group(s, g, n, &v);
 			if (rc == SL_ENOTFOUND) {
-				d.text.len = 0;
-				sli_key_format(&d.text, g, n);
-				printf("%.*s\t-\n", (int)d.text.len,
-				    d.text.data ? (const char *)d.text.data
-				                : "");
+				rc = key_text(&d, g, n);
+				free(store);
+				if (rc) {
+					status = fail(dir, rc);
+					break;
+				}
+				printf("%s\t-\n", d.text);
 				continue;
 			}
-			if (!rc) {
-				/* the canonical form of the key */
-				d.text.len = 0;
-				rc = sli_key_format(&d.text, g, n);
-			}
+			if (!rc) /* the canonical form of the key */
+				rc = key_text(&d, g, n);
+			free(store);
 			if (rc) {
 				status = fail(dir, rc);
 				break;
 			}
-			fwrite(d.text.data, 1, d.text.len, stdout);
+			fwrite(d.text, 1, d.len, stdout);
 			putchar('\t');
 			print_value(stdout, &v);
 			putchar('\n');
 		}
-		sli_buf_free(&store);
 	} else if (!strcmp(sub, "stats")) {
 		rc = sl_state_stats_get(s, &st);
 		if (rc)
@@ -346,7 +363,7 @@ int sli_cmd_state(int argc, char **argv)
 				printf("repaired\tno\n");
 		}
 	}
-	sli_buf_free(&d.text);
+	free(d.text);
 	sl_state_close(s);
 	if (fflush(stdout) != 0)
 		return fail("stdout", SL_EIO);

@@ -6,7 +6,6 @@
 #include "args.h"
 #include "cli.h"
 #include "job.h"
-#include "core/core.h"
 #include "sluice.h"
 
 #include <errno.h>
@@ -86,7 +85,7 @@ int sli_cmd_wordcount(int argc, char **argv)
 {
 	uint8_t key[SL_KEY_BYTES];
 	int rc = wordcount(argc, argv, key);
-	sli_wipe(key, sizeof(key));
+	sl_wipe(key, sizeof(key));
 	return rc;
 }
 

@@ -3,6 +3,9 @@
  * transport (inproc, ipc, tcp on 127.0.0.1): a producer thread sends
  * frames with end-of-batch markers, the consumer prints what arrived.
  * Usage: transport_demo [--sealed]   (seals frames with a cluster key)
+ * A demo of the internal transport layer (transport/transport.h), which
+ * has no public API: it lives here, not in examples/ (public headers
+ * only).
  */
 #include "transport/transport.h"
 
