@@ -6,6 +6,7 @@
  * "topology objects".
  */
 #include "core/core.h"
+#include "sluice.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -7,6 +7,7 @@
  */
 #include "args.h"
 #include "cli.h"
+#include "sluice.h"
 #include "state/state.h"
 #include "trident/trident.h"
 

@@ -5,7 +5,7 @@
 #ifndef SLI_CORE_H
 #define SLI_CORE_H
 
-#include "sluice.h"
+#include "sluice/core.h"
 
 #include <stdbool.h>
 #include <stddef.h>

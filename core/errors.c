@@ -1,5 +1,5 @@
 /* errors.c - names of the SL_E* codes. */
-#include "sluice.h"
+#include "sluice/core.h"
 
 const char *sl_strerror(int code)
 {

@@ -10,6 +10,7 @@
 #define SLI_DRPC_H
 
 #include "core/core.h"
+#include "sluice/drpc.h"
 #include "transport/transport.h"
 
 /* ---- the request and its reply (drpc/protocol.c) ---- */

@@ -6,6 +6,7 @@
 #define SLI_PLAIN_H
 
 #include "core/core.h"
+#include "sluice/plain.h"
 
 /* One tuple tree: ackval is the XOR of every tuple id created in the tree
  * and every id acked; 0 (after the spout's init) means complete. */

@@ -17,6 +17,7 @@
  * pipe (what the crashed process had read past the last commit is lost).
  */
 #include "core/core.h"
+#include "sluice/spouts.h"
 #include "trident/spout.h"
 
 #include <errno.h>

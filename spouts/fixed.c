@@ -1,6 +1,7 @@
 /* fixed.c - the fixed-batch spout: a list of batches of tuples, replayed
  * identically (transactional), optionally cycling. Meta: the batch index. */
 #include "core/core.h"
+#include "sluice/spouts.h"
 #include "trident/spout.h"
 
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * decides (tests).
  */
 #include "core/core.h"
+#include "sluice/spouts.h"
 #include "trident/spout.h"
 
 #include <pthread.h>

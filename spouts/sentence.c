@@ -2,6 +2,7 @@
  * function of (seed, i), so replays are identical. Meta: first and end
  * index of the batch. */
 #include "core/core.h"
+#include "sluice/spouts.h"
 #include "trident/spout.h"
 
 #include <stdlib.h>

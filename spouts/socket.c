@@ -7,6 +7,7 @@
  * the producer's socket buffer (at-most-once at the edge).
  */
 #include "core/core.h"
+#include "sluice/spouts.h"
 #include "trident/spout.h"
 #include "transport/transport.h"
 

@@ -18,6 +18,7 @@
 #define SLI_STATE_H
 
 #include "core/core.h"
+#include "sluice/state.h"
 
 /* Number of state partitions (default 1). Set before the first apply; it
  * may change between runs: the records of touched keys belong to a txid

@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "difftest.h"
+#include "sluice.h"
 
 #include "../trident/spout.h"
 #include "../trident/trident.h"

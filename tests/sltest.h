@@ -6,6 +6,8 @@
 #ifndef SLTEST_H
 #define SLTEST_H
 
+#include "sluice.h"
+
 #include <CUnit/CUnit.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -6,6 +6,7 @@
 #define SLI_TRIDENT_H
 
 #include "core/core.h"
+#include "sluice/trident.h"
 #include "state/state.h"
 #include "transport/transport.h"
 
