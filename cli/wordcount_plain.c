@@ -7,9 +7,8 @@
  */
 #include "args.h"
 #include "cli.h"
-#include "sluice.h"
-#include "state/state.h"
-#include "trident/trident.h"
+
+#include <sluice.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -84,7 +83,7 @@ static int next_tuple(void *self, sl_plain_collector *c)
 	l->lines++;
 	size_t pos = 0;
 	const uint8_t *w;
-	while (sli_next_word((const uint8_t *)l->buf, (size_t)n, &pos, &w))
+	while (sl_next_word((const uint8_t *)l->buf, (size_t)n, &pos, &w))
 		l->words++;
 	if (l->acking && keep(l, id, l->buf, (size_t)n))
 		return SL_ENOMEM;
@@ -117,22 +116,88 @@ static void on_fail(void *self, uint64_t id)
 	l->replay[l->nreplay++] = id;
 }
 
+/* The words of one count task and their counts: open addressing over
+ * the public keyed hash, each word copied once. One task's thread. */
+typedef struct wentry {
+	uint8_t *k; /* NULL: empty slot */
+	uint32_t kl;
+	int64_t n;
+	uint64_t h;
+} wentry;
+
+typedef struct wtable {
+	wentry *e;
+	size_t cap, n;
+} wtable;
+
+static const uint8_t hash_key[16]; /* in-process only: any fixed key */
+
+/* The slot of word k (hash h) in t: its entry or the empty slot for it. */
+static wentry *wt_slot(
+    const wtable *t, const uint8_t *k, size_t kl, uint64_t h)
+{
+	size_t i = h & (t->cap - 1);
+	while (t->e[i].k
+	    && (t->e[i].h != h || t->e[i].kl != kl
+	        || memcmp(t->e[i].k, k, kl)))
+		i = (i + 1) & (t->cap - 1);
+	return &t->e[i];
+}
+
+/* Doubles t (at most half full afterwards). */
+static int wt_grow(wtable *t)
+{
+	wtable g = { calloc(t->cap ? t->cap * 2 : 1024, sizeof(wentry)),
+		t->cap ? t->cap * 2 : 1024, t->n };
+	if (!g.e)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->e[i].k)
+			*wt_slot(&g, t->e[i].k, t->e[i].kl, t->e[i].h)
+			    = t->e[i];
+	free(t->e);
+	*t = g;
+	return SL_OK;
+}
+
+/* Counts one more of word [k, k+kl). */
+static int wt_add(wtable *t, const uint8_t *k, size_t kl)
+{
+	if ((t->n + 1) * 2 > t->cap && wt_grow(t))
+		return SL_ENOMEM;
+	uint64_t h = sl_hash(hash_key, k, kl);
+	wentry *e = wt_slot(t, k, kl, h);
+	if (!e->k) {
+		e->k = malloc(kl ? kl : 1);
+		if (!e->k)
+			return SL_ENOMEM;
+		memcpy(e->k, k, kl);
+		e->kl = (uint32_t)kl;
+		e->h = h;
+		t->n++;
+	}
+	e->n++;
+	return SL_OK;
+}
+
+static void wt_free(wtable *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->e[i].k);
+	free(t->e);
+}
+
 typedef struct counts {
-	aggmap *m; /* one per count task */
+	wtable *m; /* one per count task */
 } counts;
 
 static int count(void *user, const sl_tuple *in, sl_plain_collector *c)
 {
 	counts *k = user;
-	aggmap *m = &k->m[sl_plain_task_index(c)];
-	aggent *e;
-	int isnew;
-	int rc = sli_aggmap_get(m, in->v, 1, &e, &isnew);
-	if (rc)
-		return rc;
-	e->acc = sl_int(e->has ? e->acc.u.i + 1 : 1);
-	e->has = 1;
-	return SL_OK;
+	if (in->n < 1 || in->v[0].type != SL_BYTES)
+		return SL_EINVAL;
+	return wt_add(
+	    &k->m[sl_plain_task_index(c)], in->v[0].u.p, in->v[0].len);
 }
 
 typedef struct kv {
@@ -242,7 +307,7 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 		}
 	}
 	counts cs;
-	cs.m = calloc((size_t)par, sizeof(aggmap));
+	cs.m = calloc((size_t)par, sizeof(wtable));
 	sl_plain *p = NULL;
 	sl_plain_spout sp = { "lines", next_tuple, on_ack, on_fail };
 	int rc = cs.m ? sl_plain_new(&p, &o) : SL_ENOMEM;
@@ -256,12 +321,14 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 		    "word", count, &cs, "", (uint32_t)par);
 	if (!rc)
 		rc = sl_plain_run(p);
-	if (!rc && l.err)
-		rc = sli_err(SL_EIO, "read %s: %s", input, strerror(l.err));
 	int status = 0;
 	if (rc) {
 		fprintf(stderr, "sluice: wordcount: %s\n",
 		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+		status = 1;
+	} else if (l.err) {
+		fprintf(stderr, "sluice: wordcount: read %s: %s\n", input,
+		    strerror(l.err));
 		status = 1;
 	}
 	/* merge the count tasks' maps, sorted by key */
@@ -271,28 +338,23 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 	kv *all = calloc(total + 1, sizeof(kv));
 	size_t n = 0;
 	for (long t = 0; all && t < par; t++)
-		for (size_t i = 0; i < cs.m[t].n; i++) {
-			const aggent *e = sli_aggmap_at(&cs.m[t], i);
-			sl_value g;
-			sli_aggmap_groups(e, &g);
-			all[n++] = (kv) { g.u.p, g.len, e->acc.u.i };
+		for (size_t i = 0; i < cs.m[t].cap; i++) {
+			const wentry *e = &cs.m[t].e[i];
+			if (e->k)
+				all[n++] = (kv) { e->k, e->kl, e->n };
 		}
 	if (all)
 		qsort(all, n, sizeof(kv), kv_cmp);
 	if (!status && st && all) {
 		sl_value *keys = calloc(n + 1, sizeof(sl_value));
 		sl_value *d = calloc(n + 1, sizeof(sl_value));
-		uint64_t txid;
-		sl_state_last_committed(st, &txid);
-		txid++;
 		for (size_t i = 0; keys && d && i < n; i++) {
 			keys[i] = sl_bytes(all[i].k, all[i].kl);
 			d[i] = sl_int(all[i].v);
 		}
 		if (!keys || !d
-		    || sli_state_apply(
-		        st, 0, txid, n, keys, d, sl_combiner_count())
-		    || sli_state_commit(st, txid, "", 0)) {
+		    || sl_state_apply_batch(
+		        st, n, keys, d, sl_combiner_count())) {
 			fprintf(stderr, "sluice: wordcount: state %s: %s\n",
 			    dir, sl_errdetail());
 			status = 1;
@@ -345,8 +407,8 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 		}
 	}
 	free(all);
-	for (long t = 0; t < par; t++)
-		sli_aggmap_free(&cs.m[t], NULL);
+	for (long t = 0; cs.m && t < par; t++)
+		wt_free(&cs.m[t]);
 	free(cs.m);
 	sl_plain_free(p);
 	sl_state_close(st);

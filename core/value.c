@@ -139,6 +139,11 @@ int sli_value_skip(const uint8_t **pp, const uint8_t *end)
 	return sli_value_get(pp, end, &v);
 }
 
+size_t sl_next_word(const uint8_t *p, size_t n, size_t *pos, const uint8_t **w)
+{
+	return sli_next_word(p, n, pos, w);
+}
+
 int sli_split_words(const sl_value *line,
     int (*emit)(void *ctx, const sl_value *word), void *ctx)
 {

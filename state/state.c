@@ -582,6 +582,19 @@ int sli_state_committed(sl_state *s, uint64_t *txid, sli_buf *meta)
 	return rc;
 }
 
+int sl_state_apply_batch(sl_state *s, size_t n, const sl_value *keys,
+    const sl_value *deltas, const sl_combiner *comb)
+{
+	if (!s || (n && (!keys || !deltas)) || !comb || !comb->combine)
+		return sli_err(
+		    SL_EINVAL, "no state, keys, deltas or combiner");
+	if (s->o.read_only)
+		return sli_err(SL_EPERM, "state opened read-only");
+	uint64_t txid = s->committed + 1;
+	int rc = sli_state_apply(s, 0, txid, n, keys, deltas, comb);
+	return rc ? rc : sli_state_commit(s, txid, "", 0);
+}
+
 int sli_state_put_meta(
     sl_state *s, const char *name, uint64_t txid, const void *p, size_t n)
 {

@@ -297,6 +297,25 @@ static void test_key_from_hex(void)
 	CU_ASSERT_EQUAL(sl_key_from_hex(k, NULL), SL_EINVAL);
 }
 
+/* sl_next_word: words are runs of bytes other than space, tab and
+ * newline; other bytes (punctuation, UTF-8) stay inside words. */
+static void test_next_word_splits_on_blanks_only(void)
+{
+	const char *line = "  the\tcat's\n  caf\xc3\xa9,ok ";
+	const char *want[] = { "the", "cat's", "caf\xc3\xa9,ok" };
+	size_t pos = 0, n, i = 0;
+	const uint8_t *w;
+	while ((
+	    n = sl_next_word((const uint8_t *)line, strlen(line), &pos, &w))) {
+		CU_ASSERT_FATAL(i < 3);
+		CU_ASSERT_EQUAL(n, strlen(want[i]));
+		CU_ASSERT_EQUAL(memcmp(w, want[i], n), 0);
+		i++;
+	}
+	CU_ASSERT_EQUAL(i, 3);
+	CU_ASSERT_EQUAL(sl_next_word((const uint8_t *)"", 0, &pos, &w), 0);
+}
+
 SL_SUITE(core, NULL, NULL,
     { "strerror names every code", test_strerror_names_every_code },
     { "varint round trip and rejects", test_varint_round_trip_and_rejects },
@@ -311,4 +330,6 @@ SL_SUITE(core, NULL, NULL,
     { "seal round trip and tamper", test_seal_round_trip_and_tamper },
     { "fasthash spreads and reads only its bytes",
         test_fasthash_spreads_and_reads_only_its_bytes },
-    { "key from hex", test_key_from_hex })
+    { "key from hex", test_key_from_hex },
+    { "next word splits on blanks only",
+        test_next_word_splits_on_blanks_only })

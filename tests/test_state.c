@@ -487,6 +487,44 @@ static void test_creation_in_progress_or_interrupted(void)
 	CU_ASSERT_EQUAL(sl_test_sh("test -s '%s/000003.log'", d), 0);
 }
 
+/* sl_state_apply_batch: each call is the next committed batch; a
+ * read-only state and a key that is not bytes are refused with nothing
+ * committed. */
+static void test_apply_batch_folds_and_commits(void)
+{
+	char d[512];
+	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("batch"));
+	sl_state *s = open_sem(d, SL_SEM_NONE);
+	sl_value k[2] = { sl_bytes("a", 1), sl_bytes("b", 1) };
+	sl_value v[2] = { sl_int(3), sl_int(4) };
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 2, k, v, sl_combiner_count()), SL_OK);
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 1, k, v, sl_combiner_count()), SL_OK);
+	uint64_t txid = 0;
+	sl_state_last_committed(s, &txid);
+	CU_ASSERT_EQUAL(txid, 2);
+	CU_ASSERT_EQUAL(get(s, "a"), 6);
+	CU_ASSERT_EQUAL(get(s, "b"), 4);
+	sl_value bad = sl_int(1);
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 1, &bad, v, sl_combiner_count()),
+	    SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_state_apply_batch(s, 1, k, v, NULL), SL_EINVAL);
+	sl_state_last_committed(s, &txid);
+	CU_ASSERT_EQUAL(txid, 2);
+	sl_state_close(s);
+	sl_state_options o;
+	sl_state_options_default(&o);
+	o.semantics = SL_SEM_NONE;
+	o.read_only = 1;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, d, &o), SL_OK);
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 2, k, v, sl_combiner_count()), SL_EPERM);
+	CU_ASSERT_EQUAL(get(s, "a"), 6);
+	sl_state_close(s);
+}
+
 SL_SUITE(state, NULL, NULL,
     { "cache churn and growing values stay exact",
         test_cache_churn_and_growing_values_stay_exact },
@@ -509,4 +547,5 @@ SL_SUITE(state, NULL, NULL,
         test_not_a_state_and_corrupt_files_are_named },
     { "combiners", test_combiners },
     { "creation in progress or interrupted",
-        test_creation_in_progress_or_interrupted })
+        test_creation_in_progress_or_interrupted },
+    { "apply batch folds and commits", test_apply_batch_folds_and_commits })

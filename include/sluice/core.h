@@ -154,6 +154,12 @@ typedef struct sl_tuple {
 /* Keyed 64-bit hash (libsodium crypto_shorthash, SipHash-2-4) of bytes.
  * key is 16 bytes or NULL for the process-wide default key. Thread-safe. */
 uint64_t sl_hash(const uint8_t key[16], const void *p, size_t len);
+/* The word rule of sl_fn_split_words and sl_plain_split_words: a word is
+ * a maximal run of bytes other than ' ', '\t', '\n'. Finds the next word
+ * in [p + *pos, p + n): sets *w (into p) and returns its length, moving
+ * *pos past it; 0 when none is left. Thread-safe. */
+size_t sl_next_word(
+    const uint8_t *p, size_t n, size_t *pos, const uint8_t **w);
 /* Hash of a value (type tag included). */
 uint64_t sl_value_hash(const uint8_t key[16], const sl_value *v);
 
