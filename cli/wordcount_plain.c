@@ -214,6 +214,176 @@ static int kv_cmp(const void *a, const void *b)
 	return c ? c : (x->kl > y->kl) - (x->kl < y->kl);
 }
 
+/* The count tasks' words merged and sorted by key into *out (owned; the
+ * words borrow the tables); NULL when out of memory. */
+static kv *merged(const counts *cs, long par, size_t *out)
+{
+	size_t total = 0, n = 0;
+	for (long t = 0; t < par; t++)
+		total += cs->m[t].n;
+	kv *all = calloc(total + 1, sizeof(kv));
+	for (long t = 0; all && t < par; t++)
+		for (size_t i = 0; i < cs->m[t].cap; i++) {
+			const wentry *e = &cs->m[t].e[i];
+			if (e->k)
+				all[n++] = (kv) { e->k, e->kl, e->n };
+		}
+	if (all)
+		qsort(all, n, sizeof(kv), kv_cmp);
+	*out = n;
+	return all;
+}
+
+/* Folds the n counts into st as one committed batch: 0, or 1 (said). */
+static int store(sl_state *st, const char *dir, const kv *all, size_t n)
+{
+	sl_value *keys = calloc(n + 1, sizeof(sl_value));
+	sl_value *d = calloc(n + 1, sizeof(sl_value));
+	for (size_t i = 0; keys && d && i < n; i++) {
+		keys[i] = sl_bytes(all[i].k, all[i].kl);
+		d[i] = sl_int(all[i].v);
+	}
+	int status = 0;
+	if (!keys || !d
+	    || sl_state_apply_batch(st, n, keys, d, sl_combiner_count())) {
+		fprintf(stderr, "sluice: wordcount: state %s: %s\n", dir,
+		    sl_errdetail());
+		status = 1;
+	}
+	free(keys);
+	free(d);
+	return status;
+}
+
+/* Writes the n counts to path (word TAB count per line): 0, or 1 (said). */
+static int write_dump(const char *path, const kv *all, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "sluice: wordcount: %s: %s\n", path,
+		    strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		fwrite(all[i].k, 1, all[i].kl, f);
+		fprintf(f, "\t%" PRId64 "\n", all[i].v);
+	}
+	return sli_cli_close(f, "wordcount", path) ? 1 : 0;
+}
+
+/* What the command line asked for, once parsed. */
+typedef struct wcjob {
+	const char *input, *dir, *stats, *dump;
+	int quiet;
+	long par;
+	sl_plain_options o;
+} wcjob;
+
+/* Counts the words of j->input in plain mode: the exit status. */
+static int count_words(const wcjob *job)
+{
+	const char *input = job->input, *dir = job->dir, *stats = job->stats,
+	           *dump = job->dump;
+	int quiet = job->quiet;
+	long par = job->par;
+	sl_plain_options o = job->o;
+	lines l;
+	memset(&l, 0, sizeof(l));
+	l.acking = o.acking;
+	l.f = strcmp(input, "-") ? fopen(input, "r") : stdin;
+	if (!l.f) {
+		fprintf(stderr, "sluice: wordcount: cannot read %s: %s\n",
+		    input, strerror(errno));
+		return 1;
+	}
+	sl_state *st = NULL;
+	if (dir) {
+		sl_state_options so;
+		sl_state_options_default(&so);
+		so.semantics = SL_SEM_NONE;
+		if (sl_state_open_leveldb(&st, dir, &so)) {
+			fprintf(stderr, "sluice: wordcount: state %s: %s\n",
+			    dir, sl_errdetail());
+			return 1;
+		}
+	}
+	counts cs;
+	cs.m = calloc((size_t)par, sizeof(wtable));
+	sl_plain *p = NULL;
+	sl_plain_spout sp = { "lines", next_tuple, on_ack, on_fail };
+	int rc = cs.m ? sl_plain_new(&p, &o) : SL_ENOMEM;
+	if (!rc)
+		rc = sl_plain_set_spout(p, "lines", &sp, &l, "line");
+	if (!rc)
+		rc = sl_plain_add_bolt(p, "split", "lines", SL_GROUP_SHUFFLE,
+		    NULL, sl_plain_split_words, NULL, "word", (uint32_t)par);
+	if (!rc)
+		rc = sl_plain_add_bolt(p, "count", "split", SL_GROUP_FIELDS,
+		    "word", count, &cs, "", (uint32_t)par);
+	if (!rc)
+		rc = sl_plain_run(p);
+	int status = 0;
+	if (rc) {
+		fprintf(stderr, "sluice: wordcount: %s\n",
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+		status = 1;
+	} else if (l.err) {
+		fprintf(stderr, "sluice: wordcount: read %s: %s\n", input,
+		    strerror(l.err));
+		status = 1;
+	}
+	size_t n = 0;
+	kv *all = cs.m ? merged(&cs, par, &n) : NULL;
+	if (!status && st && all)
+		status = store(st, dir, all, n);
+	sl_plain_stats ps;
+	memset(&ps, 0, sizeof(ps));
+	if (p)
+		sl_plain_stats_get(p, &ps);
+	double wps = ps.elapsed_s > 0 ? (double)l.words / ps.elapsed_s : 0;
+	for (int j = 0; j < 2; j++) {
+		FILE *f = j ? (stats ? fopen(stats, "w") : NULL)
+		            : (quiet ? NULL : stderr);
+		if (j && stats && !f && sli_cli_close(f, "wordcount", stats))
+			status = 1;
+		if (!f)
+			continue;
+		fprintf(f,
+		    "%s{\"mode\":\"plain\",\"acking\":%s,\"words\":%" PRIu64
+		    ",\"lines\":%" PRIu64 ",\"emitted\":%" PRIu64
+		    ",\"acked\":%" PRIu64 ",\"failed\":%" PRIu64
+		    ",\"timed_out\":%" PRIu64 ",\"replayed\":%" PRIu64
+		    ",\"dropped_frames\":%" PRIu64 ",\"lost_tuples\":%" PRIu64
+		    ",\"max_pending_seen\":%" PRIu64
+		    ",\"elapsed_s\":%.3f,\"words_per_s\":%.0f,"
+		    "\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f}\n",
+		    j ? "" : "sluice: wordcount: ",
+		    o.acking ? "true" : "false", l.words, l.lines, ps.emitted,
+		    ps.acked, ps.failed, ps.timed_out, l.replayed,
+		    ps.dropped_frames, ps.lost_tuples, ps.max_pending_seen,
+		    ps.elapsed_s, wps, ps.latency_p50_ms, ps.latency_p99_ms);
+		if (j && sli_cli_close(f, "wordcount", stats))
+			status = 1;
+	}
+	if (dump && all && write_dump(dump, all, n))
+		status = 1;
+	free(all);
+	for (long t = 0; cs.m && t < par; t++)
+		wt_free(&cs.m[t]);
+	free(cs.m);
+	sl_plain_free(p);
+	sl_state_close(st);
+	for (size_t i = 0; i < l.kcap; i++)
+		free(l.kept[i]);
+	free(l.kept);
+	free(l.klen);
+	free(l.replay);
+	free(l.buf);
+	if (l.f && l.f != stdin)
+		fclose(l.f);
+	return status;
+}
+
 int sli_cmd_wordcount_plain(int argc, char **argv)
 {
 	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
@@ -286,139 +456,6 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 	o.max_spout_pending = (uint32_t)pending;
 	o.message_timeout_ms = (int)timeout;
 	o.seed = (uint64_t)seed;
-	lines l;
-	memset(&l, 0, sizeof(l));
-	l.acking = o.acking;
-	l.f = strcmp(input, "-") ? fopen(input, "r") : stdin;
-	if (!l.f) {
-		fprintf(stderr, "sluice: wordcount: cannot read %s: %s\n",
-		    input, strerror(errno));
-		return 1;
-	}
-	sl_state *st = NULL;
-	if (dir) {
-		sl_state_options so;
-		sl_state_options_default(&so);
-		so.semantics = SL_SEM_NONE;
-		if (sl_state_open_leveldb(&st, dir, &so)) {
-			fprintf(stderr, "sluice: wordcount: state %s: %s\n",
-			    dir, sl_errdetail());
-			return 1;
-		}
-	}
-	counts cs;
-	cs.m = calloc((size_t)par, sizeof(wtable));
-	sl_plain *p = NULL;
-	sl_plain_spout sp = { "lines", next_tuple, on_ack, on_fail };
-	int rc = cs.m ? sl_plain_new(&p, &o) : SL_ENOMEM;
-	if (!rc)
-		rc = sl_plain_set_spout(p, "lines", &sp, &l, "line");
-	if (!rc)
-		rc = sl_plain_add_bolt(p, "split", "lines", SL_GROUP_SHUFFLE,
-		    NULL, sl_plain_split_words, NULL, "word", (uint32_t)par);
-	if (!rc)
-		rc = sl_plain_add_bolt(p, "count", "split", SL_GROUP_FIELDS,
-		    "word", count, &cs, "", (uint32_t)par);
-	if (!rc)
-		rc = sl_plain_run(p);
-	int status = 0;
-	if (rc) {
-		fprintf(stderr, "sluice: wordcount: %s\n",
-		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
-		status = 1;
-	} else if (l.err) {
-		fprintf(stderr, "sluice: wordcount: read %s: %s\n", input,
-		    strerror(l.err));
-		status = 1;
-	}
-	/* merge the count tasks' maps, sorted by key */
-	size_t total = 0;
-	for (long t = 0; t < par; t++)
-		total += cs.m[t].n;
-	kv *all = calloc(total + 1, sizeof(kv));
-	size_t n = 0;
-	for (long t = 0; all && t < par; t++)
-		for (size_t i = 0; i < cs.m[t].cap; i++) {
-			const wentry *e = &cs.m[t].e[i];
-			if (e->k)
-				all[n++] = (kv) { e->k, e->kl, e->n };
-		}
-	if (all)
-		qsort(all, n, sizeof(kv), kv_cmp);
-	if (!status && st && all) {
-		sl_value *keys = calloc(n + 1, sizeof(sl_value));
-		sl_value *d = calloc(n + 1, sizeof(sl_value));
-		for (size_t i = 0; keys && d && i < n; i++) {
-			keys[i] = sl_bytes(all[i].k, all[i].kl);
-			d[i] = sl_int(all[i].v);
-		}
-		if (!keys || !d
-		    || sl_state_apply_batch(
-		        st, n, keys, d, sl_combiner_count())) {
-			fprintf(stderr, "sluice: wordcount: state %s: %s\n",
-			    dir, sl_errdetail());
-			status = 1;
-		}
-		free(keys);
-		free(d);
-	}
-	sl_plain_stats ps;
-	memset(&ps, 0, sizeof(ps));
-	if (p)
-		sl_plain_stats_get(p, &ps);
-	double wps = ps.elapsed_s > 0 ? (double)l.words / ps.elapsed_s : 0;
-	for (int j = 0; j < 2; j++) {
-		FILE *f = j ? (stats ? fopen(stats, "w") : NULL)
-		            : (quiet ? NULL : stderr);
-		if (j && stats && !f && sli_cli_close(f, "wordcount", stats))
-			status = 1;
-		if (!f)
-			continue;
-		fprintf(f,
-		    "%s{\"mode\":\"plain\",\"acking\":%s,\"words\":%" PRIu64
-		    ",\"lines\":%" PRIu64 ",\"emitted\":%" PRIu64
-		    ",\"acked\":%" PRIu64 ",\"failed\":%" PRIu64
-		    ",\"timed_out\":%" PRIu64 ",\"replayed\":%" PRIu64
-		    ",\"dropped_frames\":%" PRIu64 ",\"lost_tuples\":%" PRIu64
-		    ",\"max_pending_seen\":%" PRIu64
-		    ",\"elapsed_s\":%.3f,\"words_per_s\":%.0f,"
-		    "\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f}\n",
-		    j ? "" : "sluice: wordcount: ",
-		    o.acking ? "true" : "false", l.words, l.lines, ps.emitted,
-		    ps.acked, ps.failed, ps.timed_out, l.replayed,
-		    ps.dropped_frames, ps.lost_tuples, ps.max_pending_seen,
-		    ps.elapsed_s, wps, ps.latency_p50_ms, ps.latency_p99_ms);
-		if (j && sli_cli_close(f, "wordcount", stats))
-			status = 1;
-	}
-	if (dump && all) {
-		FILE *f = fopen(dump, "w");
-		if (!f) {
-			fprintf(stderr, "sluice: wordcount: %s: %s\n", dump,
-			    strerror(errno));
-			status = 1;
-		} else {
-			for (size_t i = 0; i < n; i++) {
-				fwrite(all[i].k, 1, all[i].kl, f);
-				fprintf(f, "\t%" PRId64 "\n", all[i].v);
-			}
-			if (sli_cli_close(f, "wordcount", dump))
-				status = 1;
-		}
-	}
-	free(all);
-	for (long t = 0; cs.m && t < par; t++)
-		wt_free(&cs.m[t]);
-	free(cs.m);
-	sl_plain_free(p);
-	sl_state_close(st);
-	for (size_t i = 0; i < l.kcap; i++)
-		free(l.kept[i]);
-	free(l.kept);
-	free(l.klen);
-	free(l.replay);
-	free(l.buf);
-	if (l.f && l.f != stdin)
-		fclose(l.f);
-	return status;
+	wcjob j = { input, dir, stats, dump, quiet, par, o };
+	return count_words(&j);
 }
