@@ -237,22 +237,33 @@ static kv *merged(const counts *cs, long par, size_t *out)
 /* Folds the n counts into st as one committed batch: 0, or 1 (said). */
 static int store(sl_state *st, const char *dir, const kv *all, size_t n)
 {
+	/* the keys Trident's group_by("word") writes: the typed key of the
+	 * one string value (docs/state-format.md), so that `sluice state
+	 * get/dump` and a Trident word count read the same state */
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++)
+		cap += all[i].kl + 16;
+	uint8_t *arena = malloc(cap + 1);
 	sl_value *keys = calloc(n + 1, sizeof(sl_value));
 	sl_value *d = calloc(n + 1, sizeof(sl_value));
-	for (size_t i = 0; keys && d && i < n; i++) {
-		keys[i] = sl_bytes(all[i].k, all[i].kl);
+	int rc = arena && keys && d ? SL_OK : SL_ENOMEM;
+	for (size_t i = 0, off = 0; !rc && i < n; i++) {
+		sl_value w = sl_bytes(all[i].k, all[i].kl);
+		size_t len;
+		rc = sl_state_key(&w, 1, arena + off, cap - off, &len);
+		keys[i] = sl_bytes(arena + off, (uint32_t)len);
 		d[i] = sl_int(all[i].v);
+		off += len;
 	}
-	int status = 0;
-	if (!keys || !d
-	    || sl_state_apply_batch(st, n, keys, d, sl_combiner_count())) {
+	if (!rc)
+		rc = sl_state_apply_batch(st, n, keys, d, sl_combiner_count());
+	if (rc)
 		fprintf(stderr, "sluice: wordcount: state %s: %s\n", dir,
-		    sl_errdetail());
-		status = 1;
-	}
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
+	free(arena);
 	free(keys);
 	free(d);
-	return status;
+	return rc ? 1 : 0;
 }
 
 /* Writes the n counts to path (word TAB count per line): 0, or 1 (said). */

@@ -320,6 +320,46 @@ static void test_result_files_on_a_full_disk_fail(void)
 	    sl_test_sh("grep -q '\"words\":4' '%s/s.json'", dir), 0);
 }
 
+/* Plain mode's --state holds the keys a Trident word count writes (red
+ * team T7: it wrote raw words into a format-2 directory, so `state get`
+ * said every word was absent with exit 0 and `state dump` failed): the
+ * two modes' dumps of one input are the same lines, and `state get`
+ * reads plain's counts. */
+static void test_plain_and_trident_states_read_alike(void)
+{
+	fresh("plainstate");
+	sl_test_sh(
+	    "for i in $(seq 1 300); do echo \"w$((i %% 13)) x \\\"q\\\" "
+	    "é$((i %% 5))\"; done > '%s/big.txt'",
+	    dir);
+	char args[1400];
+	snprintf(args, sizeof(args),
+	    "wordcount --mode plain --input %s/big.txt --state %s/plain "
+	    "--quiet",
+	    dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/big.txt --state %s/tri --quiet", dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "state dump %s/%s > %s/%s.dump",
+		    dir, i ? "tri" : "plain", dir, i ? "tri" : "plain");
+		CU_ASSERT_EQUAL(
+		    sl_test_sh("'%s' %s", sl_test_sluice_bin(), args), 0);
+	}
+	CU_ASSERT_EQUAL(sl_test_sh("test $(wc -l < '%s/plain.dump') -eq 20 "
+	                           "&& cmp '%s/plain.dump' '%s/tri.dump'",
+	                    dir, dir, dir),
+	    0);
+	/* w0: i = 13, 26, ..., 299: 23 lines; x: every line */
+	snprintf(args, sizeof(args), "state get %s/plain w0", dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("grep -qxP 'w0\\t23' '%s/out'", dir), 0);
+	snprintf(args, sizeof(args), "state get %s/plain x", dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("grep -qxP 'x\\t300' '%s/out'", dir), 0);
+}
+
 SL_SUITE(cli, NULL, NULL,
     { "unreadable input is named and state untouched",
         test_unreadable_input_is_named_and_state_untouched },
@@ -337,4 +377,6 @@ SL_SUITE(cli, NULL, NULL,
     { "disk full stops cleanly and resumes exactly",
         test_disk_full_stops_cleanly_and_resumes_exactly },
     { "result files on a full disk fail",
-        test_result_files_on_a_full_disk_fail })
+        test_result_files_on_a_full_disk_fail },
+    { "plain and trident states read alike",
+        test_plain_and_trident_states_read_alike })
