@@ -66,6 +66,11 @@ static void test_idle_connections_do_not_lock_scrapes_out(void)
 	CU_ASSERT_EQUAL(script("idle_conns.sh"), 0);
 }
 
+static void test_counters_example_queried_while_it_runs(void)
+{
+	CU_ASSERT_EQUAL(script("counters.sh"), 0);
+}
+
 SL_SUITE(live, NULL, NULL,
     { "template builds and runs as the guide says",
         test_template_builds_and_runs_as_the_guide_says },
@@ -80,4 +85,6 @@ SL_SUITE(live, NULL, NULL,
     { "progress line only on a terminal",
         test_progress_line_only_on_a_terminal },
     { "idle connections do not lock scrapes out",
-        test_idle_connections_do_not_lock_scrapes_out })
+        test_idle_connections_do_not_lock_scrapes_out },
+    { "counters example queried while it runs",
+        test_counters_example_queried_while_it_runs })

@@ -1,6 +1,6 @@
 /*
  * counters.c - the aggregated counters example as a topology for
- * `sluice run` (examples/counters.c is the stand-alone program):
+ * `sluice run`:
  *
  *   sluice run build/topologies/counters.so --state DIR --drpc \
  *       -- [--records N] [--rate R]
