@@ -7,12 +7,14 @@
  *
  * Three states in DIR: urls (Count per url), countries (Sum of bytes per
  * country), statuses (Count per status). DRPC: `url URL`, `country CC`,
- * `status CODE`, `top N`. --rate R makes the source emit R records a
+ * `status CODE`, `top N` (1-64); a missing or malformed argument is an
+ * error reply naming the function. --rate R makes the source emit R records a
  * second, so the counters can be queried (and watched with `sluice
  * stats`) while they run.
  */
 #include <sluice.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,21 +141,49 @@ static int top_one(
 	return 0;
 }
 
-/* DRPC `top N`: the N most visited urls as "url=n url=n ..." */
+/* The DRPC argument as text in buf (at most n - 1 bytes), or an error
+ * naming the function when it is missing or too long. */
+static int arg_text(const sl_tuple *in, const char *fn, char *buf, size_t n)
+{
+	if (in->v[0].type != SL_BYTES || in->v[0].len == 0)
+		return sl_errorf(SL_EINVAL, "%s: an argument is needed", fn);
+	if (in->v[0].len >= n)
+		return sl_errorf(SL_EINVAL,
+		    "%s: argument longer than %zu bytes", fn, n - 1);
+	memcpy(buf, in->v[0].u.p, in->v[0].len);
+	buf[in->v[0].len] = 0;
+	return SL_OK;
+}
+
+/* An integer argument in [lo, hi], or an error naming the function. */
+static int arg_int(const sl_tuple *in, const char *fn, long long lo,
+    long long hi, long long *out)
+{
+	char tmp[24], *end;
+	int rc = arg_text(in, fn, tmp, sizeof(tmp));
+	if (rc)
+		return rc;
+	errno = 0;
+	*out = strtoll(tmp, &end, 10);
+	if (errno || *end || end == tmp || *out < lo || *out > hi)
+		return sl_errorf(SL_EINVAL,
+		    "%s: expected an integer from %lld to %lld, got '%s'", fn,
+		    lo, hi, tmp);
+	return SL_OK;
+}
+
+/* DRPC `top N`: the N (1-64) most visited urls as "url=n url=n ..." */
 static int top_fn(void *user, const sl_tuple *in, sl_collector *out)
 {
 	static __thread char text[64 * 64];
-	char arg[8] = "10";
-	if (in->v[0].type == SL_BYTES && in->v[0].len && in->v[0].len < 8) {
-		memcpy(arg, in->v[0].u.p, in->v[0].len);
-		arg[in->v[0].len] = 0;
-	}
+	long long want;
+	int rc = arg_int(in, "top", 1, 64, &want);
+	if (rc)
+		return rc;
 	top t;
 	memset(&t, 0, sizeof(t));
-	t.want = (size_t)atoi(arg);
-	if (t.want < 1 || t.want > 64)
-		t.want = 10;
-	int rc = sl_state_foreach(user, top_one, &t);
+	t.want = (size_t)want;
+	rc = sl_state_foreach(user, top_one, &t);
 	if (rc)
 		return rc;
 	size_t o = 0;
@@ -170,16 +200,21 @@ static int top_fn(void *user, const sl_tuple *in, sl_collector *out)
 static int to_int(void *user, const sl_tuple *in, sl_collector *out)
 {
 	(void)user;
-	char tmp[24];
-	size_t n = in->v[0].type == SL_BYTES ? in->v[0].len : 0;
-	if (n >= sizeof(tmp))
-		n = 0;
-	memcpy(tmp, n ? in->v[0].u.p : (const uint8_t *)"", n);
-	tmp[n] = 0;
-	char *end;
-	long long code = strtoll(tmp, &end, 10);
-	sl_value v = n && !*end ? sl_int(code) : sl_null();
+	long long code;
+	int rc = arg_int(in, "status", 100, 599, &code);
+	if (rc)
+		return rc;
+	sl_value v = sl_int(code);
 	return sl_emit(out, &v, 1);
+}
+
+/* DRPC `url URL`, `country CC`: the argument as given, refused when
+ * missing (a query for no key is a mistake, not "no visits"). */
+static int need_arg(void *user, const sl_tuple *in, sl_collector *out)
+{
+	char tmp[256];
+	int rc = arg_text(in, user, tmp, sizeof(tmp));
+	return rc ? rc : sl_emit(out, &in->v[0], 1);
 }
 
 int sluice_topology(sl_app *app, int argc, char **argv)
@@ -232,6 +267,9 @@ int sluice_topology(sl_app *app, int argc, char **argv)
 		sl_stream *d = sl_topology_new_drpc_stream(t, q[i].fn);
 		if (q[i].st == stat)
 			d = sl_stream_map(d, "args", to_int, NULL, "args");
+		else
+			d = sl_stream_map(
+			    d, "args", need_arg, (void *)q[i].fn, "args");
 		sl_stream_state_query(d, q[i].st, "args", "value");
 	}
 	sl_stream_map(sl_topology_new_drpc_stream(t, "top"), "args", top_fn,

@@ -26,6 +26,18 @@ wait_for 30 visits || { cat job.err; fail "no answer to 'url /page/0'"; }
 [ "$(q top 3 | wc -w)" = 3 ] || fail "top 3 gives three urls"
 "$SLUICE" drpc --endpoint "$ep" nosuchfn x > bad.out 2>&1 && fail "an unknown DRPC function succeeds"
 grep -q "unknown function" bad.out || { cat bad.out; fail "unknown function named"; }
+# malformed arguments are error replies naming the function, not answers
+bad() { # bad WANT FUNCTION ARGS...: the call fails and its reply says WANT
+	local want=$1; shift
+	"$SLUICE" drpc --endpoint "$ep" "$@" > bad.out 2>&1 && { cat bad.out; fail "'$*' answered"; }
+	grep -q "$want" bad.out || { cat bad.out; fail "'$*' does not say '$want'"; }
+}
+bad "top: expected an integer from 1 to 64, got 'abc'" top abc
+bad "top: expected an integer from 1 to 64, got '-1'" top -1
+bad "top: expected an integer" top 99999999999999999999
+bad "status: expected an integer from 100 to 599" status 99999999999999999999
+bad "url: an argument is needed" url
+bad "country: an argument is needed" country
 done_all() { [ "$(statuses)" = $N ]; }
 wait_for 60 done_all || fail "DRPC never showed all $N records (last: $(statuses))"
 final=$(q url /page/0)
