@@ -53,7 +53,7 @@ static void test_prometheus_scrapes_the_committed_txid(void)
 
 static void test_status_page_in_headless_chromium(void)
 {
-	CU_ASSERT_EQUAL(script("status_page.sh"), 0);
+	CU_ASSERT_EQUAL(script_within("status_page.sh", 300), 0);
 }
 
 static void test_progress_line_only_on_a_terminal(void)

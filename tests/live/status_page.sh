@@ -8,14 +8,14 @@ M=$(free_port)
 mkfifo in
 ( for i in $(seq 1 200); do echo "w$((i % 9)) v$((i % 4))"; sleep 0.05; done ) > in &
 feeder=$!
-timeout 60 "$SLUICE" run "$TOPO/wordcount.so" --memory --batch-ms 20 \
+timeout 200 "$SLUICE" run "$TOPO/wordcount.so" --memory --batch-ms 20 \
 	--metrics "127.0.0.1:$M" --quiet -- - < in 2>job.err &
 job=$!
 trap 'kill $feeder $job 2>/dev/null' EXIT
 wait_for 10 curl -sf "http://127.0.0.1:$M/stats.json" || fail "no endpoint"
 sleep 2.5 # a few samples for the charts
 chrome() {
-	timeout 40 chromium --headless --no-sandbox --disable-gpu --disable-quic \
+	timeout 150 chromium --headless --no-sandbox --disable-gpu --disable-quic \
 		--no-first-run --disable-background-networking \
 		--disable-component-update --disable-sync --disable-dev-shm-usage \
 		--user-data-dir="$(mktemp -d "$T/chrome.XXXX")" "$@" 2>>chrome.err
