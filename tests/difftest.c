@@ -681,9 +681,14 @@ static int gsp_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		if (start > r->nin)
 			start = r->nin;
 		size_t want = T <= r->nplan ? r->plan[T - 1] : r->nin - start;
-		if (r->spkind == SP_OPAQUE && a > 1) {
-			/* an opaque replay reads a different range */
-			size_t d = (size_t)(mix(mix(r->seed, T), a) % 3);
+		if (r->spkind == SP_OPAQUE && (a > 1 || r->gen > 1)) {
+			/* an opaque replay reads a different range; so does
+			 * every batch after a restart (a crash run's later
+			 * generation), where the engine counts attempts anew:
+			 * the restart pass must take back keys the killed
+			 * run wrote that the replay leaves out */
+			size_t d = (size_t)(mix(mix(r->seed, T), rec_att(r, a))
+			    % 3);
 			want = want + d >= 1 ? want + d - 1 : 0;
 		}
 		if (r->bs_cut && want > r->batch_size)
