@@ -18,7 +18,7 @@ import argparse, glob, os, re, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mutations import MUTATIONS  # noqa: E402
 
-SUITES = "state,model,crash,keys,trident,compose,api,plain"
+SUITES = "state,state_rules,model,crash,keys,trident,compose,api,plain,plain_replies"
 
 
 def sh(cmd, cwd, timeout=None):
