@@ -7,6 +7,7 @@
  * acker has timed it out and the spout has emitted the replay, then acks
  * it late; the replay is failed on purpose; only a third tree may be
  * acked. */
+#include "../plain/plain.h"
 #include "sluice.h"
 #include "sltest.h"
 
@@ -132,6 +133,29 @@ static void test_late_ack_does_not_complete_the_replay(void)
 	pthread_cond_destroy(&l.cv);
 }
 
+/* Acks that arrive before the spout's init and cancel out (ids that
+ * collide) must not complete the tree: only the init knows the tree's
+ * msgid (mutation M15, tests/mutations). */
+static void test_acks_before_init_do_not_complete(void)
+{
+	sli_acker a;
+	CU_ASSERT_EQUAL_FATAL(sli_acker_init(&a, 3), SL_OK);
+	sli_tree t;
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_EQUAL(sli_acker_ack(&a, 5, 0x1234, &t), SLI_ACK_PENDING);
+	CU_ASSERT_EQUAL(sli_acker_ack(&a, 5, 0x1234, &t), SLI_ACK_PENDING);
+	CU_ASSERT_EQUAL(sli_acker_pending(&a), 1);
+	/* the init comes: the tree still waits for its child's ack */
+	CU_ASSERT_EQUAL(
+	    sli_acker_start(&a, 5, 0x99, 0, 42, &t), SLI_ACK_PENDING);
+	CU_ASSERT_EQUAL(sli_acker_ack(&a, 5, 0x99, &t), SLI_ACK_DONE);
+	CU_ASSERT_EQUAL(t.msgid, 42);
+	CU_ASSERT_EQUAL(sli_acker_pending(&a), 0);
+	sli_acker_free(&a);
+}
+
 SL_SUITE(plain_replies, NULL, NULL,
+    { "acks that cancel before the init do not complete the tree",
+        test_acks_before_init_do_not_complete },
     { "a timed-out tree's late ack does not complete its replay",
         test_late_ack_does_not_complete_the_replay })
