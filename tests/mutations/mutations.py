@@ -2,7 +2,9 @@
 # (docs/testing.md, "Mutation testing"). Each mutation replaces one exact
 # snippet of the engine with a broken one; the snippet is looked up in the
 # files named (globs), so the list survives code moving between files as
-# long as the lines themselves stay. Rules follow
+# long as the lines themselves stay. ALTERNATES gives other (snippet,
+# replacement) pairs of the same mutation for other versions of the code
+# (the first that applies is used). Rules follow
 # shared/models/opaque_check.py and docs/design.md.
 T = "\t"
 
@@ -71,3 +73,19 @@ MUTATIONS = [
      "if (t->inited && t->ackval == 0) {",
      "if (t->ackval == 0) {"),
 ]
+
+# The same mutations in the code after the state/ split of issue 18
+# (state/apply.c cites the rules: [replay], [tx-skip], [restart]).
+ALTERNATES = {
+    "M1": [("case SL_SEM_OPAQUE:\n\t\t\t/* [replay], perhaps with other tuples: from prev */\n"
+            "\t\t\trc = comb->combine(\n\t\t\t    comb->user, &base_prev, delta, &out);",
+            "case SL_SEM_OPAQUE:\n\t\t\t/* [replay], perhaps with other tuples: from prev */\n"
+            "\t\t\trc = comb->combine(\n\t\t\t    comb->user, &base_curr, delta, &out);")],
+    "M3": [("\t\tcase SL_SEM_TRANSACTIONAL: /* [tx-skip] */\n\t\t\t*skip = 1;\n\t\t\treturn SL_OK;\n",
+            "\t\tcase SL_SEM_TRANSACTIONAL: /* [tx-skip] */\n\t\t\trc = comb->combine(\n"
+            "\t\t\t    comb->user, &base_curr, delta, &out);\n\t\t\tbreak;\n")],
+    "M5": [("if (!rc && s->o.semantics == SL_SEM_OPAQUE && p->touched_txid == txid",
+            "if (0 && !rc && s->o.semantics == SL_SEM_OPAQUE && p->touched_txid == txid")],
+    "M6": [("\t\tif (rr.txid != r->undo)\n\t\t\tcontinue;\n\t\t(*nroll)++;",
+            "\t\tif (rr.txid != r->undo || 1)\n\t\t\tcontinue;\n\t\t(*nroll)++;")],
+}

@@ -16,7 +16,7 @@ uses `unshare -n` itself).
 import argparse, glob, os, re, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mutations import MUTATIONS  # noqa: E402
+from mutations import ALTERNATES, MUTATIONS  # noqa: E402
 
 SUITES = "state,state_rules,model,crash,keys,trident,compose,api,plain,plain_replies"
 
@@ -82,7 +82,11 @@ def main():
             if only and mid not in only:
                 continue
             sh("git checkout -q -- .", wt)
-            where = apply(wt, globs, old, new)
+            where = None
+            for o2, n2 in [(old, new)] + ALTERNATES.get(mid, []):
+                where = apply(wt, globs, o2, n2)
+                if where:
+                    break
             if not where:
                 rows.append((mid, rule, "-", "does not apply (code changed: re-derive)"))
                 print("%s: does not apply" % mid, flush=True)
