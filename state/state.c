@@ -446,6 +446,30 @@ static int survey_locked(sl_state *s, const char *dir, int *has_current)
 	return SL_OK;
 }
 
+/* A state whose repair dropped records (the \0repaired mark) no longer
+ * matches its input: its committed txid does not vouch for its counts,
+ * and a run resuming on it would add to wrong numbers and exit 0 (red
+ * team T6). Writers are refused; the read-only tools open it and warn. */
+static int refuse_repaired(sl_state *s, const char *dir)
+{
+	if (s->o.read_only || open_any_version)
+		return SL_OK;
+	sli_buf b;
+	sli_buf_init(&b);
+	int found = 0;
+	int rc = get_meta(
+	    s, SLI_M_REPAIRED, SLI_M_LEN(SLI_M_REPAIRED), &b, &found);
+	sli_buf_free(&b);
+	if (!rc && found)
+		rc = sli_err(SL_ECORRUPT,
+		    "state %s was repaired with records dropped: its counts "
+		    "no longer match its input, and a run would add to them; "
+		    "recount the whole input into a new state directory "
+		    "(`sluice state stats %s` shows the repair)",
+		    dir, dir);
+	return rc;
+}
+
 int sl_state_open_leveldb(
     sl_state **out, const char *dir, const sl_state_options *o)
 {
@@ -494,7 +518,7 @@ int sl_state_open_leveldb(
 		}
 		goto fail;
 	}
-	if ((rc = finish_open(s, dir)))
+	if ((rc = finish_open(s, dir)) || (rc = refuse_repaired(s, dir)))
 		goto fail;
 	*out = s;
 	return SL_OK;

@@ -373,6 +373,18 @@ static void test_repair_that_dropped_data_marks_the_state(void)
 	snprintf(args, sizeof(args), "state dump %s/st", dir);
 	sluice_in(dir, args);
 	CU_ASSERT(file_has(dir, "err", "was repaired"));
+	/* a run must not resume on it and add to wrong counts (T6): it
+	 * stops, says so, and changes nothing */
+	sl_test_sh("'%s' state dump '%s/st' > '%s/before' 2>/dev/null",
+	    sl_test_sluice_bin(), dir, dir);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st --quiet", dir, dir);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 1);
+	CU_ASSERT(file_has(dir, "err", "repaired with records dropped"));
+	CU_ASSERT(file_has(dir, "err", "new state directory"));
+	sl_test_sh("'%s' state dump '%s/st' > '%s/after' 2>/dev/null",
+	    sl_test_sluice_bin(), dir, dir);
+	CU_ASSERT_EQUAL(sl_test_sh("cmp '%s/before' '%s/after'", dir, dir), 0);
 }
 
 static void test_leveldb_errors_mapped_by_kind_not_path(void)
