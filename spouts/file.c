@@ -67,6 +67,9 @@ typedef struct filespout {
 	uint64_t base;
 	sli_buf scratch;
 	int input_error; /* the last error is the input's: fatal */
+	uint64_t run_start; /* follow: the first fresh batch's start + 1 */
+	_Atomic uint64_t shrank_from; /* regular files: the size before a
+	                                 shrink seen while running, or 0 */
 } filespout;
 
 /* The number (from 1) of the line starting at byte off of a regular
@@ -218,13 +221,37 @@ static int file_resume(void *self, const void *meta, size_t len)
 	return SL_OK;
 }
 
+/* Follow mode: whether the file changed under the counted bytes [0,
+ * start) (sets shrank_from). They end with a newline (an unfinished line
+ * is held back), so another byte there means the file was replaced, even
+ * if it grew back past start between two looks at its size. */
+static int check_unchanged(filespout *f, uint64_t start)
+{
+	uint8_t c = '\n';
+	if (!f->run_start)
+		f->run_start = start + 1;
+	/* only bytes this run counted: an earlier run without --follow may
+	 * have counted a last line without its newline */
+	if (!f->shrank_from && start + 1 > f->run_start
+	    && pread(f->fd, &c, 1, (off_t)(start - 1)) == 1 && c != '\n')
+		f->shrank_from = start;
+	return f->shrank_from != 0;
+}
+
 static int file_has_more(void *self)
 {
 	filespout *f = self;
 	if (f->regular) {
 		struct stat st;
-		if (fstat(f->fd, &st) == 0)
+		if (fstat(f->fd, &st) == 0) {
+			/* a file that shrinks while it is read was truncated
+			 * or overwritten (logrotate's copytruncate, `: >
+			 * file`): what follows the counted offset is not the
+			 * continuation of what was counted (red team T5) */
+			if ((uint64_t)st.st_size < f->size && !f->shrank_from)
+				f->shrank_from = f->size;
 			f->size = (uint64_t)st.st_size;
+		}
 		return f->follow || f->next < f->size;
 	}
 	return !f->eof;
@@ -481,6 +508,20 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	}
 	int rc;
 	uint64_t new_end = end;
+	if (f->regular && f->follow && fresh)
+		check_unchanged(f, start);
+	if (f->regular && f->shrank_from) {
+		f->input_error = 1;
+		sl_spout_set_fatal(ctx);
+		return sli_err(SL_ECORRUPT,
+		    "%s was truncated or overwritten while it was read (it "
+		    "had %llu bytes, now %llu): what follows the counted "
+		    "bytes is not their continuation; the state holds the "
+		    "counts of the old content (count the new content into a "
+		    "new state directory)",
+		    f->path, (unsigned long long)f->shrank_from,
+		    (unsigned long long)f->size);
+	}
 	if (f->regular) {
 		if (end && end > f->size)
 			return sli_err(SL_EINVAL,
@@ -505,6 +546,8 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 			struct timespec ts = { 0, 5 * 1000000 };
 			nanosleep(&ts, NULL);
 			file_has_more(f);
+			if (check_unchanged(f, start))
+				break; /* the next batch says so */
 			rc = emit_regular(f, start, 0,
 			    sl_spout_batch_size(ctx), out, &new_end, &nlines,
 			    &nunits);

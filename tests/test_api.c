@@ -140,6 +140,73 @@ static void test_file_spout_follow_holds_back_an_unfinished_line(void)
 	sl_topology_free(t);
 }
 
+/* The file under a followed run changes behind the counted bytes, from
+ * the commit callback (so before the next batch is read: max_pending 1):
+ * truncated (logrotate's copytruncate) or overwritten with longer
+ * content. The run stops with SL_ECORRUPT naming the file instead of
+ * reading the new content from the old offset (red team T5: it counted
+ * the fragment "rld" and exited 0). */
+struct replace {
+	sl_topology *t;
+	sl_spout *sp;
+	const char *path;
+	const char *with; /* NULL: truncate */
+	int commits, done;
+};
+
+static void replace_commit(void *user, uint64_t txid)
+{
+	(void)txid;
+	struct replace *r = user;
+	if (++r->commits > 200) { /* bounded: the change was never seen */
+		sl_topology_stop(r->t);
+		return;
+	}
+	if (r->done || sl_spout_file_lines(r->sp) < 2)
+		return;
+	r->done = 1;
+	FILE *f = fopen(r->path, "w"); /* truncates */
+	if (f) {
+		if (r->with)
+			fputs(r->with, f);
+		fclose(f);
+	}
+}
+
+static void test_followed_file_replaced_under_the_run_stops_it(void)
+{
+	const char *with[] = { NULL, "hello world again\n" };
+	for (int i = 0; i < 2; i++) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/followed.txt",
+		    sl_test_tmpdir("api"));
+		FILE *f = fopen(path, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("a b\nc d\n", f);
+		fclose(f);
+		sl_spout *sp;
+		CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
+		sl_spout_file_follow(sp, 1);
+		sl_topology *t;
+		sl_topology_new(&t, "replaced");
+		sl_topology_new_stream(t, "in", sp, "line");
+		struct replace r = { t, sp, path, with[i], 0, 0 };
+		sl_run_options o;
+		sl_run_options_default(&o);
+		o.batch_ms = 10;
+		o.max_pending = 1;
+		o.on_commit = replace_commit;
+		o.user = &r;
+		CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_ECORRUPT);
+		CU_ASSERT(
+		    strstr(sl_topology_errmsg(t), "truncated or overwritten")
+		    != NULL);
+		CU_ASSERT_EQUAL(r.done, 1);
+		CU_ASSERT_EQUAL(sl_spout_file_lines(sp), 2); /* nothing new */
+		sl_topology_free(t);
+	}
+}
+
 static void test_sentence_spout_emits_n_sentences(void)
 {
 	sl_spout *sp;
@@ -324,6 +391,8 @@ SL_SUITE(api, NULL, NULL,
         test_key_from_file_checks_mode_and_content },
     { "file spout counts lines and words",
         test_file_spout_counts_lines_and_words },
+    { "followed file replaced under the run stops it",
+        test_followed_file_replaced_under_the_run_stops_it },
     { "file spout follow holds back an unfinished line",
         test_file_spout_follow_holds_back_an_unfinished_line },
     { "sentence spout emits n sentences",
