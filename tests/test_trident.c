@@ -274,8 +274,7 @@ static void test_failure_at_each_stage_is_replayed_exactly(void)
 			int64_t want[17];
 			sl_spout *sp = make_batches(5, want);
 			sl_state *st = leveldb_state((sl_semantics)sem);
-			sl_topology *t
-			    = wordcount(sp, st);
+			sl_topology *t = wordcount(sp, st);
 			sl_test_fault_once(stages[i], t, 3, 0);
 			sl_run_options o = quick();
 			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
