@@ -412,7 +412,7 @@ static void test_resuming_on_a_different_input_is_refused(void)
 }
 
 /* A batch that fails on every attempt: sl_topology_stop ends the run (it
- * used to replay forever, deaf to SIGTERM). */
+ * used to replay forever, deaf to SIGTERM) with SL_EFAILED naming it. */
 static int always_fail(void *user, const sl_tuple *in, sl_collector *out)
 {
 	(void)user;
@@ -446,7 +446,10 @@ static void test_stop_ends_a_batch_that_keeps_failing(void)
 	pthread_t th;
 	pthread_create(&th, NULL, stop_later, t);
 	uint64_t t0 = sli_now_ns();
-	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
+	/* a stop that ends the replays of a failing batch says so: the
+	 * batch never committed (docs/errors.md) */
+	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_EFAILED);
+	CU_ASSERT(strstr(sl_topology_errmsg(t), "failing") != NULL);
 	CU_ASSERT((sli_now_ns() - t0) / 1000000u < 10000);
 	pthread_join(th, NULL);
 	sl_topology_free(t);
