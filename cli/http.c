@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -161,10 +162,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (h->need_token) {
 		const char *a = MHD_lookup_connection_value(
 		    c, MHD_HEADER_KIND, "Authorization");
-		if (!a || strncmp(a, "Bearer ", 7)
-		    || sodium_memcmp(a + 7, h->token, 64) || a[71])
+		/* RFC 7235: the scheme is case-insensitive, then one or
+		 * more spaces; trailing spaces are not part of the token */
+		size_t n = 0;
+		if (a && !strncasecmp(a, "Bearer", 6)
+		    && (a[6] == ' ' || a[6] == '\t')) {
+			a += 6;
+			while (*a == ' ' || *a == '\t')
+				a++;
+			n = strlen(a);
+			while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
+				n--;
+		} else
 			return send_text(c, MHD_HTTP_UNAUTHORIZED,
-			    "text/plain", "a bearer token is required\n", 0);
+			    "text/plain",
+			    "a bearer token is required (Authorization: "
+			    "Bearer TOKEN, see sluice stats --token)\n",
+			    0);
+		if (n != 64 || sodium_memcmp(a, h->token, 64))
+			return send_text(c, MHD_HTTP_UNAUTHORIZED,
+			    "text/plain", "wrong bearer token\n", 0);
 	}
 	char *body = NULL;
 	const char *type = "application/json";

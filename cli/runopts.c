@@ -223,7 +223,11 @@ int runopts_load(runopts *o, const char *cmd, const char *path)
 		return 2;
 	}
 	char line[4096];
-	int lineno = 0, rc = 0;
+	int lineno = 0, rc = 0, nseen = 0;
+	struct {
+		char key[64];
+		int line;
+	} seen[64];
 	while (!rc && fgets(line, sizeof(line), f)) {
 		lineno++;
 		char where[512];
@@ -249,9 +253,47 @@ int runopts_load(runopts *o, const char *cmd, const char *path)
 		*eq = 0;
 		char *key = trim(s), *val = trim(eq + 1);
 		size_t vl = strlen(val);
-		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+		int quoted = vl >= 2 && val[0] == '"' && val[vl - 1] == '"';
+		if (quoted) {
 			val[vl - 1] = 0;
 			val++;
+		}
+		/* comments go on their own line (as in redis.conf): a
+		 * "# ..." after a value would become part of it */
+		for (const char *h = strchr(val, '#'); !quoted && h;
+		     h = strchr(h + 1, '#'))
+			if (h == val || h[-1] == ' ' || h[-1] == '\t') {
+				fprintf(stderr,
+				    "sluice: %s: %s: comments go on their own "
+				    "line ('%s'); quote a value that holds "
+				    "\" #\"\n",
+				    cmd, where, val);
+				rc = 2;
+				break;
+			}
+		if (rc)
+			break;
+		/* a key given twice is a mistake, not "the last wins" */
+		char norm[64];
+		snprintf(norm, sizeof(norm), "%s", key);
+		for (char *p = norm; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		for (int i = 0; i < nseen; i++)
+			if (!strcmp(seen[i].key, norm)) {
+				fprintf(stderr,
+				    "sluice: %s: %s: %s given twice, first on "
+				    "line %d\n",
+				    cmd, where, norm, seen[i].line);
+				rc = 2;
+				break;
+			}
+		if (rc)
+			break;
+		if (nseen < (int)(sizeof(seen) / sizeof(seen[0]))) {
+			snprintf(seen[nseen].key, sizeof(seen[nseen].key),
+			    "%s", norm);
+			seen[nseen++].line = lineno;
 		}
 		char *keep = strdup(val);
 		char **no = realloc(

@@ -71,6 +71,11 @@ static void test_counters_example_queried_while_it_runs(void)
 	CU_ASSERT_EQUAL(script("counters.sh"), 0);
 }
 
+static void test_metrics_auth_off_loopback(void)
+{
+	CU_ASSERT_EQUAL(script("metrics_auth.sh"), 0);
+}
+
 SL_SUITE(live, NULL, NULL,
     { "template builds and runs as the guide says",
         test_template_builds_and_runs_as_the_guide_says },
@@ -87,4 +92,5 @@ SL_SUITE(live, NULL, NULL,
     { "idle connections do not lock scrapes out",
         test_idle_connections_do_not_lock_scrapes_out },
     { "counters example queried while it runs",
-        test_counters_example_queried_while_it_runs })
+        test_counters_example_queried_while_it_runs },
+    { "metrics auth off loopback", test_metrics_auth_off_loopback })

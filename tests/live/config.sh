@@ -29,6 +29,20 @@ grep -qF "bad2.conf:1: expected a number" err || { cat err; fail "bad value name
 printf 'just words\n' > bad3.conf
 timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config bad3.conf -- in.txt 2>err
 grep -qF "bad3.conf:1: expected \`key = value\`" err || { cat err; fail "syntax"; }
+# red-team T4: a comment after a value is refused (it became part of a
+# state path), a quoted value may hold " #", a key given twice is refused
+printf 'state = rs   # comment\n' > c1.conf
+timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config c1.conf -- in.txt 2>err
+[ $? -eq 2 ] && grep -qF "c1.conf:1: comments go on their own line" err \
+	|| { cat err; fail "a trailing comment"; }
+[ ! -e rs ] && [ -z "$(ls -d rs* 2>/dev/null)" ] || fail "a state was made"
+printf 'state = rs\nbatch_size = 5\nstate = other\n' > c2.conf
+timeout 10 "$SLUICE" run "$TOPO/wordcount.so" --config c2.conf -- in.txt 2>err
+[ $? -eq 2 ] && grep -qF "c2.conf:3: state given twice, first on line 1" err \
+	|| { cat err; fail "a repeated key"; }
+printf 'state = "r # s"\nquiet = yes\n' > c3.conf
+timeout 30 "$SLUICE" run "$TOPO/wordcount.so" --config c3.conf -- in.txt 2>err \
+	&& [ -d "r # s" ] || { cat err; fail "a quoted value with ' #'"; }
 # the counters example as a topology: three named states in DIR/NAME
 timeout 60 "$SLUICE" run "$TOPO/counters.so" --state cst --quiet -- --records 3000 \
 	|| fail "counters.so"
