@@ -23,7 +23,7 @@ typedef struct sample {
 	double t; /* seconds since the monitor started */
 	uint64_t txid, batches, tuples, replays, progress;
 	double batch_p50, batch_p99, commit_p50, commit_p99;
-	uint64_t in[MAX_STAGES], out[MAX_STAGES];
+	uint64_t in[MAX_STAGES], out[MAX_STAGES], busy[MAX_STAGES];
 } sample;
 
 typedef struct mstate {
@@ -78,6 +78,7 @@ static void fill(sli_monitor *m, sample *sp)
 	     i++) {
 		s.in[i] = ss.tuples_in;
 		s.out[i] = ss.tuples_out;
+		s.busy[i] = ss.busy_ns;
 	}
 	*sp = s;
 }
@@ -286,6 +287,11 @@ char *sli_monitor_json(sli_monitor *m)
 	    j, "replays", json_integer((json_int_t)f.ts.replays));
 	json_object_set_new(
 	    j, "last_replay_reason", json_string(f.lv.last_replay));
+	json_t *by = json_object();
+	for (int r = 0; r < SL_REPLAY_REASONS; r++)
+		json_object_set_new(by, sl_replay_reason_name(r),
+		    json_integer((json_int_t)f.lv.replays_by[r]));
+	json_object_set_new(j, "replays_by_reason", by);
 	json_object_set_new(j, "rejected_frames",
 	    json_integer((json_int_t)f.ts.rejected_frames));
 	json_object_set_new(j, "rates",
@@ -314,14 +320,20 @@ char *sli_monitor_json(sli_monitor *m)
 			if (ss.upstream >> b & 1)
 				json_array_append_new(up, json_integer(b));
 		int w = i < MAX_STAGES;
+		/* the share of its tasks' time the stage was busy over the
+		 * last second (1: saturated) */
+		double busy = w && ss.tasks
+		    ? rate(f.now.busy[i], f.s1.busy[i], d1) / 1e9 / ss.tasks
+		    : 0.0;
 		json_array_append_new(stages,
-		    json_pack("{s:i,s:s,s:i,s:o,s:I,s:I,s:f,s:f}", "id",
-		        (int)i, "name", ss.name, "tasks", (int)ss.tasks,
+		    json_pack("{s:i,s:s,s:i,s:o,s:I,s:I,s:f,s:f,s:f,s:f}",
+		        "id", (int)i, "name", ss.name, "tasks", (int)ss.tasks,
 		        "upstream", up, "tuples_in", (json_int_t)ss.tuples_in,
 		        "tuples_out", (json_int_t)ss.tuples_out, "in_per_s",
 		        w ? rate(f.now.in[i], f.s1.in[i], d1) : 0.0,
 		        "out_per_s",
-		        w ? rate(f.now.out[i], f.s1.out[i], d1) : 0.0));
+		        w ? rate(f.now.out[i], f.s1.out[i], d1) : 0.0,
+		        "busy_s", (double)ss.busy_ns / 1e9, "busy_1s", busy));
 	}
 	json_object_set_new(j, "stages", stages);
 	json_t *states = json_array();
@@ -457,8 +469,13 @@ char *sli_monitor_prometheus(sli_monitor *m)
 	one(&p, "sluice_tuples_total", "counter",
 	    "Tuples the spout emitted in committed batches.",
 	    (double)f.ts.tuples);
-	one(&p, "sluice_replays_total", "counter", "Batch attempts replayed.",
-	    (double)f.ts.replays);
+	head(&p, "sluice_replays_total", "counter",
+	    "Batch attempts replayed, by reason (they sum to all replays).");
+	for (int r = 0; r < SL_REPLAY_REASONS; r++)
+		pf(&p,
+		    "sluice_replays_total{topology=\"%s\",reason=\"%s\"} "
+		    "%" PRIu64 "\n",
+		    topo, sl_replay_reason_name(r), f.lv.replays_by[r]);
 	one(&p, "sluice_batches_in_flight", "gauge",
 	    "Batches emitted and not yet committed.", (double)f.lv.in_flight);
 	one(&p, "sluice_rejected_frames_total", "counter",
@@ -512,13 +529,14 @@ char *sli_monitor_prometheus(sli_monitor *m)
 		}
 	}
 	sl_stage_stats ss;
-	/* the in and out samples go under their own headers */
-	char *in = NULL, *out = NULL;
-	size_t inl = 0, outl = 0;
+	/* the in, out and busy samples go under their own headers */
+	char *in = NULL, *out = NULL, *busy = NULL;
+	size_t inl = 0, outl = 0, busyl = 0;
 	FILE *fin = open_memstream(&in, &inl);
 	FILE *fout = open_memstream(&out, &outl);
-	for (uint32_t i = 0;
-	     fin && fout && sl_topology_stage_get(m->t, i, &ss) == SL_OK;
+	FILE *fbusy = open_memstream(&busy, &busyl);
+	for (uint32_t i = 0; fin && fout && fbusy
+	     && sl_topology_stage_get(m->t, i, &ss) == SL_OK;
 	     i++) {
 		char name[160];
 		esc(name, sizeof(name), ss.name);
@@ -530,19 +548,30 @@ char *sli_monitor_prometheus(sli_monitor *m)
 		    "sluice_stage_tuples_out_total{topology=\"%s\",stage=\"%"
 		    "u\",name=\"%s\"} %" PRIu64 "\n",
 		    topo, i, name, ss.tuples_out);
+		fprintf(fbusy,
+		    "sluice_stage_busy_seconds_total{topology=\"%s\",stage="
+		    "\"%u\",name=\"%s\"} %.9f\n",
+		    topo, i, name, (double)ss.busy_ns / 1e9);
 	}
 	if (fin)
 		fclose(fin);
 	if (fout)
 		fclose(fout);
+	if (fbusy)
+		fclose(fbusy);
 	head(&p, "sluice_stage_tuples_in_total", "counter",
 	    "Tuples a stage's tasks took in (every attempt).");
 	fwrite(in ? in : "", 1, in ? inl : 0, p.f);
 	head(&p, "sluice_stage_tuples_out_total", "counter",
 	    "Tuples a stage's tasks sent on (every attempt).");
 	fwrite(out ? out : "", 1, out ? outl : 0, p.f);
+	head(&p, "sluice_stage_busy_seconds_total", "counter",
+	    "Seconds a stage's tasks spent handling batches, summed over "
+	    "its tasks.");
+	fwrite(busy ? busy : "", 1, busy ? busyl : 0, p.f);
 	free(in);
 	free(out);
+	free(busy);
 	if (m->nst) {
 		sl_state_counters c[16];
 		uint64_t keys[16];

@@ -186,8 +186,9 @@ int sli_cmd_run(int argc, char **argv)
 		           "shell, while it runs",
 		.exits = "0 the input was processed (or the job was stopped "
 		         "by a signal);\n1 the topology failed to load, build "
-		         "or run, or a result could not be\nwritten; 2 bad "
-		         "usage or options.",
+		         "or run, a result could not be\nwritten, or a signal "
+		         "stopped a batch that kept failing; 2 bad usage or\n"
+		         "options.",
 		.call = collect,
 		.user = &fl,
 	};

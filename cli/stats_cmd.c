@@ -30,11 +30,15 @@ static void print_info(json_t *j)
 	    json_string_value(json_object_get(j, "version")),
 	    num(j, "uptime_s"));
 	printf("\n# batches\ncommitted_txid:%.0f\nbatches_committed:%.0f\n"
-	       "batches_in_flight:%.0f\nempty_batches:%.0f\nreplays:%.0f\n"
-	       "last_replay_reason:%s\nrejected_frames:%.0f\n",
+	       "batches_in_flight:%.0f\nempty_batches:%.0f\nreplays:%.0f\n",
 	    num(j, "committed_txid"), num(j, "batches_committed"),
 	    num(j, "batches_in_flight"), num(j, "empty_batches"),
-	    num(j, "replays"),
+	    num(j, "replays"));
+	const char *rk;
+	json_t *rv;
+	json_object_foreach(json_object_get(j, "replays_by_reason"), rk, rv)
+	    printf("replays_%s:%.0f\n", rk, json_number_value(rv));
+	printf("last_replay_reason:%s\nrejected_frames:%.0f\n",
 	    json_string_value(json_object_get(j, "last_replay_reason")),
 	    num(j, "rejected_frames"));
 	printf("\n# throughput\ntuples:%.0f\n%s:%.0f\nbatches_per_s_1s:%.1f\n"
@@ -57,10 +61,12 @@ static void print_info(json_t *j)
 	json_array_foreach(json_object_get(j, "stages"), i, v)
 	{
 		printf("stage%zu:name=%s,tasks=%.0f,tuples_in=%.0f,"
-		       "tuples_out=%.0f,in_per_s=%.0f,out_per_s=%.0f\n",
+		       "tuples_out=%.0f,in_per_s=%.0f,out_per_s=%.0f,"
+		       "busy_s=%.3f,busy_1s=%.3f\n",
 		    i, json_string_value(json_object_get(v, "name")),
 		    num(v, "tasks"), num(v, "tuples_in"), num(v, "tuples_out"),
-		    num(v, "in_per_s"), num(v, "out_per_s"));
+		    num(v, "in_per_s"), num(v, "out_per_s"), num(v, "busy_s"),
+		    num(v, "busy_1s"));
 	}
 	printf("\n# states\n");
 	json_array_foreach(json_object_get(j, "states"), i, v)

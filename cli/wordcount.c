@@ -177,7 +177,9 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		           "sluice drpc words the cat    # from another shell",
 		.exits = "0 the input was counted (or the run was stopped by "
 		         "a signal);\n1 the input, the state or the run "
-		         "failed; 2 bad usage.",
+		         "failed, or a signal stopped a batch that kept\n"
+		         "failing (the committed state is intact); 2 bad "
+		         "usage.",
 	};
 	sli_args a = { 0 };
 	int ps = sli_args_parse(&spec, argc, argv, &a);

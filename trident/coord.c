@@ -106,6 +106,7 @@ typedef struct inflight {
 	uint32_t written;
 	uint64_t emit_ns, first_emit_ns, write_ns;
 	int eof, spout_done;
+	int failing; /* this attempt replays its own failure */
 	uint64_t tuples;
 	sli_buf meta;
 } inflight;
@@ -145,13 +146,25 @@ static int emit(coord *c, inflight *f)
 	    f->txid, f->attempt, 0, NULL, 0);
 }
 
-static int replay_from(coord *c, uint64_t txid, const char *why)
+/* Replays txid (reason: an sl_replay_reason) and every batch in flight
+ * behind it (SL_REPLAY_BEHIND). */
+static int replay_from(coord *c, uint64_t txid, int reason, const char *why)
 {
 	sl_topology *t = c->t;
 	if (t->stop) {
 		/* asked to stop: a failed batch is not tried again; what
-		 * committed stays, the rest replays at the next run */
+		 * committed stays, the rest replays at the next run. The run
+		 * says it stopped on a failing batch (SL_EFAILED) */
 		c->abandon = 1;
+		uint32_t attempt = 0;
+		for (size_t i = 0; i < c->nf; i++)
+			if (c->f[i].txid == txid)
+				attempt = c->f[i].attempt;
+		snprintf(t->errmsg, sizeof(t->errmsg),
+		    "stopped while txid %" PRIu64 " was failing (attempt %u: "
+		    "%s); the committed state is intact and it replays at the "
+		    "next run",
+		    txid, attempt, why);
 		return SL_OK;
 	}
 	for (size_t i = 0; i < c->nf; i++) {
@@ -169,7 +182,9 @@ static int replay_from(coord *c, uint64_t txid, const char *why)
 		pthread_mutex_lock(&t->stats_lock);
 		t->replays++;
 		pthread_mutex_unlock(&t->stats_lock);
-		sli_live_replay(t, why);
+		f->failing = f->txid == txid;
+		sli_live_replay(
+		    t, f->txid == txid ? reason : SL_REPLAY_BEHIND, why);
 		if (f->eof && c->eof_txid == f->txid) {
 			c->eof = 0; /* the replay may read more */
 			c->eof_txid = 0;
@@ -198,8 +213,8 @@ static int commit_head(coord *c)
 	if (sli_fault(SLI_FAULT_KILL_BEFORE_COMMIT, t, f->txid, 0))
 		raise(SIGKILL);
 	if (sli_fault(SLI_FAULT_COMMIT, t, f->txid, f->attempt))
-		return replay_from(
-		    c, f->txid, "injected failure writing the commit record");
+		return replay_from(c, f->txid, SL_REPLAY_COMMIT,
+		    "injected failure writing the commit record");
 	uint64_t t0 = sli_now_ns();
 	for (size_t i = 0; i < t->nstates; i++) {
 		uint64_t have;
@@ -236,7 +251,7 @@ static int commit_head(coord *c)
 				    f->txid, sl_errdetail());
 				return rc2 ? rc2 : rc;
 			}
-			return replay_from(c, f->txid, why);
+			return replay_from(c, f->txid, SL_REPLAY_COMMIT, why);
 		}
 	}
 	uint64_t now = sli_now_ns();
@@ -370,7 +385,7 @@ static int handle_msg(coord *c, sli_frame_reader *r)
 			    f->txid, why);
 			return code;
 		}
-		return replay_from(c, f->txid, why);
+		return replay_from(c, f->txid, SL_REPLAY_FAILED, why);
 	}
 	(void)t;
 	return advance(c);
@@ -380,6 +395,25 @@ static int spout_has_more(sl_topology *t)
 {
 	const sl_spout_ops *ops = t->spout->spout;
 	return ops->has_more ? ops->has_more(t->spout->spout_self) : 1;
+}
+
+/* A stop ended the run with batches in flight: SL_OK, or SL_EFAILED
+ * when the head was being replayed after its own failure. */
+static int stopped(coord *c)
+{
+	sl_topology *t = c->t;
+	if (!c->nf || !c->f[0].failing)
+		return SL_OK;
+	char last[160];
+	pthread_mutex_lock(&t->stats_lock);
+	snprintf(last, sizeof(last), "%s", t->last_replay);
+	pthread_mutex_unlock(&t->stats_lock);
+	snprintf(t->errmsg, sizeof(t->errmsg),
+	    "stopped while txid %" PRIu64 " was being replayed (attempt %u; "
+	    "last failure: %s); the committed state is intact and it "
+	    "replays at the next run",
+	    c->f[0].txid, c->f[0].attempt, last);
+	return SL_EFAILED;
 }
 
 /* How long a stop waits for the batches in flight to commit; after that
@@ -396,7 +430,7 @@ static int coordinate(coord *c)
 			stop_ns = sli_now_ns();
 		if (stop_ns
 		    && sli_now_ns() - stop_ns > STOP_GRACE_MS * 1000000ull)
-			return SL_OK;
+			return stopped(c);
 		/* start a new txid once the spout finished the previous one,
 		 * so that has_more and the end of the input are known */
 		while (!t->stop && !c->eof && c->nf < t->o.max_pending
@@ -416,7 +450,7 @@ static int coordinate(coord *c)
 		if (!c->nf && (t->stop || c->eof || !spout_has_more(t)))
 			return SL_OK;
 		if (c->abandon)
-			return SL_OK;
+			return SL_EFAILED; /* errmsg set by replay_from */
 		sli_msg m;
 		rc = sli_link_recv(c->in, &m, 20);
 		if (rc == SL_OK) {
@@ -442,7 +476,8 @@ static int coordinate(coord *c)
 				snprintf(why, sizeof(why),
 				    "batch timed out after %d ms",
 				    t->o.batch_timeout_ms);
-				if ((rc = replay_from(c, f->txid, why)))
+				if ((rc = replay_from(
+				         c, f->txid, SL_REPLAY_TIMEOUT, why)))
 					return rc;
 				break;
 			}

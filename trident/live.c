@@ -1,9 +1,10 @@
 /*
  * live.c - what a live view of a running topology reads beyond
  * sl_topology_stats: per-stage tuples in and out, batches in flight, the
- * worst latencies and why the last batch was replayed. Tasks add to
- * per-stage atomic counters once per batch (never per tuple); readers
- * copy under the topology's stats lock.
+ * worst latencies, why the last batch was replayed and how many replays
+ * each reason caused, and each stage's busy time. Tasks add to per-stage
+ * atomic counters once per batch or per message (never per tuple);
+ * readers copy under the topology's stats lock.
  */
 #include "trident_impl.h"
 
@@ -56,11 +57,29 @@ void sli_live_latency(sl_topology *t, double commit_ms, double batch_ms)
 	pthread_mutex_unlock(&t->stats_lock);
 }
 
-void sli_live_replay(sl_topology *t, const char *why)
+void sli_live_busy(sl_topology *t, int stage, uint64_t ns)
+{
+	if (stage < 0 || (uint32_t)stage >= t->nlstages)
+		return;
+	atomic_fetch_add_explicit(
+	    &t->lstages[stage].busy_ns, ns, memory_order_relaxed);
+}
+
+void sli_live_replay(sl_topology *t, int reason, const char *why)
 {
 	pthread_mutex_lock(&t->stats_lock);
 	snprintf(t->last_replay, sizeof(t->last_replay), "%s", why);
+	if (reason >= 0 && reason < SL_REPLAY_REASONS)
+		t->replays_by[reason]++;
 	pthread_mutex_unlock(&t->stats_lock);
+}
+
+const char *sl_replay_reason_name(int reason)
+{
+	static const char *const names[SL_REPLAY_REASONS]
+	    = { "timeout", "failed", "commit", "behind" };
+	return reason >= 0 && reason < SL_REPLAY_REASONS ? names[reason]
+	                                                 : NULL;
 }
 
 int sl_topology_live_get(sl_topology *t, sl_topology_live *st)
@@ -72,6 +91,7 @@ int sl_topology_live_get(sl_topology *t, sl_topology_live *st)
 	st->batch_max_ms = t->batch_max_ms;
 	st->commit_max_ms = t->commit_max_ms;
 	memcpy(st->last_replay, t->last_replay, sizeof(st->last_replay));
+	memcpy(st->replays_by, t->replays_by, sizeof(st->replays_by));
 	pthread_mutex_unlock(&t->stats_lock);
 	return SL_OK;
 }
@@ -88,6 +108,8 @@ int sl_topology_stage_get(sl_topology *t, uint32_t i, sl_stage_stats *st)
 		    &t->lstages[i].in, memory_order_relaxed);
 		st->tuples_out = atomic_load_explicit(
 		    &t->lstages[i].out, memory_order_relaxed);
+		st->busy_ns = atomic_load_explicit(
+		    &t->lstages[i].busy_ns, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&t->stats_lock);
 	return rc;

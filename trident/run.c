@@ -211,6 +211,7 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 		return t->err;
 	if (t->running)
 		return SL_ESTATE;
+	t->errmsg[0] = 0; /* a message of the last run's end is not ours */
 	int rc = run_prepare(t, o);
 	if (rc)
 		return rc;

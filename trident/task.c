@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int deliver(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
@@ -535,6 +536,14 @@ static int handle_data(task *k, sli_frame_reader *r)
 	return SL_OK;
 }
 
+/* CPU time of the calling thread. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void *sli_task_main(void *arg)
 {
 	task *k = arg;
@@ -552,6 +561,7 @@ void *sli_task_main(void *arg)
 			continue;
 		if (rc)
 			break;
+		uint64_t busy0 = sli_now_ns(), emit_cpu = 0, emit_wall = 0;
 		sli_frame_reader r;
 		rc = sli_frame_decode(&r, m.data, m.len, t->keyp);
 		if (rc) {
@@ -564,13 +574,23 @@ void *sli_task_main(void *arg)
 				sli_msg_free(&m);
 				break;
 			}
-			if (op == OP_EMIT)
+			if (op == OP_EMIT) {
+				/* a spout waits for input inside its emit:
+				 * that counts as busy only for the CPU it used
+				 */
+				uint64_t c0 = thread_cpu_ns();
 				sli_spout_emit(k, r.h.txid, r.h.attempt);
-			else if (op == OP_WRITE)
+				emit_cpu = thread_cpu_ns() - c0;
+				emit_wall = sli_now_ns() - busy0;
+			} else if (op == OP_WRITE)
 				persist_write(k, r.h.txid, r.h.attempt);
 		} else
 			handle_data(k, &r);
 		sli_msg_free(&m);
+		/* busy time: per message (a frame of tuples, an emit, a
+		 * write), never per tuple */
+		sli_live_busy(
+		    t, k->stage, sli_now_ns() - busy0 - emit_wall + emit_cpu);
 	}
 	flush_delayed(k, 1);
 	(void)t;

@@ -38,7 +38,7 @@ typedef struct tstage {
 /* Live counters of one stage (trident/live.c); tasks add to them. */
 typedef struct lstage {
 	sl_stage_stats s; /* name, tasks, upstream */
-	_Atomic uint64_t in, out;
+	_Atomic uint64_t in, out, busy_ns;
 } lstage;
 
 struct sl_topology {
@@ -80,6 +80,7 @@ struct sl_topology {
 	_Atomic uint32_t in_flight;
 	double batch_max_ms, commit_max_ms;
 	char last_replay[160];
+	uint64_t replays_by[SL_REPLAY_REASONS];
 };
 
 /* ---- tasks (task.c) ---- */
@@ -290,6 +291,8 @@ void sli_live_count(sl_topology *t, int stage, uint64_t in, uint64_t out);
 /* A batch committed with these latencies. */
 void sli_live_latency(sl_topology *t, double commit_ms, double batch_ms);
 /* A batch is replayed because of why. */
-void sli_live_replay(sl_topology *t, const char *why);
+void sli_live_replay(sl_topology *t, int reason, const char *why);
+/* Adds ns of a task's work to its stage's busy time (per message). */
+void sli_live_busy(sl_topology *t, int stage, uint64_t ns);
 
 #endif

@@ -251,7 +251,14 @@ void sl_run_options_default(sl_run_options *o);
 /* Runs the topology on threads until the spout is exhausted and every
  * batch committed, sl_topology_stop() is called, or an error (returned;
  * e.g. SL_ELIMIT after max_attempts, naming txid and stage in
- * sl_topology_errmsg()). Blocks. */
+ * sl_topology_errmsg()). Blocks. A stop returns SL_OK when no batch was
+ * failing: what committed stays and the rest replays exactly at the next
+ * run, even if nothing committed (stopped before the first commit). A
+ * stop that ends a batch's replays returns SL_EFAILED instead: the batch
+ * at the head was failing (it timed out, a task failed it, or its commit
+ * record failed; sl_topology_errmsg() names txid, attempts and the last
+ * failure), so a caller can tell "stopped" from "stopped while stuck".
+ * The committed state is intact either way. */
 int sl_topology_run(sl_topology *t, const sl_run_options *o);
 /* Asks a running topology to stop after the batches in flight (safe from
  * a signal handler and from any thread). Asked before sl_topology_run,
@@ -289,13 +296,33 @@ int sl_drpc_server_start_topology(
 
 /* Counters of one stage of a running (or finished) topology: the stage's
  * tasks, the stages feeding it and the tuples its tasks took in and sent
- * on, summed over every attempt of every batch they finished. */
+ * on, summed over every attempt of every batch they finished; busy_ns is
+ * the wall time its tasks spent handling batches (messages in, the end
+ * of a batch, state writes), summed over its tasks: busy_ns / elapsed /
+ * tasks is how busy the stage is (1 = saturated, Storm's "capacity").
+ * The spout's emit counts only the CPU it used: a spout waits there for
+ * input, which is not work. */
 typedef struct sl_stage_stats {
 	char name[64]; /* the name of the stage's first operation */
 	uint32_t tasks;
 	uint64_t upstream; /* bit i set: stage i feeds this stage (i < 64) */
 	uint64_t tuples_in, tuples_out;
+	uint64_t busy_ns;
 } sl_stage_stats;
+
+/* Why a batch attempt was replayed (sl_topology_live.replays_by). */
+typedef enum sl_replay_reason {
+	SL_REPLAY_TIMEOUT = 0, /* not committed within batch_timeout_ms */
+	SL_REPLAY_FAILED, /* a task failed the attempt (a user function,
+	                     the spout, a partial aggregate, a state write) */
+	SL_REPLAY_COMMIT, /* writing a state's commit record failed */
+	SL_REPLAY_BEHIND, /* in flight behind a replayed batch (batches
+	                     commit in order: it is emitted again too) */
+	SL_REPLAY_REASONS
+} sl_replay_reason;
+
+/* "timeout", "failed", "commit", "behind"; NULL past the last. */
+const char *sl_replay_reason_name(int reason);
 
 /* What a live view needs beyond sl_topology_stats. */
 typedef struct sl_topology_live {
@@ -303,6 +330,9 @@ typedef struct sl_topology_live {
 	uint32_t nstages; /* stages planned (0 before the first run) */
 	double batch_max_ms, commit_max_ms; /* since the run started */
 	char last_replay[160]; /* why the last batch was replayed, or "" */
+	/* replays by reason, counted as sl_topology_stats.replays is (over
+	 * every run of the topology): they sum to it */
+	uint64_t replays_by[SL_REPLAY_REASONS];
 } sl_topology_live;
 
 /* Fills st. Thread-safe while running. */
