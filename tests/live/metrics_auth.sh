@@ -24,7 +24,9 @@ for h in "Bearer $TOK" "bearer $TOK" "BEARER $TOK" "Bearer  $TOK" "Bearer $TOK  
 	grep -q '^sluice_committed_txid' body || fail "'$h': no metrics"
 done
 [ "$(code)" = 401 ] && grep -q "bearer token is required" body || fail "no token"
-[ "$(code -H "Authorization: Bearer ${TOK%?}0")" = 401 ] && grep -q "wrong bearer token" body \
+# a wrong token: the last character changed (to 0, or to 1 when it is 0)
+last=${TOK: -1}; [ "$last" = 0 ] && other=1 || other=0
+[ "$(code -H "Authorization: Bearer ${TOK%?}$other")" = 401 ] && grep -q "wrong bearer token" body \
 	|| fail "wrong token"
 [ "$(code -H "Authorization: Basic $TOK")" = 401 ] || fail "another scheme"
 [ "$(code -H "Authorization: Bearer${TOK}")" = 401 ] || fail "no space after the scheme"
