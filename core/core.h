@@ -150,9 +150,9 @@ uint64_t sli_fasthash(const void *p, size_t len);
 int sli_errno_code(int e);
 
 /* Sets the calling thread's error detail (see sl_errdetail); returns code
- * so callers can write `return sli_err(SL_EIO, "open %s: %s", ...)`. */
-int sli_err(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+ * so callers can write `return sli_err(SL_EIO, "open %s: %s", ...)`. The
+ * public sl_errorf under its internal name. */
+#define sli_err sl_errorf
 
 /* Word tokenizer shared by every word count (trident, plain, baseline): a
  * word is a maximal run of bytes other than ' ', '\t', '\n' (no case

@@ -83,15 +83,6 @@ static int verr(int code, const char *fmt, va_list ap)
 	return code;
 }
 
-int sli_err(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	code = verr(code, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 int sl_errorf(int code, const char *fmt, ...)
 {
 	va_list ap;

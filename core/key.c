@@ -392,21 +392,33 @@ int sli_key_parse(
 	return SL_OK;
 }
 
+/* The public encoders over caller buffers: b's bytes (rc from filling it)
+ * into buf (cap bytes; a NUL after them when nul), *len = their number;
+ * SL_EFULL when they do not fit. Frees b. */
+static int copy_out(
+    sli_buf *b, int rc, uint8_t *buf, size_t cap, size_t *len, int nul)
+{
+	if (!rc) {
+		*len = b->len;
+		if (b->len + (nul ? 1 : 0) > cap)
+			rc = SL_EFULL;
+		else {
+			if (b->len)
+				memcpy(buf, b->data, b->len);
+			if (nul)
+				buf[b->len] = 0;
+		}
+	}
+	sli_buf_free(b);
+	return rc;
+}
+
 int sl_state_key(
     const sl_value *v, size_t n, uint8_t *buf, size_t cap, size_t *len)
 {
 	sli_buf b;
 	sli_buf_init(&b);
-	int rc = sli_key_put(&b, v, n);
-	if (!rc) {
-		*len = b.len;
-		if (b.len > cap)
-			rc = SL_EFULL;
-		else if (b.len)
-			memcpy(buf, b.data, b.len);
-	}
-	sli_buf_free(&b);
-	return rc;
+	return copy_out(&b, sli_key_put(&b, v, n), buf, cap, len, 0);
 }
 
 int sl_state_key_values(
@@ -462,18 +474,8 @@ int sl_values_format(
 {
 	sli_buf b;
 	sli_buf_init(&b);
-	int rc = sli_key_format(&b, v, n);
-	if (!rc) {
-		*len = b.len;
-		if (b.len + 1 > cap)
-			rc = SL_EFULL;
-		else {
-			memcpy(buf, b.data, b.len);
-			buf[b.len] = 0;
-		}
-	}
-	sli_buf_free(&b);
-	return rc;
+	return copy_out(
+	    &b, sli_key_format(&b, v, n), (uint8_t *)buf, cap, len, 1);
 }
 
 int sl_values_parse(const char *s, uint8_t *store, size_t cap, sl_value *v,
