@@ -68,7 +68,7 @@ static void test_idle_connections_do_not_lock_scrapes_out(void)
 
 static void test_counters_example_queried_while_it_runs(void)
 {
-	CU_ASSERT_EQUAL(script("counters.sh"), 0);
+	CU_ASSERT_EQUAL(script_within("counters.sh", 300), 0);
 }
 
 static void test_metrics_auth_off_loopback(void)

@@ -13,6 +13,7 @@
 #include "trident_impl.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,10 +264,40 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 
 /* ---------------------------------------------------------- DRPC */
 
+/* The result bytes of a DRPC call live in a buffer per calling thread
+ * until its next call; freed when the thread ends (the DRPC server's
+ * workers: a plain __thread buffer leaked at their exit). */
+static pthread_key_t drpc_out_key;
+static pthread_once_t drpc_out_once = PTHREAD_ONCE_INIT;
+
+static void drpc_out_free(void *p)
+{
+	sli_buf_free(p);
+	free(p);
+}
+
+static void drpc_out_key_make(void)
+{
+	pthread_key_create(&drpc_out_key, drpc_out_free);
+}
+
+static sli_buf *drpc_out(void)
+{
+	pthread_once(&drpc_out_once, drpc_out_key_make);
+	sli_buf *b = pthread_getspecific(drpc_out_key);
+	if (!b && (b = calloc(1, sizeof(*b))) != NULL) {
+		sli_buf_init(b);
+		if (pthread_setspecific(drpc_out_key, b)) {
+			free(b);
+			b = NULL;
+		}
+	}
+	return b;
+}
+
 int sl_topology_drpc_call(sl_topology *t, const char *function,
     const uint8_t *args, size_t len, sl_value *result)
 {
-	static __thread sli_buf out;
 	sl_stream *d = NULL;
 	for (size_t i = 0; i < t->nnodes; i++)
 		if (t->nodes[i]->kind == N_DRPC
@@ -326,10 +357,13 @@ int sl_topology_drpc_call(sl_topology *t, const char *function,
 	}
 	if (!rc) {
 		*result = k.has_result ? k.result : sl_null();
-		if (result->type == SL_BYTES) {
-			out.len = 0;
-			rc = sli_buf_append(&out, result->u.p, result->len);
-			result->u.p = out.data;
+		sli_buf *out = result->type == SL_BYTES ? drpc_out() : NULL;
+		if (result->type == SL_BYTES && !out)
+			rc = SL_ENOMEM;
+		else if (out) {
+			out->len = 0;
+			rc = sli_buf_append(out, result->u.p, result->len);
+			result->u.p = out->data;
 		}
 	}
 	for (size_t i = 0; !rc && i < k.npins; i++)

@@ -429,6 +429,7 @@ void sli_report_fail(
 static int persist_apply(
     task *k, bctx *b, sl_stream *n, uint64_t txid, uint32_t attempt)
 {
+	(void)attempt; /* read only by the fault hook (none in release) */
 	aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
 	size_t cnt = m ? m->n : 0;
 	sli_keylist kl;
