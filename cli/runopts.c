@@ -6,6 +6,8 @@
  */
 #include "runopts.h"
 
+#include <sluice.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -62,18 +64,26 @@ const sli_arg runopts_args[] = {
 };
 const size_t runopts_nargs = sizeof(runopts_args) / sizeof(runopts_args[0]);
 
+/* The library's defaults (sl_run_options_default,
+ * sl_state_options_default), one copy of them. */
 void runopts_default(runopts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->semantics = "opaque";
-	o->sync = 1;
-	o->cache_entries = 100000;
-	o->batch_size = 10000;
-	o->batch_ms = 100;
-	o->max_pending = 4;
-	o->batch_timeout = 30000;
-	o->max_attempts = 0;
-	o->frame_tuples = 1024;
+	sl_run_options r;
+	sl_run_options_default(&r);
+	sl_state_options so;
+	sl_state_options_default(&so);
+	o->semantics = so.semantics == SL_SEM_TRANSACTIONAL ? "transactional"
+	    : so.semantics == SL_SEM_NONE                   ? "none"
+	                                                    : "opaque";
+	o->sync = so.sync;
+	o->cache_entries = (long)so.cache_entries;
+	o->batch_size = (long)r.batch_size;
+	o->batch_ms = r.batch_ms;
+	o->max_pending = (long)r.max_pending;
+	o->batch_timeout = r.batch_timeout_ms;
+	o->max_attempts = (long)r.max_attempts;
+	o->frame_tuples = (long)r.frame_tuples;
 }
 
 void runopts_free(runopts *o)
