@@ -2,6 +2,7 @@
  * of configuration a user types: field lists, semantics names, cluster
  * keys in hex. */
 #include "core/core.h"
+#include "sluice/state.h"
 
 #include <stdlib.h>
 #include <string.h>
