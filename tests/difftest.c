@@ -1857,10 +1857,21 @@ static void generate(run *r)
 	r->ro.max_attempts = 25;
 	if (!r->o->no_faults) {
 		r->fn_permille = rn(&f, 3) ? 0 : 50 + rn(&f, 300);
-		if (rn(&f, 40) == 0) {
+		/* one forced batch timeout: attempt 1 of one txid sleeps
+		 * past the timeout, every other attempt must finish within
+		 * it. Seed 73000183 (a self outer join: ~46,000 tuples a
+		 * batch) took ~600 ms an attempt at load 5, so every attempt
+		 * timed out at 300 ms and the run failed after 25. The
+		 * timeout is 1,500 ms now, and topologies with a join (whose
+		 * cross products have no bound) never get this fault; one
+		 * topology in 80, so the suite spends no more time asleep. */
+		int joins = 0;
+		for (int j = 0; j < r->ng; j++)
+			joins += r->g[j].op == G_JOIN;
+		if (rn(&f, 80) == 0 && !joins) {
 			r->tf_txid = 1 + rn(&f, (unsigned)r->nplan);
-			r->ro.batch_timeout_ms = 300;
-			r->tf_ms = 450;
+			r->ro.batch_timeout_ms = 1500;
+			r->tf_ms = 1700;
 		}
 		if (rn(&f, 2)) {
 			r->hstages[r->nhs++] = SLI_FAULT_SPOUT;
