@@ -102,58 +102,70 @@ static int plain_asked(int argc, char **argv)
 	return 0;
 }
 
-static int wordcount(int argc, char **argv, uint8_t *key)
+/* The command line of `sluice wordcount` (trident mode). */
+typedef struct wc_opts {
+	const char *input, *dir, *stats, *dump, *sem_s, *drpc, *keyfile;
+	const char *metrics, *mode;
+	int memory, no_sync, quiet, follow;
+	long batch_size, batch_ms, max_pending, parallelism, timeout, attempts;
+} wc_opts;
+
+/* Parses argv into o (defaults first) and checks that the input and one
+ * state were given; returns SLI_ARGS_GO or the exit status. */
+static int parse_options(int argc, char **argv, wc_opts *o)
 {
-	const char *input = NULL, *dir = NULL, *stats = NULL, *dump = NULL;
-	const char *sem_s = "opaque", *drpc = NULL, *keyfile = NULL;
-	const char *metrics = NULL, *mode = "trident";
-	int memory = 0, no_sync = 0, quiet = 0, follow = 0;
-	long batch_size = 10000, batch_ms = 100, max_pending = 4;
-	long parallelism = 2, timeout = 30000, attempts = 0;
-	if (plain_asked(argc, argv))
-		return sli_cmd_wordcount_plain(argc, argv);
+	*o = (wc_opts) { .sem_s = "opaque",
+		.mode = "trident",
+		.batch_size = 10000,
+		.batch_ms = 100,
+		.max_pending = 4,
+		.parallelism = 2,
+		.timeout = 30000 };
 	const sli_arg opts[] = {
-		{ "input", SLI_ARG_STR, &input, "FILE|-",
+		{ "input", SLI_ARG_STR, &o->input, "FILE|-",
 		    "the text to count (- for stdin); required" },
-		{ "state", SLI_ARG_STR, &dir, "DIR", "LevelDB state in DIR" },
-		{ "memory", SLI_ARG_FLAG, &memory, NULL, "state in memory" },
-		{ "mode", SLI_ARG_CHOICE, &mode, NULL,
+		{ "state", SLI_ARG_STR, &o->dir, "DIR",
+		    "LevelDB state in DIR" },
+		{ "memory", SLI_ARG_FLAG, &o->memory, NULL,
+		    "state in memory" },
+		{ "mode", SLI_ARG_CHOICE, &o->mode, NULL,
 		    "plain: tuple mode (sluice wordcount --mode plain --help)",
 		    .choices = "trident|plain" },
-		{ "semantics", SLI_ARG_CHOICE, &sem_s, NULL, "state semantics",
+		{ "semantics", SLI_ARG_CHOICE, &o->sem_s, NULL,
+		    "state semantics",
 		    .choices = "opaque|transactional|none" },
-		{ "batch-size", SLI_ARG_LONG, &batch_size, "N",
+		{ "batch-size", SLI_ARG_LONG, &o->batch_size, "N",
 		    "tuples per batch, a hint", 1, 10000000 },
-		{ "batch-ms", SLI_ARG_LONG, &batch_ms, "MS",
+		{ "batch-ms", SLI_ARG_LONG, &o->batch_ms, "MS",
 		    "cut a batch after MS", 1, 3600000 },
-		{ "max-pending", SLI_ARG_LONG, &max_pending, "N",
+		{ "max-pending", SLI_ARG_LONG, &o->max_pending, "N",
 		    "batches in flight", 1, 64 },
-		{ "parallelism", SLI_ARG_LONG, &parallelism, "N",
+		{ "parallelism", SLI_ARG_LONG, &o->parallelism, "N",
 		    "tasks of the counting stage", 1, 64 },
-		{ "no-sync", SLI_ARG_FLAG, &no_sync, NULL,
+		{ "no-sync", SLI_ARG_FLAG, &o->no_sync, NULL,
 		    "no fsync per batch" },
-		{ "batch-timeout", SLI_ARG_LONG, &timeout, "MS",
+		{ "batch-timeout", SLI_ARG_LONG, &o->timeout, "MS",
 		    "replay a batch after MS", 1, 86400000 },
-		{ "max-attempts", SLI_ARG_LONG, &attempts, "N",
+		{ "max-attempts", SLI_ARG_LONG, &o->attempts, "N",
 		    "give up after N attempts (0: never)", 0, 1000000 },
-		{ "stats", SLI_ARG_STR, &stats, "FILE",
+		{ "stats", SLI_ARG_STR, &o->stats, "FILE",
 		    "write the final statistics (JSON) to FILE" },
-		{ "dump", SLI_ARG_STR, &dump, "FILE",
+		{ "dump", SLI_ARG_STR, &o->dump, "FILE",
 		    "write WORD<TAB>count lines to FILE at the end" },
-		{ "quiet", SLI_ARG_FLAG, &quiet, NULL,
+		{ "quiet", SLI_ARG_FLAG, &o->quiet, NULL,
 		    "no progress line, no summary" },
-		{ "drpc", SLI_ARG_STR, &drpc, "EP",
+		{ "drpc", SLI_ARG_STR, &o->drpc, "EP",
 		    "serve DRPC (words, count) and `sluice stats` on EP",
 		    .optional = "tcp://127.0.0.1:3772",
 		    .takes_next = sli_args_is_endpoint },
-		{ "metrics", SLI_ARG_STR, &metrics, "HOST:PORT",
+		{ "metrics", SLI_ARG_STR, &o->metrics, "HOST:PORT",
 		    "serve /metrics, the status page and /stats.json",
 		    .optional = "127.0.0.1:9464",
 		    .takes_next = sli_args_is_hostport },
-		{ "cluster-key-file", SLI_ARG_STR, &keyfile, "F",
+		{ "cluster-key-file", SLI_ARG_STR, &o->keyfile, "F",
 		    "seal frames and DRPC; required for DRPC/metrics off\n"
 		    "loopback" },
-		{ "follow", SLI_ARG_FLAG, &follow, NULL,
+		{ "follow", SLI_ARG_FLAG, &o->follow, NULL,
 		    "wait for the file to grow (as tail -f); an unterminated\n"
 		    "last line waits for its newline" },
 	};
@@ -185,55 +197,61 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 	int ps = sli_args_parse(&spec, argc, argv, &a);
 	if (ps != SLI_ARGS_GO)
 		return ps;
-	if (!input || (!dir && !memory) || (dir && memory)) {
+	if (!o->input || (!o->dir && !o->memory) || (o->dir && o->memory)) {
 		fprintf(stderr,
 		    "sluice: wordcount: give --input and one of "
 		    "--state DIR or --memory (see sluice wordcount --help)\n");
 		return 2;
 	}
-	if (sli_cli_dry_run)
-		return 0;
-	int sync = !no_sync;
-	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
-	 * the state opens stops the run cleanly instead of killing it */
-	sli_job_signals();
-	sl_state_options so;
-	sl_state_options_default(&so);
-	if (sl_semantics_parse(sem_s, &so.semantics)) {
+	return SLI_ARGS_GO;
+}
+
+/* Reads the semantics and the cluster key (into key), then opens the
+ * input and the state, in that order: a bad input never touches the
+ * state. Returns 0, or the exit status after printing why (nothing
+ * left open). */
+static int open_input_and_state(const wc_opts *o, uint8_t *key,
+    sl_state_options *so, sl_spout **spout, sl_state **st)
+{
+	sl_state_options_default(so);
+	if (sl_semantics_parse(o->sem_s, &so->semantics)) {
 		fprintf(stderr, "sluice: wordcount: --semantics: %s\n",
 		    sl_errdetail());
 		return 2;
 	}
-	so.sync = sync;
+	so->sync = !o->no_sync;
 	/* the cluster key seals DRPC (and frames); checked before anything
 	 * is opened */
-	if (keyfile && sl_key_from_file(key, keyfile)) {
+	if (o->keyfile && sl_key_from_file(key, o->keyfile)) {
 		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
 		return 2;
 	}
-	/* open the input first: a bad input never touches the state */
-	sl_spout *spout;
-	int rc = sl_spout_file_new(&spout, input);
-	if (rc) {
+	if (sl_spout_file_new(spout, o->input)) {
 		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
 		return 1;
 	}
-	sl_spout_file_count_words(spout, 1);
-	sl_spout_file_follow(spout, follow);
-	sl_state *st;
-	rc = memory ? sl_state_open_memory(&st, &so)
-	            : sl_state_open_leveldb(&st, dir, &so);
+	sl_spout_file_count_words(*spout, 1);
+	sl_spout_file_follow(*spout, o->follow);
+	int rc = o->memory ? sl_state_open_memory(st, so)
+	                   : sl_state_open_leveldb(st, o->dir, so);
 	if (rc) {
 		fprintf(stderr, "sluice: wordcount: state %s: %s\n",
-		    memory ? "memory" : dir,
+		    o->memory ? "memory" : o->dir,
 		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
-		sl_spout_free(spout);
+		sl_spout_free(*spout);
 		return 1;
 	}
+	return 0;
+}
+
+/* The counting topology over spout (taken) and st (borrowed), with the
+ * DRPC streams. Returns 0, or 1 after printing why (spout freed). */
+static int build_topology(
+    const wc_opts *o, sl_spout *spout, sl_state *st, sl_topology **tp)
+{
 	sl_topology *t;
-	if ((rc = sl_topology_new(&t, "wordcount"))) {
+	if (sl_topology_new(&t, "wordcount")) {
 		sl_spout_free(spout);
-		sl_state_close(st);
 		return 1;
 	}
 	sl_stream *s = sl_topology_new_stream(t, "lines", spout, "line");
@@ -241,42 +259,48 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 	s = sl_stream_group_by(s, "word");
 	s = sl_stream_persistent_aggregate(
 	    s, st, NULL, sl_agg_count(), "count");
-	sl_stream_parallelism(s, (uint32_t)parallelism);
+	sl_stream_parallelism(s, (uint32_t)o->parallelism);
 	drpc_streams(t, st);
 	if (sl_topology_error(t)) {
 		fprintf(
 		    stderr, "sluice: wordcount: %s\n", sl_topology_errmsg(t));
 		sl_topology_free(t);
-		sl_state_close(st);
 		return 1;
 	}
+	*tp = t;
+	return 0;
+}
+
+/* Runs t to the end of its input under a job (progress, signals, DRPC
+ * and metrics serving); with --drpc, keeps answering after the input
+ * ends until a signal. Returns the exit status so far (0 or 1), or -1
+ * when the job could not start (nothing ran: no summary). */
+static int run_job(const wc_opts *o, const uint8_t *key, sl_topology *t,
+    sl_state *st, sl_spout *spout)
+{
 	sl_run_options ro;
 	sl_run_options_default(&ro);
-	ro.batch_size = (size_t)batch_size;
-	ro.batch_ms = (int)batch_ms;
-	ro.max_pending = (uint32_t)max_pending;
-	ro.batch_timeout_ms = (int)timeout;
-	ro.max_attempts = (uint32_t)attempts;
-	ro.cluster_key = keyfile ? key : NULL;
+	ro.batch_size = (size_t)o->batch_size;
+	ro.batch_ms = (int)o->batch_ms;
+	ro.max_pending = (uint32_t)o->max_pending;
+	ro.batch_timeout_ms = (int)o->timeout;
+	ro.max_attempts = (uint32_t)o->attempts;
+	ro.cluster_key = o->keyfile ? key : NULL;
 	sli_job job;
-	if (sli_job_init(&job, "wordcount", t, "wordcount")) {
-		sl_topology_free(t);
-		sl_state_close(st);
-		return 1;
-	}
+	if (sli_job_init(&job, "wordcount", t, "wordcount"))
+		return -1;
 	sli_monitor_add_state(job.m, "", st);
 	sli_monitor_set_progress(job.m, "words", words_read, spout);
 	ro.on_commit = sli_job_on_commit;
 	ro.user = &job;
-	if (sli_job_serve(&job, drpc, metrics, keyfile ? key : NULL, quiet)) {
+	if (sli_job_serve(&job, o->drpc, o->metrics, o->keyfile ? key : NULL,
+	        o->quiet)) {
 		sli_job_end(&job);
-		sl_topology_free(t);
-		sl_state_close(st);
-		return 1;
+		return -1;
 	}
 	sl_drpc_server *server = job.drpc;
 	/* stopped before it started: nothing to finish */
-	rc = sli_job_signalled() ? SL_OK : sl_topology_run(t, &ro);
+	int rc = sli_job_signalled() ? SL_OK : sl_topology_run(t, &ro);
 	sli_job_progress_done(&job);
 	int status = 0;
 	if (rc) {
@@ -285,54 +309,95 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 		                           : sl_strerror(rc));
 		status = 1;
 	}
-	/* with --drpc, keep answering after the input ends until a signal */
 	if (server && !rc && !sli_job_signalled()) {
-		if (!quiet)
+		if (!o->quiet)
 			fprintf(stderr,
 			    "sluice: wordcount: input done; serving "
 			    "DRPC on %s until SIGINT/SIGTERM\n",
-			    drpc);
+			    o->drpc);
 		while (!sli_job_signalled())
 			usleep(50000);
 	}
 	sli_job_end(&job);
+	return status;
+}
+
+/* Writes WORD<TAB>count lines of st to path; returns 0 or 1 (printed).
+ * A damaged state must not leave a partial dump behind an exit status
+ * of 0. */
+static int write_dump(sl_state *st, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "sluice: wordcount: %s: %s\n", path,
+		    strerror(errno));
+		return 1;
+	}
+	int status = 0;
+	int drc = sl_state_foreach(st, dump_one, f);
+	if (drc) {
+		fprintf(stderr, "sluice: wordcount: %s: %s\n", path,
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(drc));
+		status = 1;
+	}
+	if (sli_cli_close(f, "wordcount", path))
+		status = 1;
+	return status;
+}
+
+/* The summary on stderr (unless --quiet), --stats and --dump; returns
+ * 1 if a file could not be written, else 0. */
+static int report(const wc_opts *o, const sl_state_options *so, sl_topology *t,
+    sl_spout *spout, sl_state *st)
+{
+	int status = 0;
 	sl_topology_stats ts;
 	sl_topology_stats_get(t, &ts);
 	uint64_t lines = sl_spout_file_lines(spout);
 	uint64_t words = sl_spout_file_words(spout);
-	if (!quiet)
-		print_stats(stderr, &ts, sl_semantics_name(so.semantics),
-		    lines, words, 0);
-	if (stats) {
-		FILE *f = fopen(stats, "w");
+	const char *sem = sl_semantics_name(so->semantics);
+	if (!o->quiet)
+		print_stats(stderr, &ts, sem, lines, words, 0);
+	if (o->stats) {
+		FILE *f = fopen(o->stats, "w");
 		if (f)
-			print_stats(f, &ts, sl_semantics_name(so.semantics),
-			    lines, words, 1);
-		if (sli_cli_close(f, "wordcount", stats))
+			print_stats(f, &ts, sem, lines, words, 1);
+		if (sli_cli_close(f, "wordcount", o->stats))
 			status = 1;
 	}
-	if (dump) {
-		FILE *f = fopen(dump, "w");
-		if (!f) {
-			fprintf(stderr, "sluice: wordcount: %s: %s\n", dump,
-			    strerror(errno));
-			status = 1;
-		} else {
-			/* a damaged state must not leave a partial dump
-			 * behind an exit status of 0 */
-			int drc = sl_state_foreach(st, dump_one, f);
-			if (drc) {
-				fprintf(stderr, "sluice: wordcount: %s: %s\n",
-				    dump,
-				    *sl_errdetail() ? sl_errdetail()
-				                    : sl_strerror(drc));
-				status = 1;
-			}
-			if (sli_cli_close(f, "wordcount", dump))
-				status = 1;
-		}
+	if (o->dump && write_dump(st, o->dump))
+		status = 1;
+	return status;
+}
+
+static int wordcount(int argc, char **argv, uint8_t *key)
+{
+	if (plain_asked(argc, argv))
+		return sli_cmd_wordcount_plain(argc, argv);
+	wc_opts o;
+	int ps = parse_options(argc, argv, &o);
+	if (ps != SLI_ARGS_GO)
+		return ps;
+	if (sli_cli_dry_run)
+		return 0;
+	/* catch SIGINT/SIGTERM from the start: a signal that arrives while
+	 * the state opens stops the run cleanly instead of killing it */
+	sli_job_signals();
+	sl_state_options so;
+	sl_spout *spout;
+	sl_state *st;
+	int rc = open_input_and_state(&o, key, &so, &spout, &st);
+	if (rc)
+		return rc;
+	sl_topology *t;
+	if (build_topology(&o, spout, st, &t)) {
+		sl_state_close(st);
+		return 1;
 	}
+	int status = run_job(&o, key, t, st, spout);
+	if (status >= 0 && report(&o, &so, t, spout, st))
+		status = 1;
 	sl_topology_free(t);
 	sl_state_close(st);
-	return status;
+	return status < 0 ? 1 : status;
 }
