@@ -161,51 +161,54 @@ static int cmd_upgrade(const char *dir, const char *types)
 	return 0;
 }
 
-int sli_cmd_state(int argc, char **argv)
+static const sli_cmd_spec state_top = {
+	.name = "state",
+	.synopsis = "dump|get|stats|repair|upgrade DIR ...   "
+	            "(sluice state SUB --help)",
+	.about = "Offline tools on a state directory (read-only, "
+	         "except repair and upgrade):\n"
+	         "  dump DIR          KEY<TAB>value per line, in key "
+	         "order\n"
+	         "  get DIR KEY...    value of each key\n"
+	         "  stats DIR         keys, last committed txid, size, "
+	         "semantics, format\n"
+	         "  repair DIR        LevelDB repair (may drop damaged "
+	         "data)\n"
+	         "  upgrade DIR       rewrite a format-1 directory to "
+	         "typed keys",
+	.min_pos = 1,
+	.max_pos = -1,
+	.pos_what = "a sub-command: dump, get, stats, repair or upgrade",
+	.in_order = 1,
+	.checks_after = 1, /* the sub-command's line follows */
+	.example = "sluice state stats /tmp/st",
+	.exits = state_exits,
+};
+
+/* Finds the sub-command of `sluice state [--] SUB ...` (argv[1] after
+ * the call: *argc and *argv move past a leading `--`). Returns
+ * SLI_ARGS_GO with *sb set, or the exit status (the top help, or a
+ * message). */
+static int find_sub(int *argc, char ***argv, const struct sub **sb)
 {
 	sli_args a = { 0 };
-	const sli_cmd_spec top = {
-		.name = "state",
-		.synopsis = "dump|get|stats|repair|upgrade DIR ...   "
-		            "(sluice state SUB --help)",
-		.about
-		= "Offline tools on a state directory (read-only, "
-		  "except repair and upgrade):\n"
-		  "  dump DIR          KEY<TAB>value per line, in key "
-		  "order\n"
-		  "  get DIR KEY...    value of each key\n"
-		  "  stats DIR         keys, last committed txid, size, "
-		  "semantics, format\n"
-		  "  repair DIR        LevelDB repair (may drop damaged "
-		  "data)\n"
-		  "  upgrade DIR       rewrite a format-1 directory to "
-		  "typed keys",
-		.min_pos = 1,
-		.max_pos = -1,
-		.pos_what
-		= "a sub-command: dump, get, stats, repair or upgrade",
-		.in_order = 1,
-		.checks_after = 1, /* the sub-command's line follows */
-		.example = "sluice state stats /tmp/st",
-		.exits = state_exits,
-	};
-	if (argc < 2 || argv[1][0] == '-') {
-		int ps = sli_args_parse(&top, argc, argv, &a);
+	if (*argc < 2 || (*argv)[1][0] == '-') {
+		int ps = sli_args_parse(&state_top, *argc, *argv, &a);
 		if (ps != SLI_ARGS_GO)
 			return ps;
-		argv = a.pos - 1; /* `sluice state -- SUB ...` */
-		argc = a.npos + 1;
+		*argv = a.pos - 1; /* `sluice state -- SUB ...` */
+		*argc = a.npos + 1;
 	}
-	if (!strcmp(argv[1], "help")) {
-		sli_args_help(&top, stdout);
+	const char *subname = (*argv)[1];
+	if (!strcmp(subname, "help")) {
+		sli_args_help(&state_top, stdout);
 		return 0;
 	}
-	const char *subname = argv[1];
-	const struct sub *sb = NULL;
+	*sb = NULL;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(subname, subs[i].name))
-			sb = &subs[i];
-	if (!sb) {
+			*sb = &subs[i];
+	if (!*sb) {
 		const char *near = sli_args_nearest(subname, &subs[0].name,
 		    sizeof(subs) / sizeof(subs[0]), sizeof(subs[0]));
 		fprintf(stderr,
@@ -215,14 +218,22 @@ int sli_cmd_state(int argc, char **argv)
 		    near ? "'?" : "");
 		return 2;
 	}
+	return SLI_ARGS_GO;
+}
+
+/* Parses the sub-command's own line (argv[0] is its name) into a (and
+ * *types for upgrade's --key); returns SLI_ARGS_GO or the exit
+ * status. */
+static int parse_sub(const struct sub *sb, int argc, char **argv, sli_args *a,
+    const char **types)
+{
 	char name[32], about[600];
 	snprintf(name, sizeof(name), "state %s", sb->name);
 	int is_get = !strcmp(sb->name, "get");
 	snprintf(about, sizeof(about), "%s%s%s", sb->about, is_get ? "\n" : "",
 	    is_get ? key_syntax : "");
-	const char *types = NULL;
 	const sli_arg key_opt[] = {
-		{ "key", SLI_ARG_STR, &types, "TYPES",
+		{ "key", SLI_ARG_STR, types, "TYPES",
 		    "each group field's type: bytes (default), int or "
 		    "double,\ncomma-separated (e.g. --key bytes,int)",
 		    .dflt = "" },
@@ -240,47 +251,118 @@ int sli_cmd_state(int argc, char **argv)
 		.example = sb->example,
 		.exits = state_exits,
 	};
-	int ps = sli_args_parse(&spec, argc - 1, argv + 1, &a);
-	if (ps != SLI_ARGS_GO)
-		return ps;
-	const char *sub = sb->name;
-	char **pos = a.pos;
-	int npos = a.npos;
-	const char *dir = pos[0];
-	if (!strcmp(sub, "upgrade"))
-		return cmd_upgrade(dir, types);
-	if (!strcmp(sub, "repair")) {
-		fprintf(stderr,
-		    "sluice: state: warning: repair rebuilds %s from "
-		    "what is readable; records in damaged files are "
-		    "dropped and cannot be recovered (back the directory "
-		    "up first)\n",
-		    dir);
-		int rc = sl_state_repair(dir);
+	return sli_args_parse(&spec, argc, argv, a);
+}
+
+/* `state repair DIR`: warns, repairs, and says when records were
+ * dropped (the repair mark). */
+static int cmd_repair(const char *dir)
+{
+	fprintf(stderr,
+	    "sluice: state: warning: repair rebuilds %s from "
+	    "what is readable; records in damaged files are "
+	    "dropped and cannot be recovered (back the directory "
+	    "up first)\n",
+	    dir);
+	int rc = sl_state_repair(dir);
+	if (rc)
+		return fail(dir, rc);
+	sl_state_options ro;
+	sl_state_options_default(&ro);
+	ro.read_only = 1;
+	sl_state *rs;
+	sl_state_stats rst;
+	if (sl_state_open_leveldb(&rs, dir, &ro) == SL_OK) {
+		if (sl_state_stats_get(rs, &rst) == SL_OK && rst.repaired)
+			fprintf(stderr,
+			    "sluice: state: %s repaired, but records "
+			    "were dropped: the counts may miss input "
+			    "up to txid %" PRIu64
+			    " and a resume will not bring it back; "
+			    "recount the input into a new state "
+			    "directory (`sluice state stats` shows "
+			    "the mark)\n",
+			    dir, rst.repaired_txid);
+		sl_state_close(rs);
+	}
+	fprintf(stderr, "sluice: state: %s repaired\n", dir);
+	return 0;
+}
+
+/* `state dump DIR`: every key and value on stdout, in key order. */
+static int cmd_dump(sl_state *s, const char *dir, dumper *d)
+{
+	int rc = sl_state_foreach(s, dump_one, d);
+	if (!rc && d->err)
+		rc = d->err;
+	return rc ? fail(dir, rc) : 0;
+}
+
+/* `state get DIR KEY...`: KEY<TAB>value (KEY<TAB>- when absent) per
+ * key, the key in its canonical form; stops at the first error. */
+static int cmd_get(
+    sl_state *s, const char *dir, char **keys, int nkeys, dumper *d)
+{
+	for (int i = 0; i < nkeys; i++) {
+		sl_value g[SL_MAX_FIELDS], v;
+		size_t n;
+		/* unescaped bytes never outgrow the text */
+		size_t cap = strlen(keys[i]) + 1;
+		uint8_t *store = malloc(cap);
+		int rc = store ? sl_values_parse(
+		             keys[i], store, cap, g, SL_MAX_FIELDS, &n)
+		               : SL_ENOMEM;
+		if (!rc)
+			rc = sl_state_get_group(s, g, n, &v);
+		if (rc == SL_ENOTFOUND) {
+			rc = key_text(d, g, n);
+			free(store);
+			if (rc)
+				return fail(dir, rc);
+			printf("%s\t-\n", d->text);
+			continue;
+		}
+		if (!rc) /* the canonical form of the key */
+			rc = key_text(d, g, n);
+		free(store);
 		if (rc)
 			return fail(dir, rc);
-		sl_state_options ro;
-		sl_state_options_default(&ro);
-		ro.read_only = 1;
-		sl_state *rs;
-		sl_state_stats rst;
-		if (sl_state_open_leveldb(&rs, dir, &ro) == SL_OK) {
-			if (sl_state_stats_get(rs, &rst) == SL_OK
-			    && rst.repaired)
-				fprintf(stderr,
-				    "sluice: state: %s repaired, but records "
-				    "were dropped: the counts may miss input "
-				    "up to txid %" PRIu64
-				    " and a resume will not bring it back; "
-				    "recount the input into a new state "
-				    "directory (`sluice state stats` shows "
-				    "the mark)\n",
-				    dir, rst.repaired_txid);
-			sl_state_close(rs);
-		}
-		fprintf(stderr, "sluice: state: %s repaired\n", dir);
-		return 0;
+		fwrite(d->text, 1, d->len, stdout);
+		putchar('\t');
+		print_value(stdout, &v);
+		putchar('\n');
 	}
+	return 0;
+}
+
+/* `state stats DIR`: NAME<TAB>value lines, the repair mark last. */
+static int cmd_stats(sl_state *s, const char *dir)
+{
+	sl_state_stats st;
+	int rc = sl_state_stats_get(s, &st);
+	if (rc)
+		return fail(dir, rc);
+	printf("keys\t%" PRIu64 "\nlast_committed_txid\t%" PRIu64
+	       "\ndisk_bytes\t%" PRIu64 "\nsemantics\t%s\n"
+	       "format_version\t%u\n",
+	    st.keys, st.last_committed, st.disk_bytes,
+	    sl_semantics_name(st.semantics), st.format_version);
+	if (st.repaired)
+		printf("repaired\tyes: records were dropped "
+		       "by a repair at txid %" PRIu64
+		       "; counts may miss input (recount "
+		       "it into a new state directory)\n",
+		    st.repaired_txid);
+	else
+		printf("repaired\tno\n");
+	return 0;
+}
+
+/* dump, get and stats: open pos[0] read-only and run sub on it (pos[1..]
+ * are get's keys). */
+static int cmd_read(const char *sub, char **pos, int npos)
+{
+	const char *dir = pos[0];
 	sl_state_options o;
 	sl_state_options_default(&o);
 	o.read_only = 1;
@@ -301,71 +383,33 @@ int sli_cmd_state(int argc, char **argv)
 		    "into a new state directory\n",
 		    dir, st.repaired_txid);
 	dumper d = { stdout, NULL, 0, 0, 0 };
-	if (!strcmp(sub, "dump")) {
-		rc = sl_state_foreach(s, dump_one, &d);
-		if (!rc && d.err)
-			rc = d.err;
-		if (rc)
-			status = fail(dir, rc);
-	} else if (is_get) {
-		for (int i = 1; i < npos; i++) {
-			sl_value g[SL_MAX_FIELDS], v;
-			size_t n;
-			/* unescaped bytes never outgrow the text */
-			size_t cap = strlen(pos[i]) + 1;
-			uint8_t *store = malloc(cap);
-			rc = store ? sl_values_parse(
-			         pos[i], store, cap, g, SL_MAX_FIELDS, &n)
-			           : SL_ENOMEM;
-			if (!rc)
-				rc = sl_state_get_group(s, g, n, &v);
-			if (rc == SL_ENOTFOUND) {
-				rc = key_text(&d, g, n);
-				free(store);
-				if (rc) {
-					status = fail(dir, rc);
-					break;
-				}
-				printf("%s\t-\n", d.text);
-				continue;
-			}
-			if (!rc) /* the canonical form of the key */
-				rc = key_text(&d, g, n);
-			free(store);
-			if (rc) {
-				status = fail(dir, rc);
-				break;
-			}
-			fwrite(d.text, 1, d.len, stdout);
-			putchar('\t');
-			print_value(stdout, &v);
-			putchar('\n');
-		}
-	} else if (!strcmp(sub, "stats")) {
-		rc = sl_state_stats_get(s, &st);
-		if (rc)
-			status = fail(dir, rc);
-		else {
-			printf("keys\t%" PRIu64
-			       "\nlast_committed_txid\t%" PRIu64
-			       "\ndisk_bytes\t%" PRIu64 "\nsemantics\t%s\n"
-			       "format_version\t%u\n",
-			    st.keys, st.last_committed, st.disk_bytes,
-			    sl_semantics_name(st.semantics),
-			    st.format_version);
-			if (st.repaired)
-				printf("repaired\tyes: records were dropped "
-				       "by a repair at txid %" PRIu64
-				       "; counts may miss input (recount "
-				       "it into a new state directory)\n",
-				    st.repaired_txid);
-			else
-				printf("repaired\tno\n");
-		}
-	}
+	if (!strcmp(sub, "dump"))
+		status = cmd_dump(s, dir, &d);
+	else if (!strcmp(sub, "get"))
+		status = cmd_get(s, dir, pos + 1, npos - 1, &d);
+	else if (!strcmp(sub, "stats"))
+		status = cmd_stats(s, dir);
 	free(d.text);
 	sl_state_close(s);
 	if (fflush(stdout) != 0)
 		return fail("stdout", SL_EIO);
 	return status;
+}
+
+int sli_cmd_state(int argc, char **argv)
+{
+	const struct sub *sb;
+	int ps = find_sub(&argc, &argv, &sb);
+	if (ps != SLI_ARGS_GO)
+		return ps;
+	sli_args a = { 0 };
+	const char *types = NULL;
+	ps = parse_sub(sb, argc - 1, argv + 1, &a, &types);
+	if (ps != SLI_ARGS_GO)
+		return ps;
+	if (!strcmp(sb->name, "upgrade"))
+		return cmd_upgrade(a.pos[0], types);
+	if (!strcmp(sb->name, "repair"))
+		return cmd_repair(a.pos[0]);
+	return cmd_read(sb->name, a.pos, a.npos);
 }
