@@ -157,9 +157,11 @@ static int collect(
 	return 0;
 }
 
-int sli_cmd_run(int argc, char **argv)
+/* Parses the command line of `sluice run`: the flags are collected into
+ * fl (applied after the config file), the topology's path is a->pos[0]
+ * and its arguments a->rest. Returns SLI_ARGS_GO or the exit status. */
+static int parse_line(int argc, char **argv, flags *fl, sli_args *a)
 {
-	flags fl = { .nset = 0 };
 	const sli_cmd_spec spec = {
 		.name = "run",
 		.synopsis = "TOPOLOGY.so [--state DIR | --memory] "
@@ -190,78 +192,82 @@ int sli_cmd_run(int argc, char **argv)
 		         "stopped a batch that kept failing; 2 bad usage or\n"
 		         "options.",
 		.call = collect,
-		.user = &fl,
+		.user = fl,
 	};
-	sli_args a = { 0 };
-	int ps = sli_args_parse(&spec, argc, argv, &a);
-	if (ps != SLI_ARGS_GO)
-		return ps;
-	const char *path = a.pos[0];
-	runopts o;
-	runopts_default(&o);
-	int rc = fl.config && !sli_cli_dry_run
-	    ? runopts_load(&o, "run", fl.config)
+	return sli_args_parse(&spec, argc, argv, a);
+}
+
+/* The config file (not read under sli_cli_dry_run), then the flags as
+ * given, into o. Returns 0 or 2 (message printed). */
+static int apply_options(runopts *o, const flags *fl)
+{
+	int rc = fl->config && !sli_cli_dry_run
+	    ? runopts_load(o, "run", fl->config)
 	    : 0;
-	for (int i = 0; !rc && i < fl.nset; i++) {
+	for (int i = 0; !rc && i < fl->nset; i++) {
 		char where[80];
-		snprintf(where, sizeof(where), "--%s", fl.set[i].key);
-		if (!strcmp(fl.set[i].key, "sync"))
+		snprintf(where, sizeof(where), "--%s", fl->set[i].key);
+		if (!strcmp(fl->set[i].key, "sync"))
 			snprintf(where, sizeof(where), "--no-sync");
 		rc = runopts_set(
-		    &o, "run", fl.set[i].key, fl.set[i].val, where);
+		    o, "run", fl->set[i].key, fl->set[i].val, where);
 	}
-	if (rc || sli_cli_dry_run) {
-		runopts_free(&o);
-		return rc;
-	}
-	sli_job_signals();
-	int status = 1;
-	void *dl = NULL;
-	sl_app *app = NULL;
-	sli_job job;
-	memset(&job, 0, sizeof(job));
-	if (o.state && o.memory) {
+	return rc;
+}
+
+/* Checks the state options, reads the cluster key (into key), loads the
+ * topology's shared object (*dl) and makes its app (*app). Returns 0,
+ * or the exit status after printing why (what was opened is in *dl and
+ * *app for the caller to free). */
+static int open_app(const char *path, const runopts *o, uint8_t *key,
+    void **dl, sl_topology_entry *entry, sl_app **app)
+{
+	if (o->state && o->memory) {
 		fprintf(stderr,
 		    "sluice: run: give one of --state DIR and --memory\n");
-		status = 2;
-		goto out;
+		return 2;
 	}
 	sl_state_options so;
 	sl_state_options_default(&so);
-	if (sl_semantics_parse(o.semantics, &so.semantics)) {
+	if (sl_semantics_parse(o->semantics, &so.semantics)) {
 		fprintf(
 		    stderr, "sluice: run: semantics: %s\n", sl_errdetail());
-		status = 2;
-		goto out;
+		return 2;
 	}
-	so.sync = o.sync;
-	so.cache_entries = (size_t)o.cache_entries;
-	uint8_t key[SL_KEY_BYTES];
-	if (o.keyfile && sl_key_from_file(key, o.keyfile)) {
+	so.sync = o->sync;
+	so.cache_entries = (size_t)o->cache_entries;
+	if (o->keyfile && sl_key_from_file(key, o->keyfile)) {
 		fprintf(stderr, "sluice: run: %s\n", sl_errdetail());
-		status = 2;
-		goto out;
+		return 2;
 	}
-	sl_topology_entry entry;
-	if (load(path, &dl, &entry))
-		goto out;
-	if ((rc = sl_app_new(&app, o.memory ? NULL : o.state, &so))) {
+	if (load(path, dl, entry))
+		return 1;
+	int rc = sl_app_new(app, o->memory ? NULL : o->state, &so);
+	if (rc) {
 		fprintf(stderr, "sluice: run: %s\n", sl_strerror(rc));
-		goto out;
+		return 1;
 	}
-	/* the topology's argv: its path, then what follows `--` */
-	int targc = 1 + a.nrest;
+	return 0;
+}
+
+/* Calls the topology's entry point with its argv (its path, then what
+ * follows `--`) and takes the topology it made (*t). Returns 0, or 1
+ * after printing why it failed to build. */
+static int build(sl_app *app, sl_topology_entry entry, const char *path,
+    const sli_args *a, sl_topology **t)
+{
+	int targc = 1 + a->nrest;
 	char **targv = calloc((size_t)targc + 1, sizeof(char *));
 	if (!targv)
-		goto out;
+		return 1;
 	targv[0] = (char *)path;
 	for (int i = 1; i < targc; i++)
-		targv[i] = a.rest[i - 1];
-	rc = entry(app, targc, targv);
-	sl_topology *t = sl_app_get_topology(app);
-	if (rc || !t || sl_topology_error(t)) {
+		targv[i] = a->rest[i - 1];
+	int rc = entry(app, targc, targv);
+	*t = sl_app_get_topology(app);
+	if (rc || !*t || sl_topology_error(*t)) {
 		const char *why = *sl_app_error(app) ? sl_app_error(app)
-		    : t && sl_topology_error(t)      ? sl_topology_errmsg(t)
+		    : *t && sl_topology_error(*t)    ? sl_topology_errmsg(*t)
 		    : *sl_errdetail()                ? sl_errdetail()
 		    : rc                             ? sl_strerror(rc)
 		                                     : "no topology was made "
@@ -270,69 +276,114 @@ int sli_cmd_run(int argc, char **argv)
 		    "sluice: run: %s: the topology failed to build: %s\n",
 		    path, why);
 		free(targv);
-		goto out;
+		return 1;
 	}
 	free(targv);
-	if ((rc = sli_job_init(&job, "run", t, sl_app_name(app))))
-		goto out;
+	return 0;
+}
+
+/* --stats FILE: the monitor's JSON; returns 0 or 1 (printed). */
+static int write_stats(const char *path, sli_monitor *m)
+{
+	int status = 0;
+	char *js = sli_monitor_json(m);
+	FILE *f = fopen(path, "w");
+	if (f && !js) {
+		fprintf(stderr, "sluice: run: %s: out of memory\n", path);
+		status = 1;
+	} else if (f)
+		fprintf(f, "%s\n", js);
+	if (sli_cli_close(f, "run", path))
+		status = 1;
+	free(js);
+	return status;
+}
+
+/* Runs t under job (the caller ends it): monitors the app's states and
+ * progress, serves DRPC and metrics, runs to the end of the input (with
+ * DRPC, keeps answering after it until a signal), then prints the
+ * summary and writes --stats. Returns the exit status. */
+static int run_job(const runopts *o, const uint8_t *key, sl_app *app,
+    sl_topology *t, sli_job *job)
+{
+	if (sli_job_init(job, "run", t, sl_app_name(app)))
+		return 1;
 	for (size_t i = 0; i < sl_app_nstates(app); i++) {
 		const char *name;
 		sl_state *st = sl_app_state_at(app, i, &name);
-		sli_monitor_add_state(job.m, name, st);
+		sli_monitor_add_state(job->m, name, st);
 	}
 	const char *unit;
 	uint64_t first;
 	if (sl_app_progress(app, &unit, &first))
-		sli_monitor_set_progress(job.m, unit, app_progress, app);
+		sli_monitor_set_progress(job->m, unit, app_progress, app);
 	sl_run_options ro;
 	sl_run_options_default(&ro);
-	ro.batch_size = (size_t)o.batch_size;
-	ro.batch_ms = (int)o.batch_ms;
-	ro.max_pending = (uint32_t)o.max_pending;
-	ro.batch_timeout_ms = (int)o.batch_timeout;
-	ro.max_attempts = (uint32_t)o.max_attempts;
-	ro.frame_tuples = (size_t)o.frame_tuples;
-	ro.cluster_key = o.keyfile ? key : NULL;
+	ro.batch_size = (size_t)o->batch_size;
+	ro.batch_ms = (int)o->batch_ms;
+	ro.max_pending = (uint32_t)o->max_pending;
+	ro.batch_timeout_ms = (int)o->batch_timeout;
+	ro.max_attempts = (uint32_t)o->max_attempts;
+	ro.frame_tuples = (size_t)o->frame_tuples;
+	ro.cluster_key = o->keyfile ? key : NULL;
 	ro.on_commit = sli_job_on_commit;
-	ro.user = &job;
+	ro.user = job;
 	if (sli_job_serve(
-	        &job, o.drpc, o.metrics, o.keyfile ? key : NULL, o.quiet))
-		goto out;
-	rc = sl_topology_run(t, &ro);
-	sli_job_progress_done(&job);
-	status = 0;
+	        job, o->drpc, o->metrics, o->keyfile ? key : NULL, o->quiet))
+		return 1;
+	int rc = sl_topology_run(t, &ro);
+	sli_job_progress_done(job);
+	int status = 0;
 	if (rc) {
 		fprintf(stderr, "sluice: run: %s\n",
 		    *sl_topology_errmsg(t) ? sl_topology_errmsg(t)
 		                           : sl_strerror(rc));
 		status = 1;
 	}
-	/* with DRPC, keep answering after the input ends until a signal */
-	if (job.drpc && !rc && !sli_job_signalled()) {
-		if (!o.quiet)
+	if (job->drpc && !rc && !sli_job_signalled()) {
+		if (!o->quiet)
 			fprintf(stderr,
 			    "sluice: run: input done; serving DRPC on %s "
 			    "until SIGINT/SIGTERM\n",
-			    o.drpc);
+			    o->drpc);
 		while (!sli_job_signalled())
 			usleep(50000);
 	}
-	if (!o.quiet)
-		print_summary(stderr, t, job.m);
-	if (o.stats_file) {
-		char *js = sli_monitor_json(job.m);
-		FILE *f = fopen(o.stats_file, "w");
-		if (f && !js) {
-			fprintf(stderr, "sluice: run: %s: out of memory\n",
-			    o.stats_file);
-			status = 1;
-		} else if (f)
-			fprintf(f, "%s\n", js);
-		if (sli_cli_close(f, "run", o.stats_file))
-			status = 1;
-		free(js);
+	if (!o->quiet)
+		print_summary(stderr, t, job->m);
+	if (o->stats_file && write_stats(o->stats_file, job->m))
+		status = 1;
+	return status;
+}
+
+int sli_cmd_run(int argc, char **argv)
+{
+	flags fl = { .nset = 0 };
+	sli_args a = { 0 };
+	int ps = parse_line(argc, argv, &fl, &a);
+	if (ps != SLI_ARGS_GO)
+		return ps;
+	const char *path = a.pos[0];
+	runopts o;
+	runopts_default(&o);
+	int rc = apply_options(&o, &fl);
+	if (rc || sli_cli_dry_run) {
+		runopts_free(&o);
+		return rc;
 	}
-out:
+	sli_job_signals();
+	void *dl = NULL;
+	sl_app *app = NULL;
+	sli_job job;
+	memset(&job, 0, sizeof(job));
+	uint8_t key[SL_KEY_BYTES];
+	sl_topology_entry entry;
+	sl_topology *t = NULL;
+	int status = open_app(path, &o, key, &dl, &entry, &app);
+	if (!status)
+		status = build(app, entry, path, &a, &t);
+	if (!status)
+		status = run_job(&o, key, app, t, &job);
 	sli_job_end(&job);
 	sl_app_free(app); /* before dlclose: the spout's free is in dl */
 	if (dl)
