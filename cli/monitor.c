@@ -2,53 +2,19 @@
  * monitor.c - the live view of a running job: a sampler thread reads the
  * topology's counters once a second into a ring of the last ten minutes;
  * the figures are served as JSON (DRPC `sluice.stats`, /stats.json,
- * /history.json) and in the Prometheus text format (/metrics).
+ * /history.json) and, by cli/prometheus.c, in the Prometheus text format
+ * (/metrics).
  */
-#include "monitor.h"
+#include "monitor_impl.h"
 
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define MAX_STAGES 16
-#define HIST       600 /* samples, one a second */
-
-typedef struct sample {
-	double t; /* seconds since the monitor started */
-	uint64_t txid, batches, tuples, replays, progress;
-	double batch_p50, batch_p99, commit_p50, commit_p99;
-	uint64_t in[MAX_STAGES], out[MAX_STAGES], busy[MAX_STAGES];
-} sample;
-
-typedef struct mstate {
-	char name[64];
-	sl_state *s;
-	int counted; /* keys at start known */
-	uint64_t base_keys, base_created;
-} mstate;
-
-struct sli_monitor {
-	sl_topology *t;
-	char name[64];
-	mstate st[16];
-	size_t nst;
-	const char *unit;
-	uint64_t (*progress)(void *user);
-	void *puser;
-	sl_drpc_server *_Atomic drpc; /* set and cleared while served */
-	uint64_t start_ns;
-	pthread_t th;
-	_Atomic int stop;
-	pthread_mutex_t lock;
-	sample ring[HIST];
-	size_t n; /* samples taken */
-};
 
 static double now_s(const sli_monitor *m)
 {
@@ -218,20 +184,7 @@ static int window(
 	return 1;
 }
 
-static double rate(uint64_t a, uint64_t b, double dt)
-{
-	return dt > 0 && a >= b ? (double)(a - b) / dt : 0;
-}
-
-typedef struct figures {
-	sl_topology_stats ts;
-	sl_topology_live lv;
-	sample now, s1, s60;
-	int have;
-	double uptime;
-} figures;
-
-static void gather(sli_monitor *m, figures *f)
+void sli_monitor_gather(sli_monitor *m, figures *f)
 {
 	sli_monitor_begin(m);
 	sl_topology_stats_get(m->t, &f->ts);
@@ -247,7 +200,7 @@ static void gather(sli_monitor *m, figures *f)
 		f->s1 = f->s60 = f->now;
 }
 
-static uint64_t state_keys(
+uint64_t sli_monitor_state_keys(
     sli_monitor *m, mstate *ms, const sl_state_counters *c, int *known)
 {
 	pthread_mutex_lock(&m->lock);
@@ -267,7 +220,7 @@ static json_t *latency(double p50, double p99, double max)
 char *sli_monitor_json(sli_monitor *m)
 {
 	figures f;
-	gather(m, &f);
+	sli_monitor_gather(m, &f);
 	double d1 = f.now.t - f.s1.t, d60 = f.now.t - f.s60.t;
 	json_t *j = json_object();
 	json_object_set_new(j, "topology", json_string(m->name));
@@ -296,16 +249,16 @@ char *sli_monitor_json(sli_monitor *m)
 	    json_integer((json_int_t)f.ts.rejected_frames));
 	json_object_set_new(j, "rates",
 	    json_pack("{s:f,s:f,s:f,s:f}", "batches_per_s_1s",
-	        rate(f.now.batches, f.s1.batches, d1), "batches_per_s_1m",
-	        rate(f.now.batches, f.s60.batches, d60), "tuples_per_s_1s",
-	        rate(f.now.tuples, f.s1.tuples, d1), "tuples_per_s_1m",
-	        rate(f.now.tuples, f.s60.tuples, d60)));
+	        sli_rate(f.now.batches, f.s1.batches, d1), "batches_per_s_1m",
+	        sli_rate(f.now.batches, f.s60.batches, d60), "tuples_per_s_1s",
+	        sli_rate(f.now.tuples, f.s1.tuples, d1), "tuples_per_s_1m",
+	        sli_rate(f.now.tuples, f.s60.tuples, d60)));
 	json_object_set_new(j, "progress",
 	    json_pack("{s:s,s:I,s:f,s:f}", "unit",
 	        m->unit ? m->unit : "tuples", "total",
 	        (json_int_t)f.now.progress, "per_s_1s",
-	        rate(f.now.progress, f.s1.progress, d1), "per_s_1m",
-	        rate(f.now.progress, f.s60.progress, d60)));
+	        sli_rate(f.now.progress, f.s1.progress, d1), "per_s_1m",
+	        sli_rate(f.now.progress, f.s60.progress, d60)));
 	json_object_set_new(j, "batch_latency_ms",
 	    latency(f.ts.batch_p50_ms, f.ts.batch_p99_ms, f.lv.batch_max_ms));
 	json_object_set_new(j, "commit_latency_ms",
@@ -323,16 +276,17 @@ char *sli_monitor_json(sli_monitor *m)
 		/* the share of its tasks' time the stage was busy over the
 		 * last second (1: saturated) */
 		double busy = w && ss.tasks
-		    ? rate(f.now.busy[i], f.s1.busy[i], d1) / 1e9 / ss.tasks
+		    ? sli_rate(f.now.busy[i], f.s1.busy[i], d1) / 1e9
+		        / ss.tasks
 		    : 0.0;
 		json_array_append_new(stages,
 		    json_pack("{s:i,s:s,s:i,s:o,s:I,s:I,s:f,s:f,s:f,s:f}",
 		        "id", (int)i, "name", ss.name, "tasks", (int)ss.tasks,
 		        "upstream", up, "tuples_in", (json_int_t)ss.tuples_in,
 		        "tuples_out", (json_int_t)ss.tuples_out, "in_per_s",
-		        w ? rate(f.now.in[i], f.s1.in[i], d1) : 0.0,
+		        w ? sli_rate(f.now.in[i], f.s1.in[i], d1) : 0.0,
 		        "out_per_s",
-		        w ? rate(f.now.out[i], f.s1.out[i], d1) : 0.0,
+		        w ? sli_rate(f.now.out[i], f.s1.out[i], d1) : 0.0,
 		        "busy_s", (double)ss.busy_ns / 1e9, "busy_1s", busy));
 	}
 	json_object_set_new(j, "stages", stages);
@@ -341,7 +295,8 @@ char *sli_monitor_json(sli_monitor *m)
 		sl_state_counters c;
 		sl_state_counters_get(m->st[i].s, &c);
 		int known;
-		uint64_t keys = state_keys(m, &m->st[i], &c, &known);
+		uint64_t keys
+		    = sli_monitor_state_keys(m, &m->st[i], &c, &known);
 		uint64_t looks = c.cache_hits + c.cache_misses;
 		json_array_append_new(states,
 		    json_pack("{s:s,s:o,s:I,s:I,s:o,s:I,s:I}", "name",
@@ -390,244 +345,16 @@ char *sli_monitor_history_json(sli_monitor *m)
 		json_array_append_new(a,
 		    json_pack("{s:f,s:I,s:f,s:f,s:f,s:f,s:f}", "t", s->t,
 		        "txid", (json_int_t)s->txid, "tuples_per_s",
-		        rate(s->tuples, p->tuples, dt), "progress_per_s",
-		        rate(s->progress, p->progress, dt), "batches_per_s",
-		        rate(s->batches, p->batches, dt), "batch_p99_ms",
-		        s->batch_p99, "commit_p99_ms", s->commit_p99));
+		        sli_rate(s->tuples, p->tuples, dt), "progress_per_s",
+		        sli_rate(s->progress, p->progress, dt),
+		        "batches_per_s", sli_rate(s->batches, p->batches, dt),
+		        "batch_p99_ms", s->batch_p99, "commit_p99_ms",
+		        s->commit_p99));
 	}
 	pthread_mutex_unlock(&m->lock);
 	char *s = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(a);
 	return s;
-}
-
-/* ---- Prometheus text exposition format (version 0.0.4) ---- */
-
-typedef struct pbuf {
-	FILE *f; /* open_memstream over data */
-	char *data;
-	size_t len;
-	const char *topo;
-} pbuf;
-
-static void pf(pbuf *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void pf(pbuf *p, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(p->f, fmt, ap);
-	va_end(ap);
-}
-
-static void head(pbuf *p, const char *name, const char *type, const char *help)
-{
-	pf(p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* One sample of a metric without extra labels. */
-static void one(
-    pbuf *p, const char *name, const char *type, const char *help, double v)
-{
-	head(p, name, type, help);
-	pf(p, "%s{topology=\"%s\"} %.17g\n", name, p->topo, v);
-}
-
-/* Label values: the names are ours or the user's; escape \ " and \n. */
-static void esc(char *out, size_t n, const char *s)
-{
-	size_t o = 0;
-	for (; *s && o + 3 < n; s++) {
-		if (*s == '\\' || *s == '"') {
-			out[o++] = '\\';
-			out[o++] = *s;
-		} else if (*s == '\n') {
-			out[o++] = '\\';
-			out[o++] = 'n';
-		} else
-			out[o++] = *s;
-	}
-	out[o] = 0;
-}
-
-char *sli_monitor_prometheus(sli_monitor *m)
-{
-	figures f;
-	gather(m, &f);
-	double d1 = f.now.t - f.s1.t, d60 = f.now.t - f.s60.t;
-	char topo[160];
-	esc(topo, sizeof(topo), m->name);
-	pbuf p = { NULL, NULL, 0, topo };
-	if (!(p.f = open_memstream(&p.data, &p.len)))
-		return NULL;
-	one(&p, "sluice_uptime_seconds", "gauge",
-	    "Seconds since the job started.", f.uptime);
-	one(&p, "sluice_committed_txid", "gauge",
-	    "Last committed transaction id.", (double)f.ts.last_committed);
-	one(&p, "sluice_batches_committed_total", "counter",
-	    "Batches committed.", (double)f.ts.batches_committed);
-	one(&p, "sluice_tuples_total", "counter",
-	    "Tuples the spout emitted in committed batches.",
-	    (double)f.ts.tuples);
-	head(&p, "sluice_replays_total", "counter",
-	    "Batch attempts replayed, by reason (they sum to all replays).");
-	for (int r = 0; r < SL_REPLAY_REASONS; r++)
-		pf(&p,
-		    "sluice_replays_total{topology=\"%s\",reason=\"%s\"} "
-		    "%" PRIu64 "\n",
-		    topo, sl_replay_reason_name(r), f.lv.replays_by[r]);
-	one(&p, "sluice_batches_in_flight", "gauge",
-	    "Batches emitted and not yet committed.", (double)f.lv.in_flight);
-	one(&p, "sluice_rejected_frames_total", "counter",
-	    "Forged, foreign or malformed frames dropped.",
-	    (double)f.ts.rejected_frames);
-	head(&p, "sluice_tuples_per_second", "gauge",
-	    "Tuples committed per second over a window.");
-	pf(&p,
-	    "sluice_tuples_per_second{topology=\"%s\",window=\"1s\"} %.17g\n",
-	    topo, rate(f.now.tuples, f.s1.tuples, d1));
-	pf(&p,
-	    "sluice_tuples_per_second{topology=\"%s\",window=\"1m\"} %.17g\n",
-	    topo, rate(f.now.tuples, f.s60.tuples, d60));
-	head(&p, "sluice_batches_per_second", "gauge",
-	    "Batches committed per second over a window.");
-	pf(&p,
-	    "sluice_batches_per_second{topology=\"%s\",window=\"1s\"} %.17g\n",
-	    topo, rate(f.now.batches, f.s1.batches, d1));
-	pf(&p,
-	    "sluice_batches_per_second{topology=\"%s\",window=\"1m\"} %.17g\n",
-	    topo, rate(f.now.batches, f.s60.batches, d60));
-	char unit[64];
-	esc(unit, sizeof(unit), m->unit ? m->unit : "tuples");
-	head(&p, "sluice_progress_total", "counter",
-	    "The job's own running total (e.g. words read).");
-	pf(&p,
-	    "sluice_progress_total{topology=\"%s\",unit=\"%s\"} %" PRIu64 "\n",
-	    topo, unit, f.now.progress);
-	const struct {
-		const char *name, *help;
-		double p50, p99, max;
-	} lat[] = {
-		{ "sluice_batch_latency", "Emit-to-commit time of batches.",
-		    f.ts.batch_p50_ms, f.ts.batch_p99_ms, f.lv.batch_max_ms },
-		{ "sluice_commit_latency",
-		    "State write and commit record time of batches.",
-		    f.ts.commit_p50_ms, f.ts.commit_p99_ms,
-		    f.lv.commit_max_ms },
-	};
-	/* gauges per statistic: a "quantile" label belongs to summaries */
-	for (size_t i = 0; i < 2; i++) {
-		const char *stat[] = { "p50", "p99", "max" };
-		double v[] = { lat[i].p50, lat[i].p99, lat[i].max };
-		for (size_t k = 0; k < 3; k++) {
-			char name[96], help[160];
-			snprintf(name, sizeof(name), "%s_%s_seconds",
-			    lat[i].name, stat[k]);
-			snprintf(help, sizeof(help), "%s (%s)", lat[i].help,
-			    stat[k]);
-			one(&p, name, "gauge", help, v[k] / 1e3);
-		}
-	}
-	sl_stage_stats ss;
-	/* the in, out and busy samples go under their own headers */
-	char *in = NULL, *out = NULL, *busy = NULL;
-	size_t inl = 0, outl = 0, busyl = 0;
-	FILE *fin = open_memstream(&in, &inl);
-	FILE *fout = open_memstream(&out, &outl);
-	FILE *fbusy = open_memstream(&busy, &busyl);
-	for (uint32_t i = 0; fin && fout && fbusy
-	     && sl_topology_stage_get(m->t, i, &ss) == SL_OK;
-	     i++) {
-		char name[160];
-		esc(name, sizeof(name), ss.name);
-		fprintf(fin,
-		    "sluice_stage_tuples_in_total{topology=\"%s\",stage=\"%"
-		    "u\",name=\"%s\"} %" PRIu64 "\n",
-		    topo, i, name, ss.tuples_in);
-		fprintf(fout,
-		    "sluice_stage_tuples_out_total{topology=\"%s\",stage=\"%"
-		    "u\",name=\"%s\"} %" PRIu64 "\n",
-		    topo, i, name, ss.tuples_out);
-		fprintf(fbusy,
-		    "sluice_stage_busy_seconds_total{topology=\"%s\",stage="
-		    "\"%u\",name=\"%s\"} %.9f\n",
-		    topo, i, name, (double)ss.busy_ns / 1e9);
-	}
-	if (fin)
-		fclose(fin);
-	if (fout)
-		fclose(fout);
-	if (fbusy)
-		fclose(fbusy);
-	head(&p, "sluice_stage_tuples_in_total", "counter",
-	    "Tuples a stage's tasks took in (every attempt).");
-	fwrite(in ? in : "", 1, in ? inl : 0, p.f);
-	head(&p, "sluice_stage_tuples_out_total", "counter",
-	    "Tuples a stage's tasks sent on (every attempt).");
-	fwrite(out ? out : "", 1, out ? outl : 0, p.f);
-	head(&p, "sluice_stage_busy_seconds_total", "counter",
-	    "Seconds a stage's tasks spent handling batches, summed over "
-	    "its tasks.");
-	fwrite(busy ? busy : "", 1, busy ? busyl : 0, p.f);
-	free(in);
-	free(out);
-	free(busy);
-	if (m->nst) {
-		sl_state_counters c[16];
-		uint64_t keys[16];
-		int known[16];
-		for (size_t i = 0; i < m->nst; i++) {
-			sl_state_counters_get(m->st[i].s, &c[i]);
-			keys[i] = state_keys(m, &m->st[i], &c[i], &known[i]);
-		}
-		const char *names[]
-		    = { "sluice_state_keys", "sluice_state_cache_hits_total",
-			      "sluice_state_cache_misses_total",
-			      "sluice_state_disk_bytes" };
-		const char *types[]
-		    = { "gauge", "counter", "counter", "gauge" };
-		const char *helps[] = { "Keys with a value in the state.",
-			"Record cache hits of batch writes.",
-			"Record cache misses of batch writes.",
-			"Size of the state's files." };
-		for (int k = 0; k < 4; k++) {
-			head(&p, names[k], types[k], helps[k]);
-			for (size_t i = 0; i < m->nst; i++) {
-				char sn[160];
-				esc(sn, sizeof(sn), m->st[i].name);
-				uint64_t v = k == 0 ? keys[i]
-				    : k == 1        ? c[i].cache_hits
-				    : k == 2        ? c[i].cache_misses
-				                    : c[i].disk_bytes;
-				if (k == 0 && !known[i])
-					continue;
-				pf(&p,
-				    "%s{topology=\"%s\",state=\"%s\"} %" PRIu64
-				    "\n",
-				    names[k], topo, sn, v);
-			}
-		}
-	}
-	sl_drpc_server *drpc = m->drpc;
-	if (drpc) {
-		sl_drpc_stats ds;
-		sl_drpc_server_stats(drpc, &ds);
-		one(&p, "sluice_drpc_requests_total", "counter",
-		    "DRPC requests received.", (double)ds.requests);
-		one(&p, "sluice_drpc_errors_total", "counter",
-		    "DRPC requests answered with an error.",
-		    (double)ds.errors);
-		one(&p, "sluice_drpc_busy_total", "counter",
-		    "DRPC requests refused as too many.", (double)ds.busy);
-		one(&p, "sluice_drpc_timeouts_total", "counter",
-		    "DRPC requests that timed out.", (double)ds.timeouts);
-	}
-	/* owned (free()): the stream's storage, NUL-terminated */
-	if (fclose(p.f) != 0) {
-		free(p.data);
-		return NULL;
-	}
-	return p.data;
 }
 
 void sli_monitor_progress(
@@ -647,7 +374,7 @@ void sli_monitor_progress(
 	pthread_mutex_lock(&m->lock);
 	int have = window(m, &now, 1, &s1);
 	pthread_mutex_unlock(&m->lock);
-	*r = have ? rate(now.progress, s1.progress, now.t - s1.t) : 0;
+	*r = have ? sli_rate(now.progress, s1.progress, now.t - s1.t) : 0;
 	*total = now.progress;
 }
 
