@@ -444,73 +444,101 @@ static void meta_put(uint8_t mb[META_LEN], uint64_t start, uint64_t end,
 	mb[24] = flags;
 }
 
-static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
+/* One call of file_emit: the batch's range and what it emitted. */
+typedef struct fbatch {
+	uint64_t start, end; /* end 0: a fresh batch (not a replay) */
+	int fresh; /* reads on (not a replay of stored meta) */
+	int hashed; /* the identity hash of [0, start) is known */
+	const uint8_t *rm; /* the replay meta, rlen bytes (or NULL) */
+	size_t rlen;
+	uint64_t new_end, nlines; /* what the emit read */
+	size_t nunits;
+} fbatch;
+
+/* The batch's byte range: a replay's stored [start, end), or a fresh
+ * batch from where the one before ended. */
+static void batch_range(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 {
-	filespout *f = self;
 	size_t len;
-	uint64_t start = 0, end = 0, nlines = 0;
-	size_t nunits = 0;
-	int fresh = 0;
-	const uint8_t *rm = sl_spout_replay_meta(ctx, &len);
-	size_t rlen = len;
-	const uint8_t *m = rm;
+	b->rm = sl_spout_replay_meta(ctx, &len);
+	b->rlen = len;
+	const uint8_t *m = b->rm;
 	if (m && (len == 16 || len == META_LEN)) {
-		start = sli_le64_get(m);
-		end = sli_le64_get(m + 8);
+		b->start = sli_le64_get(m);
+		b->end = sli_le64_get(m + 8);
 		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
 		uint64_t pend = pm && (len == 16 || len == META_LEN)
 		    ? sli_le64_get(pm + 8)
-		    : start;
+		    : b->start;
 		if (!f->regular
-		    && (end > f->base + f->buf.len || pend != start)) {
+		    && (b->end > f->base + f->buf.len || pend != b->start)) {
 			/* a pipe after a restart: the stored range has no
 			 * bytes behind it (the crashed process read them and
 			 * they are gone), or it does not follow the batch
 			 * before (which read on): read on from the pipe */
-			fresh = 1;
-			start = pend;
+			b->fresh = 1;
+			b->start = pend;
 		}
 	} else {
 		m = sl_spout_prev_meta(ctx, &len);
-		start = m && (len == 16 || len == META_LEN)
+		b->start = m && (len == 16 || len == META_LEN)
 		    ? sli_le64_get(m + 8)
 		    : 0;
-		fresh = 1;
+		b->fresh = 1;
 	}
-	/* where the identity hash stands at start */
+}
+
+/* Where the identity hash stands at the batch's start: from the meta
+ * of the batch before (a fresh batch), else from the file's first byte.
+ * Sets b->hashed (0: an older meta, no identity). */
+static void hash_at_start(filespout *f, sl_spout_ctx *ctx, fbatch *b)
+{
+	size_t len;
 	f->hash = FNV_BASIS;
-	int hashed = f->regular;
-	if (fresh && start) {
+	b->hashed = f->regular;
+	if (b->fresh && b->start) {
 		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
 		if (pm && len == META_LEN && (pm[24] & META_HASHED)
-		    && sli_le64_get(pm + 8) == start)
+		    && sli_le64_get(pm + 8) == b->start)
 			f->hash = sli_le64_get(pm + 16);
 		else
-			hashed = 0; /* an older meta: no identity */
+			b->hashed = 0;
 	}
-	f->hash_end = start;
+	f->hash_end = b->start;
 	f->open_line = 0;
-	if (!f->checked) {
-		f->checked = 1;
-		if (f->regular && start > f->size)
-			return sli_err(SL_EINVAL,
-			    "%s has %llu bytes but %llu were already "
-			    "counted: the file changed since the last run "
-			    "(to count it from the start, use a new state "
-			    "directory or delete the old one)",
-			    f->path, (unsigned long long)f->size,
-			    (unsigned long long)start);
-		if (!f->regular && start > 0) {
-			/* a restart on stdin: what was committed is gone from
-			 * the pipe; count the new input from here */
-			f->base = start;
-		}
+}
+
+/* The first batch of a run: a regular file shorter than what was
+ * counted is refused; stdin counts its new input from start. */
+static int check_first(filespout *f, uint64_t start)
+{
+	if (f->checked)
+		return SL_OK;
+	f->checked = 1;
+	if (f->regular && start > f->size)
+		return sli_err(SL_EINVAL,
+		    "%s has %llu bytes but %llu were already "
+		    "counted: the file changed since the last run "
+		    "(to count it from the start, use a new state "
+		    "directory or delete the old one)",
+		    f->path, (unsigned long long)f->size,
+		    (unsigned long long)start);
+	if (!f->regular && start > 0) {
+		/* a restart on stdin: what was committed is gone from
+		 * the pipe; count the new input from here */
+		f->base = start;
 	}
-	int rc;
-	uint64_t new_end = end;
-	if (f->regular && f->follow && fresh)
-		check_unchanged(f, start);
-	if (f->regular && f->shrank_from) {
+	return SL_OK;
+}
+
+/* Regular files: the file must still hold what was counted (follow: not
+ * truncated or overwritten while read; a replay: as long as its
+ * range). */
+static int check_file(filespout *f, sl_spout_ctx *ctx, const fbatch *b)
+{
+	if (f->follow && b->fresh)
+		check_unchanged(f, b->start);
+	if (f->shrank_from) {
 		f->input_error = 1;
 		sl_spout_set_fatal(ctx);
 		return sli_err(SL_ECORRUPT,
@@ -522,81 +550,114 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 		    f->path, (unsigned long long)f->shrank_from,
 		    (unsigned long long)f->size);
 	}
-	if (f->regular) {
-		if (end && end > f->size)
-			return sli_err(SL_EINVAL,
-			    "%s is shorter than a recorded batch (it has %llu "
-			    "bytes, batch %llu ends at %llu): the file "
-			    "changed since the last run (to count it from the "
-			    "start, use a new state directory or delete the "
-			    "old one)",
-			    f->path, (unsigned long long)f->size,
-			    (unsigned long long)sl_spout_txid(ctx),
-			    (unsigned long long)end);
-		rc = (start == end && !fresh)
-		    ? SL_OK
-		    : emit_regular(f, start, fresh ? 0 : end,
-		        sl_spout_batch_size(ctx), out, &new_end, &nlines,
-		        &nunits);
-		/* follow mode: wait up to batch_ms for a complete line */
-		uint64_t deadline = sli_now_ns()
-		    + (uint64_t)sl_spout_batch_ms(ctx) * 1000000u;
-		while (!rc && fresh && f->follow && new_end == start
-		    && sli_now_ns() < deadline) {
-			struct timespec ts = { 0, 5 * 1000000 };
-			nanosleep(&ts, NULL);
-			file_has_more(f);
-			if (check_unchanged(f, start))
-				break; /* the next batch says so */
-			rc = emit_regular(f, start, 0,
-			    sl_spout_batch_size(ctx), out, &new_end, &nlines,
-			    &nunits);
-		}
-		if (!fresh)
-			new_end = end;
-	} else
-		rc = emit_pipe(f, ctx, start, fresh ? 0 : end, out, &new_end,
-		    &nlines, &nunits);
-	if (rc && f->input_error)
-		sl_spout_set_fatal(ctx); /* a replay reads the same bytes */
-	f->input_error = 0;
-	if (rc)
-		return rc;
+	if (b->end && b->end > f->size)
+		return sli_err(SL_EINVAL,
+		    "%s is shorter than a recorded batch (it has %llu "
+		    "bytes, batch %llu ends at %llu): the file "
+		    "changed since the last run (to count it from the "
+		    "start, use a new state directory or delete the "
+		    "old one)",
+		    f->path, (unsigned long long)f->size,
+		    (unsigned long long)sl_spout_txid(ctx),
+		    (unsigned long long)b->end);
+	return SL_OK;
+}
+
+/* Regular files: emits the batch's lines; in follow mode a fresh batch
+ * waits up to batch_ms for a complete line. */
+static int emit_file(
+    filespout *f, sl_spout_ctx *ctx, fbatch *b, sl_collector *out)
+{
+	int rc = (b->start == b->end && !b->fresh)
+	    ? SL_OK
+	    : emit_regular(f, b->start, b->fresh ? 0 : b->end,
+	        sl_spout_batch_size(ctx), out, &b->new_end, &b->nlines,
+	        &b->nunits);
+	uint64_t deadline
+	    = sli_now_ns() + (uint64_t)sl_spout_batch_ms(ctx) * 1000000u;
+	while (!rc && b->fresh && f->follow && b->new_end == b->start
+	    && sli_now_ns() < deadline) {
+		struct timespec ts = { 0, 5 * 1000000 };
+		nanosleep(&ts, NULL);
+		file_has_more(f);
+		if (check_unchanged(f, b->start))
+			break; /* the next batch says so */
+		rc = emit_regular(f, b->start, 0, sl_spout_batch_size(ctx),
+		    out, &b->new_end, &b->nlines, &b->nunits);
+	}
+	if (!b->fresh)
+		b->new_end = b->end;
+	return rc;
+}
+
+/* Records the batch's meta: a replay keeps its own; a fresh batch gets
+ * its range, identity hash and flags. */
+static int set_batch_meta(filespout *f, sl_spout_ctx *ctx, const fbatch *b)
+{
 	uint8_t mb[META_LEN];
-	if (!fresh && rm && rlen == META_LEN) {
-		memcpy(mb, rm, META_LEN); /* a replay keeps its meta */
+	if (!b->fresh && b->rm && b->rlen == META_LEN) {
+		memcpy(mb, b->rm, META_LEN); /* a replay keeps its meta */
 	} else {
 		uint8_t flags = f->regular ? 0 : META_PIPE;
-		if (f->regular && hashed && f->hash_end == new_end)
+		if (f->regular && b->hashed && f->hash_end == b->new_end)
 			flags |= META_HASHED;
-		if (f->open_line && new_end > start)
+		if (f->open_line && b->new_end > b->start)
 			flags |= META_OPEN_LINE;
-		meta_put(mb, start, new_end, flags & META_HASHED ? f->hash : 0,
-		    flags);
+		meta_put(mb, b->start, b->new_end,
+		    flags & META_HASHED ? f->hash : 0, flags);
 	}
-	if ((rc = sl_spout_set_meta(ctx, mb, META_LEN)))
-		return rc;
-	if (fresh) {
-		f->next = new_end;
-		f->lines += nlines;
-		f->words += nunits;
+	return sl_spout_set_meta(ctx, mb, META_LEN);
+}
+
+/* After an emitted batch: counts a fresh batch, says end of input, and
+ * lets a pipe forget bytes well before this batch (kept for replays of
+ * the batches that may still be in flight). */
+static void batch_done(filespout *f, sl_spout_ctx *ctx, const fbatch *b)
+{
+	if (b->fresh) {
+		f->next = b->new_end;
+		f->lines += b->nlines;
+		f->words += b->nunits;
 	}
 	if (!f->follow
-	    && (f->regular ? new_end >= f->size
-	                   : (f->eof && new_end >= f->base + f->buf.len)))
+	    && (f->regular ? b->new_end >= f->size
+	                   : (f->eof && b->new_end >= f->base + f->buf.len)))
 		sl_spout_set_eof(ctx);
-	/* pipes: forget bytes well before this batch (kept for replays of
-	 * the batches that may still be in flight) */
-	if (!f->regular && fresh) {
+	if (!f->regular && b->fresh) {
 		static const uint64_t keep = 64u << 20;
-		if (start > f->base + keep) {
-			size_t drop = (size_t)(start - keep - f->base);
+		if (b->start > f->base + keep) {
+			size_t drop = (size_t)(b->start - keep - f->base);
 			memmove(f->buf.data, f->buf.data + drop,
 			    f->buf.len - drop);
 			f->buf.len -= drop;
 			f->base += drop;
 		}
 	}
+}
+
+static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
+{
+	filespout *f = self;
+	fbatch b = { 0 };
+	batch_range(f, ctx, &b);
+	hash_at_start(f, ctx, &b);
+	int rc = check_first(f, b.start);
+	if (rc)
+		return rc;
+	if (f->regular && (rc = check_file(f, ctx, &b)))
+		return rc;
+	b.new_end = b.end;
+	rc = f->regular ? emit_file(f, ctx, &b, out)
+	                : emit_pipe(f, ctx, b.start, b.fresh ? 0 : b.end, out,
+	                    &b.new_end, &b.nlines, &b.nunits);
+	if (rc && f->input_error)
+		sl_spout_set_fatal(ctx); /* a replay reads the same bytes */
+	f->input_error = 0;
+	if (rc)
+		return rc;
+	if ((rc = set_batch_meta(f, ctx, &b)))
+		return rc;
+	batch_done(f, ctx, &b);
 	return SL_OK;
 }
 
