@@ -308,15 +308,10 @@ static int unknown(const sli_cmd_spec *s, FILE *err, const char *word)
 	return bad(s, err, "unknown option '%s'", word);
 }
 
-int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
+/* getopt_long's table for s in lo (MAX_ARGS + 3 entries): the spec's
+ * options (val O_FIRST + index), then --help and --version. */
+static void long_options(const sli_cmd_spec *s, struct option *lo)
 {
-	FILE *out = a->out ? a->out : stdout;
-	FILE *err = a->err ? a->err : stderr;
-	a->pos = a->rest = NULL;
-	a->npos = a->nrest = 0;
-	if (s->nargs > MAX_ARGS)
-		return bad(s, err, "too many options in the table");
-	struct option lo[MAX_ARGS + 3];
 	size_t n = 0;
 	for (size_t i = 0; i < s->nargs; i++, n++) {
 		const sli_arg *o = &s->args[i];
@@ -330,16 +325,89 @@ int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
 	lo[n++] = (struct option) { "help", no_argument, NULL, 'h' };
 	lo[n++] = (struct option) { "version", no_argument, NULL, O_VERSION };
 	lo[n] = (struct option) { NULL, 0, NULL, 0 };
-	const char *optstring = s->in_order ? "+:h" : ":h";
-	/* the words after `--` are the caller's */
+}
+
+/* rest_after_dashdash: the words after the first `--` are handed back
+ * in a->rest; returns the count of the words before it. */
+static int cut_rest(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
+{
 	if (s->rest_after_dashdash)
 		for (int i = 1; i < argc; i++)
 			if (!strcmp(argv[i], "--")) {
 				a->rest = argv + i + 1;
 				a->nrest = argc - i - 1;
-				argc = i;
-				break;
+				return i;
 			}
+	return argc;
+}
+
+/* -h/--help and --version first, whatever else the line holds: 0 after
+ * printing the help or the version on out, else SLI_ARGS_GO. */
+static int help_or_version(const sli_cmd_spec *s, int argc, char **argv,
+    const char *optstring, const struct option *lo, FILE *out)
+{
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+		if (c == 'h') {
+			sli_args_help(s, out);
+			return 0;
+		}
+		if (c == O_VERSION) {
+			fprintf(out, "sluice %s\n", SL_VERSION_STRING);
+			return 0;
+		}
+	}
+	return SLI_ARGS_GO;
+}
+
+/* getopt_long returned c ('?' or ':') for word: prints what is wrong and
+ * returns 2. */
+static int option_error(const sli_cmd_spec *s, FILE *err, int c, char *word)
+{
+	if (c == '?') {
+		if (optopt >= O_FIRST && optopt < O_FIRST + MAX_ARGS)
+			return bad(s, err, "--%s takes no value ('%s')",
+			    s->args[optopt - O_FIRST].name, word);
+		if (optopt && optopt != 'h')
+			return bad(s, err, "unknown option '-%c'", optopt);
+		return unknown(s, err, word);
+	}
+	if (optopt >= O_FIRST && optopt < O_FIRST + MAX_ARGS) {
+		const sli_arg *o = &s->args[optopt - O_FIRST];
+		return bad(
+		    s, err, "--%s needs a value (%s)", o->name, meta_of(o));
+	}
+	return bad(s, err, "'%s' needs a value", word);
+}
+
+/* The positional words argv[first..argc) into a; checks their count. */
+static int positional(const sli_cmd_spec *s, FILE *err, int argc, char **argv,
+    int first, sli_args *a)
+{
+	a->pos = argv + first;
+	a->npos = argc - first;
+	if (a->npos < s->min_pos)
+		return bad(s, err, "expected %s", s->pos_what);
+	if (s->max_pos >= 0 && a->npos > s->max_pos)
+		return bad(s, err, "unexpected argument '%s'%s%s",
+		    a->pos[s->max_pos], s->extra_hint ? " " : "",
+		    s->extra_hint ? s->extra_hint : "");
+	return sli_cli_dry_run && !s->checks_after ? 0 : SLI_ARGS_GO;
+}
+
+int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
+{
+	FILE *out = a->out ? a->out : stdout;
+	FILE *err = a->err ? a->err : stderr;
+	a->pos = a->rest = NULL;
+	a->npos = a->nrest = 0;
+	if (s->nargs > MAX_ARGS)
+		return bad(s, err, "too many options in the table");
+	struct option lo[MAX_ARGS + 3];
+	long_options(s, lo);
+	const char *optstring = s->in_order ? "+:h" : ":h";
+	argc = cut_rest(s, argc, argv, a);
 	/* numbers stand for themselves: getopt sees them one character
 	 * further on (a word not starting with '-'), put back below */
 	char *orig[argc > 0 ? argc : 1];
@@ -353,22 +421,8 @@ int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
 		line[i] = argv[i];
 	}
 #define UNSUB(p) ((p) = unsub((p), orig, sub, argc))
-	/* -h/--help and --version first, whatever else the line holds */
-	int c, status = SLI_ARGS_GO;
 	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
-		if (c == 'h') {
-			sli_args_help(s, out);
-			status = 0;
-			break;
-		}
-		if (c == O_VERSION) {
-			fprintf(out, "sluice %s\n", SL_VERSION_STRING);
-			status = 0;
-			break;
-		}
-	}
+	int c, status = help_or_version(s, argc, argv, optstring, lo, out);
 	/* the first pass permuted argv: a missing value at the end would
 	 * now take the positional word moved behind it */
 	for (int i = 0; i < argc; i++)
@@ -378,26 +432,8 @@ int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
 	    && (c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
 		char *word = argv[optind - 1];
 		UNSUB(word);
-		if (c == '?') {
-			if (optopt >= O_FIRST && optopt < O_FIRST + MAX_ARGS)
-				status
-				    = bad(s, err, "--%s takes no value ('%s')",
-				        s->args[optopt - O_FIRST].name, word);
-			else if (optopt && optopt != 'h')
-				status = bad(
-				    s, err, "unknown option '-%c'", optopt);
-			else
-				status = unknown(s, err, word);
-			break;
-		}
-		if (c == ':') {
-			if (optopt >= O_FIRST && optopt < O_FIRST + MAX_ARGS) {
-				const sli_arg *o = &s->args[optopt - O_FIRST];
-				status = bad(s, err, "--%s needs a value (%s)",
-				    o->name, meta_of(o));
-			} else
-				status
-				    = bad(s, err, "'%s' needs a value", word);
+		if (c == '?' || c == ':') {
+			status = option_error(s, err, c, word);
 			break;
 		}
 		if (c < O_FIRST || c >= O_FIRST + (int)s->nargs)
@@ -422,13 +458,5 @@ int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
 #undef UNSUB
 	if (status != SLI_ARGS_GO)
 		return status;
-	a->pos = argv + first;
-	a->npos = argc - first;
-	if (a->npos < s->min_pos)
-		return bad(s, err, "expected %s", s->pos_what);
-	if (s->max_pos >= 0 && a->npos > s->max_pos)
-		return bad(s, err, "unexpected argument '%s'%s%s",
-		    a->pos[s->max_pos], s->extra_hint ? " " : "",
-		    s->extra_hint ? s->extra_hint : "");
-	return sli_cli_dry_run && !s->checks_after ? 0 : SLI_ARGS_GO;
+	return positional(s, err, argc, argv, first, a);
 }
