@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -184,6 +185,64 @@ void sli_args_help(const sli_cmd_spec *s, FILE *f)
 		fprintf(f, "Exit status: %s\n", s->exits);
 }
 
+/* A table bound as a long: the double 2^63 (what 0x7fff...ffff becomes)
+ * is LONG_MAX, not the overflow of a conversion. */
+static long bound(double d)
+{
+	if (d >= 0x1p63)
+		return LONG_MAX;
+	if (d <= -0x1p63)
+		return LONG_MIN;
+	return (long)d;
+}
+
+/* Digits, with a leading '-' only when minus; the whole word. */
+static int digits(const char *w, int minus)
+{
+	if (*w == '-' && minus)
+		w++;
+	if (!*w)
+		return 0;
+	for (; *w; w++)
+		if (*w < '0' || *w > '9')
+			return 0;
+	return 1;
+}
+
+/* A decimal number: digits [. digits] [e [-] digits], a leading '-' only
+ * when minus (no blanks, '+', hex, inf or nan). */
+static int decimal(const char *w, int minus)
+{
+	if (*w == '-' && minus)
+		w++;
+	size_t n = strspn(w, "0123456789");
+	if (!n)
+		return 0;
+	w += n;
+	if (*w == '.') {
+		n = strspn(++w, "0123456789");
+		if (!n)
+			return 0;
+		w += n;
+	}
+	if (*w == 'e' || *w == 'E')
+		return digits(w + 1, 1);
+	return !*w;
+}
+
+int sli_args_long(const char *w, long min, long max, long *out)
+{
+	if (!digits(w, min < 0))
+		return -1;
+	errno = 0;
+	char *end;
+	long v = strtol(w, &end, 10);
+	if (*end || errno || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* Stores value into o; returns 0 or the exit status (message printed). */
 static int store(
     const sli_cmd_spec *s, FILE *err, const sli_arg *o, const char *value)
@@ -217,22 +276,25 @@ static int store(
 		    o->choices, value);
 	}
 	case SLI_ARG_LONG: {
-		errno = 0;
-		long v = strtol(value, &end, 10);
-		if (!*value || *end || errno || v < (long)o->min
-		    || v > (long)o->max)
+		long v, min = bound(o->min), max = bound(o->max);
+		if (sli_args_long(value, min, max, &v))
 			return bad(s, err,
 			    "%s: expected a number from %ld to %ld, got "
 			    "'%s'",
-			    where, (long)o->min, (long)o->max, value);
+			    where, min, max, value);
 		*(long *)o->dst = v;
 		return 0;
 	}
 	case SLI_ARG_DOUBLE: {
-		errno = 0;
-		double v = strtod(value, &end);
-		if (!*value || *end || errno || !isfinite(v) || v < o->min
-		    || v > o->max || (o->below_max && v >= o->max))
+		double v = 0;
+		int ok = decimal(value, o->min < 0);
+		if (ok) {
+			errno = 0;
+			v = strtod(value, &end);
+			ok = !*end && !errno && isfinite(v) && v >= o->min
+			    && v <= o->max && !(o->below_max && v >= o->max);
+		}
+		if (!ok)
 			return bad(s, err,
 			    "%s: expected a number in [%g, %g%c, got '%s'",
 			    where, o->min, o->max, o->below_max ? ')' : ']',
@@ -428,6 +490,7 @@ int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
 	for (int i = 0; i < argc; i++)
 		argv[i] = line[i];
 	optind = 0;
+	unsigned char given[MAX_ARGS] = { 0 };
 	while (status == SLI_ARGS_GO
 	    && (c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
 		char *word = argv[optind - 1];
@@ -439,6 +502,12 @@ int sli_args_parse(const sli_cmd_spec *s, int argc, char **argv, sli_args *a)
 		if (c < O_FIRST || c >= O_FIRST + (int)s->nargs)
 			continue; /* help and version: handled above */
 		const sli_arg *o = &s->args[c - O_FIRST];
+		/* a value given twice: one of them would be dropped in
+		 * silence (a flag may repeat: nothing is lost) */
+		if (o->type != SLI_ARG_FLAG && given[c - O_FIRST]++) {
+			status = bad(s, err, "--%s given twice", o->name);
+			break;
+		}
 		char *v = optarg;
 		UNSUB(v);
 		if (o->optional && !v) {

@@ -4,8 +4,10 @@
  * table; sli_args_parse does the common parts for all of them: --opt=value
  * and --opt value, `--`, -h/--help (usage with the defaults, an example
  * and the exit codes, on stdout), --version, unknown options (with a
- * "did you mean" hint), missing values, number ranges, choices and the
- * count of positional words. It never exits and keeps no state between
+ * "did you mean" hint), missing values, an option that takes a value
+ * given twice (no option is repeatable; flags may repeat), numbers
+ * (strict: sli_args_long) and their ranges, choices and the count of
+ * positional words. It never exits and keeps no state between
  * calls (getopt's is reset on entry): the libFuzzer target of the
  * argument parsers calls it directly.
  */
@@ -18,9 +20,11 @@
 typedef enum {
 	SLI_ARG_FLAG, /* no value: *(int *)dst = 1 (dst NULL: the call) */
 	SLI_ARG_STR, /* *(const char **)dst = value */
-	SLI_ARG_LONG, /* *(long *)dst, an integer in [min, max] */
+	SLI_ARG_LONG, /* *(long *)dst, an integer in [min, max] (digits, a
+	                 '-' only when min < 0; a max of 2^63 is LONG_MAX) */
 	SLI_ARG_DOUBLE, /* *(double *)dst, in [min, max] ([min, max) with
-	                   below_max) */
+	                   below_max): digits [. digits] [e [-] digits], a
+	                   '-' only when min < 0 */
 	SLI_ARG_CHOICE, /* *(const char **)dst, one of `choices` ("a|b") */
 	SLI_ARG_CALL, /* the spec's call(user, arg, value, where) */
 } sli_arg_type;
@@ -105,6 +109,12 @@ int sli_args_parse(
 /* Prints the spec's usage, options with defaults, example and exit
  * status on f. */
 void sli_args_help(const sli_cmd_spec *spec, FILE *f);
+
+/* Reads w as an integer in [min, max] into *out: base-10 digits and
+ * nothing else, a leading '-' only when min < 0 (" 5", "+5", "5 ", "0x5"
+ * and "-0" for min 0 are refused). Returns 0, or -1 (nothing stored).
+ * Thread-safe. */
+int sli_args_long(const char *w, long min, long max, long *out);
 
 /* The word of words[0..n) nearest to w within two edits, or NULL. */
 const char *sli_args_nearest(

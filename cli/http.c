@@ -14,6 +14,7 @@
  * connect at once, so it is never the oldest idle one; an attacker only
  * evicts its own sockets. epoll (no FD_SETSIZE limit), 10 s idle timeout.
  */
+#include "args.h"
 #include "monitor.h"
 
 #include <arpa/inet.h>
@@ -220,9 +221,8 @@ static int parse_addr(const char *addr, struct sockaddr_in *sa)
 		    SL_EINVAL, "metrics address '%s': bad host", addr);
 	memcpy(host, addr, hl);
 	host[hl] = 0;
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535)
+	long port;
+	if (sli_args_long(colon + 1, 1, 65535, &port))
 		return sl_errorf(
 		    SL_EINVAL, "metrics address '%s': bad port", addr);
 	memset(sa, 0, sizeof(*sa));

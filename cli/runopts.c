@@ -165,11 +165,7 @@ int runopts_set(runopts *o, const char *cmd, const char *key,
 	long num = 0;
 	int b = 0;
 	if (d->type == T_NUM) {
-		char *end;
-		errno = 0;
-		num = value ? strtol(value, &end, 10) : 0;
-		if (!value || !*value || errno || *end || num < d->min
-		    || num > d->max) {
+		if (!value || sli_args_long(value, d->min, d->max, &num)) {
 			return say(cmd, where,
 			    "expected a number from %ld to %ld, got '%s'",
 			    d->min, d->max, value ? value : "");

@@ -257,6 +257,106 @@ static void test_equals_dashdash_and_numbers(void)
 	CU_ASSERT(file_has(d, "err", "nothing is listening"));
 }
 
+/* T11: an option that takes a value, given twice, is refused (no
+ * option is repeatable: the first value was dropped in silence); a
+ * number is digits only, with a '-' only where negatives are allowed
+ * (" 5" and "+5" were taken, "5 " refused), on the command line, in a
+ * config file and in a metrics port. */
+static void test_repeated_options_and_loose_numbers_refused(void)
+{
+	static const struct {
+		const char *args, *says;
+	} cases[] = {
+		{ "wordcount --input a --input b --memory",
+		    "--input given twice" },
+		{ "wordcount --input a --state x --state y",
+		    "--state given twice" },
+		{ "wordcount --input=a --memory --input a",
+		    "--input given twice" },
+		{ "wordcount --input a --memory --drpc --drpc",
+		    "--drpc given twice" },
+		{ "wordcount --mode plain --input a --seed 1 --seed 2",
+		    "--seed given twice" },
+		{ "run a.so --state x --state y", "--state given twice" },
+		{ "run a.so --config c --config d", "--config given twice" },
+		{ "state upgrade st --key int --key bytes",
+		    "--key given twice" },
+		{ "stats --timeout 5 --timeout 6", "--timeout given twice" },
+		{ "wordcount --input a --memory --parallelism ' 5'",
+		    "--parallelism: expected a number from 1 to 64, got ' "
+		    "5'" },
+		{ "wordcount --input a --memory --parallelism +5",
+		    "--parallelism: expected a number from 1 to 64, got "
+		    "'+5'" },
+		{ "wordcount --input a --memory --parallelism '5 '",
+		    "--parallelism: expected a number from 1 to 64, got '5 "
+		    "'" },
+		{ "wordcount --input a --memory --max-attempts -0",
+		    "--max-attempts: expected a number from 0 to 1000000, "
+		    "got '-0'" },
+		{ "drpc --timeout 0x10 fn",
+		    "--timeout: expected a number from 1 to 3600000, got "
+		    "'0x10'" },
+		{ "run a.so --batch-size ' 5'",
+		    "--batch-size: expected a number from 1 to 10000000, got "
+		    "' 5'" },
+		{ "run a.so --max-pending +4",
+		    "--max-pending: expected a number from 1 to 64, got "
+		    "'+4'" },
+	};
+	char d[600];
+	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("twice"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = run_in(d, cases[i].args);
+		int ok = rc == 2 && file_has(d, "err", cases[i].says)
+		    && file_has(d, "err", "--help)")
+		    && sl_test_sh("cd '%s' && ! test -s out && test \"$(ls "
+		                  "-A | sort | tr '\\n' ' ')\" = 'err out '",
+		           d)
+		        == 0;
+		if (!ok) {
+			printf("\n    sluice %s: exit %d, wanted 2 and '%s':",
+			    cases[i].args, rc, cases[i].says);
+			sl_test_sh("cat '%s/err'", d);
+		}
+		CU_ASSERT(ok);
+	}
+	/* a config file's number: the same rule */
+	sl_test_sh("printf 'batch-size = +5\\n' > '%s/job.conf'", d);
+	CU_ASSERT_EQUAL(run_in(d, "run a.so --config job.conf"), 2);
+	CU_ASSERT(file_has(d, "err",
+	    "job.conf:1: expected a number from 1 to 10000000, got '+5'"));
+	/* a metrics port: the same rule (it was served on 9464) */
+	sl_test_sh("printf 'a b\\n' > '%s/in.txt'", d);
+	CU_ASSERT_NOT_EQUAL(run_in(d,
+	                        "wordcount --input in.txt --memory --quiet "
+	                        "--metrics 127.0.0.1:+9464"),
+	    0);
+	CU_ASSERT(file_has(d, "err", "bad port"));
+	/* the bounds are right for the whole long range: --seed took no
+	 * value at all ("from 0 to -9223372036854775808") */
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "wordcount --mode plain --input in.txt --quiet "
+	                    "--seed 9223372036854775807"),
+	    0);
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "wordcount --mode plain --input in.txt --quiet "
+	                    "--seed 9223372036854775808"),
+	    2);
+	CU_ASSERT(file_has(d, "err",
+	    "--seed: expected a number from 0 to 9223372036854775807"));
+	/* a negative where negatives are not allowed */
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "wordcount --input in.txt --memory "
+	                    "--max-attempts -1"),
+	    2);
+	/* flags may repeat (nothing is lost) */
+	CU_ASSERT_EQUAL(run_in(d,
+	                    "wordcount --input in.txt --memory --quiet "
+	                    "--quiet"),
+	    0);
+}
+
 /* R20: an integer beyond int64 is refused, not looked up as a double. */
 static void test_state_get_out_of_range_integer(void)
 {
@@ -396,6 +496,8 @@ SL_SUITE(usage, NULL, NULL,
         test_help_has_defaults_example_and_exit_codes },
     { "bad lines name the problem", test_bad_lines_name_the_problem },
     { "--opt=value, -- and numbers", test_equals_dashdash_and_numbers },
+    { "repeated options and loose numbers refused",
+        test_repeated_options_and_loose_numbers_refused },
     { "state get: out-of-range integer refused",
         test_state_get_out_of_range_integer },
     { "bench writes docs only when asked",
