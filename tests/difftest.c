@@ -10,13 +10,12 @@
  * options and faults (stream 2) and each generation step (its own
  * stream, so that shrinking can skip a step and keep the others).
  *
- * Longer than 700 lines: a debt, not a design. The generator, the runner,
- * the reference evaluator and the checks share the model types above and
- * were being changed (issue 14) in the session that split the rest of the
- * code (issue 18); the next step is one file per section below (model,
- * generator, running, reference, checking) behind a difftest_impl.h, and
- * gen_step split per operation (tests/func-lengths.py lists its
- * functions over 120 lines as exceptions until then).
+ * Longer than 700 lines: one program in sections (model, input, crash
+ * log, spout, user code, sinks, generator, running, reference, checking)
+ * that share the run's model types and its seeded streams, and whose
+ * order of random draws is the tester's reproducibility (a seed names one
+ * topology). Splitting it into files along the section markers, behind a
+ * difftest_impl.h, is the next step; no function is over 120 lines.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "difftest.h"
@@ -1278,489 +1277,584 @@ static int fanout(const run *r, int j)
 	return f > 64 ? 64 : f;
 }
 
-/* One generation step on open stream p. */
-static void gen_step(gctx *c, int pi)
+/* The generation steps, one per operation: each builds its node on
+ * open stream pi from the step's random stream c->s and returns the
+ * node to leave open, or NULL when it made none or its node stays as
+ * it set it (aggregates, sinks, states). */
+
+/* each: hash-mod-7 or dup-0..2 of 1-3 fields, appended */
+static gnode *gen_each(gctx *c, int pi)
 {
 	run *r = c->r;
 	gnode *p = &r->g[pi];
-	unsigned what = rn(&c->s, 108);
-	char fl[200], fl2[200];
+	char fl[200];
 	gnode *n;
-	if (what < 10) { /* each */
-		if (p->nf + 1 > MAXF)
-			return;
-		n = node_new(r, G_EACH, pi);
-		if (!n)
-			return;
-		copy_schema(n, p);
-		n->variant = rn(&c->s, 2) ? FN_HMOD : FN_DUP;
-		n->nin = pick_fields(c, p, n->in, 3);
-		fresh(r, n, n->nf++, D_I);
-		r->fx[nid(r, n)].variant = n->variant;
-		fields_list(p, n->in, n->nin, fl, sizeof(fl));
-		n->s = sl_stream_each(
-		    p->s, fl, fn_cb, &r->fx[nid(r, n)], n->names[n->nf - 1]);
-		name_desc(n, r, "each(n%d, [%s], %s)", pi, fl,
-		    n->variant == FN_HMOD ? "hash-mod-7" : "dup-0..2");
-	} else if (what < 20) { /* map / flat_map: renamed fields + 1 */
-		int flat = rn(&c->s, 2);
-		n = node_new(r, flat ? G_FLAT : G_MAP, pi);
-		if (!n)
-			goto undo;
-		n->variant = flat ? FN_FLAT : FN_PASS;
-		n->nin = pick_fields(c, p, n->in, p->nf);
-		if (n->nin + 1 > MAXF)
-			n->nin = MAXF - 1;
-		n->nf = 0;
-		for (int i = 0; i < n->nin; i++)
-			fresh(r, n, n->nf++, p->dom[n->in[i]]);
-		fresh(r, n, n->nf++, D_I);
-		r->fx[nid(r, n)].variant = n->variant;
-		fields_list(p, n->in, n->nin, fl, sizeof(fl));
-		int all[MAXF];
-		for (int i = 0; i < n->nf; i++)
-			all[i] = i;
-		fields_list(n, all, n->nf, fl2, sizeof(fl2));
-		n->s = (flat ? sl_stream_flat_map : sl_stream_map)(
-		    p->s, fl, fn_cb, &r->fx[nid(r, n)], fl2);
-		name_desc(
-		    n, r, "%s(n%d, [%s])", flat ? "flat_map" : "map", pi, fl);
-	} else if (what < 25) { /* split words of a bytes field */
-		int f = -1;
-		for (int i = 0; i < p->nf; i++)
-			if (p->dom[i] == D_S || p->dom[i] == D_W)
-				f = i;
-		if (f < 0)
-			return;
-		n = node_new(r, G_SPLIT, pi);
-		if (!n)
-			goto undo;
-		n->in[0] = f;
-		n->nin = 1;
-		n->nf = 0;
-		fresh(r, n, n->nf++, D_T);
-		n->s = sl_stream_flat_map(
-		    p->s, p->names[f], sl_fn_split_words, NULL, n->names[0]);
-		name_desc(
-		    n, r, "flat_map(n%d, %s, split_words)", pi, p->names[f]);
-	} else if (what < 32) { /* filter */
-		n = node_new(r, G_FILTER, pi);
-		if (!n)
-			goto undo;
-		copy_schema(n, p);
-		n->nin = pick_fields(c, p, n->in, 2);
-		fields_list(p, n->in, n->nin, fl, sizeof(fl));
-		n->s = sl_stream_filter(p->s, fl, filt_cb, NULL);
-		name_desc(n, r, "filter(n%d, [%s], hash%%4!=0)", pi, fl);
-	} else if (what < 38) { /* project */
-		n = node_new(r, G_PROJECT, pi);
-		if (!n)
-			goto undo;
-		n->nin = pick_fields(c, p, n->in, p->nf);
-		n->nf = n->nin;
-		for (int i = 0; i < n->nin; i++) {
-			memcpy(n->names[i], p->names[n->in[i]], 8);
-			n->dom[i] = p->dom[n->in[i]];
-		}
-		fields_list(p, n->in, n->nin, fl, sizeof(fl));
-		n->s = sl_stream_project(p->s, fl);
-		name_desc(n, r, "project(n%d, [%s])", pi, fl);
-	} else if (what < 55) { /* repartition */
-		if (!cross_ok(r, p))
-			return;
-		n = node_new(r, G_REPART, pi);
-		if (!n)
-			goto undo;
-		copy_schema(n, p);
-		n->rk = (int)rn(&c->s, 4);
-		uint32_t par = 1 + rn(&c->s, 4);
-		static const char *rkn[]
-		    = { "partition_by", "shuffle", "broadcast", "global" };
-		fl[0] = 0;
-		if (n->rk == R_FIELDS) {
-			n->ng = pick_fields(c, p, n->g, 2);
-			fields_list(p, n->g, n->ng, fl, sizeof(fl));
-			n->s = sl_stream_partition_by(p->s, fl);
-		} else if (n->rk == R_SHUFFLE)
-			n->s = sl_stream_shuffle(p->s);
-		else if (n->rk == R_ALL)
-			n->s = sl_stream_broadcast(p->s);
-		else {
-			n->s = sl_stream_global(p->s);
-			par = 1;
-		}
-		set_par(c, n, par);
-		n->copies = n->rk == R_ALL ? (int)par : 1;
-		name_desc(
-		    n, r, "%s(n%d%s%s)", rkn[n->rk], pi, *fl ? ", " : "", fl);
-	} else if (what < 72) { /* [group_by +] aggregate */
-		int grouped = rn(&c->s, 3) != 0;
-		int agg = (int)rn(&c->s, 8);
-		if (!grouped && p->stale_group
-		    && (r->o->exclude & DT_KNOWN_REGROUP))
-			grouped = 1;
-		if (agg == A_FIRSTN && grouped
-		    && (r->o->exclude & DT_KNOWN_FIRSTN))
-			agg = A_COUNT;
-		if (!is_comb(agg) && !cross_ok(r, p))
-			return;
-		int ain = -1;
-		if (agg == A_SUM || agg == A_MIN || agg == A_MAX
-		    || agg == A_BOR) {
-			for (int i = 0; i < p->nf; i++)
-				if (num_ok(p->dom[i])
-				    && (ain < 0 || rn(&c->s, 2))
-				    && (agg != A_BOR || p->dom[i] != D_D))
-					ain = i;
-			if (ain < 0)
-				agg = A_COUNT;
-		} else if (agg == A_ACNT && rn(&c->s, 2))
-			ain = (int)rn(&c->s, (unsigned)p->nf);
-		n = agg == A_FIRSTN ? add_sink(r, pi, G_FIRSTN)
-		                    : node_new(r, G_AGG, pi);
-		if (!n)
-			return;
-		n->agg = agg;
-		n->agg_in = ain;
-		n->firstn = 1 + (int)rn(&c->s, 4);
-		sl_stream *s = p->s;
-		fl[0] = 0;
-		if (grouped) {
-			n->ng = pick_fields(c, p, n->g, 2);
-			fields_list(p, n->g, n->ng, fl, sizeof(fl));
-			s = sl_stream_group_by(s, fl);
-		}
-		n->nf = 0;
-		for (int i = 0; i < n->ng; i++) {
-			memcpy(n->names[n->nf], p->names[n->g[i]], 8);
-			n->dom[n->nf++] = p->dom[n->g[i]];
-		}
-		char out[16] = "";
-		if (agg != A_FIRSTN) {
-			fresh(r, n, n->nf++, D_N);
-			memcpy(out, n->names[n->nf - 1], 8);
-		}
-		n->s = sl_stream_aggregate(s, ain >= 0 ? p->names[ain] : NULL,
-		    make_agg(agg, (size_t)n->firstn),
-		    agg == A_FIRSTN ? NULL : out);
-		uint32_t par = grouped ? 1 + rn(&c->s, 4) : 1;
-		if (grouped)
-			set_par(c, n, par);
-		else {
-			n->tasks = 1;
-			n->stage = ++c->nstage;
-		}
-		n->at_finish = agg != A_FIRSTN;
-		if (agg == A_FIRSTN) /* some n tuples: only a sink can tell */
-			sink_attach(r, n, n->s);
-		name_desc(n, r, "%s%s%s%saggregate(n%d, %s%s%s)",
-		    grouped ? "group_by(" : "", fl, grouped ? ")." : "", "",
-		    pi, agg_names[agg], ain >= 0 ? " of " : "",
-		    ain >= 0 ? p->names[ain] : "");
-		n->open = agg != A_FIRSTN;
-		n->stale_group = grouped;
-		return;
-	} else if (what < 78) { /* partition_aggregate -> sink */
-		int agg = (int)rn(&c->s, 7);
-		int ain = -1;
-		if (agg == A_SUM || agg == A_MIN || agg == A_MAX
-		    || agg == A_BOR) {
-			for (int i = 0; i < p->nf; i++)
-				if (num_ok(p->dom[i])
-				    && (agg != A_BOR || p->dom[i] != D_D))
-					ain = i;
-			if (ain < 0)
-				agg = A_COUNT;
-		}
-		n = add_sink(r, pi, G_PAGG);
-		if (!n)
-			return;
-		n->agg = agg;
-		n->agg_in = ain;
-		int grouped = rn(&c->s, 2)
-		    || (p->stale_group && (r->o->exclude & DT_KNOWN_REGROUP));
-		sl_stream *s = p->s;
-		fl[0] = 0;
-		if (grouped) {
-			n->ng = pick_fields(c, p, n->g, 2);
-			fields_list(p, n->g, n->ng, fl, sizeof(fl));
-			s = sl_stream_group_by(s, fl);
-		}
-		n->nf = 0;
-		for (int i = 0; i < n->ng; i++) {
-			memcpy(n->names[n->nf], p->names[n->g[i]], 8);
-			n->dom[n->nf++] = p->dom[n->g[i]];
-		}
-		fresh(r, n, n->nf++, D_N);
-		s = sl_stream_partition_aggregate(s,
-		    ain >= 0 ? p->names[ain] : NULL, make_agg(agg, 1),
-		    n->names[n->nf - 1]);
-		sink_attach(r, n, s);
-		name_desc(n, r,
-		    "%s%s%spartition_aggregate(n%d, %s%s%s) -> sink %d",
-		    grouped ? "group_by(" : "", fl, grouped ? ")." : "", pi,
-		    agg_names[agg], ain >= 0 ? " of " : "",
-		    ain >= 0 ? p->names[ain] : "", n->sink);
-		return;
-	} else if (what < 88) { /* group_by + persistent_aggregate */
-		int g[4], ng = 0;
-		for (int i = 0; i < p->nf && ng < 2; i++)
-			if (key_ok(r, p->dom[i]) && rn(&c->s, 2))
-				g[ng++] = i;
-		if (!ng)
-			return;
-		int agg = (int)rn(&c->s, 5), ain = -1;
-		if (agg != A_COUNT) {
-			for (int i = 0; i < p->nf; i++)
-				if (num_ok(p->dom[i])
-				    && (agg != A_BOR || p->dom[i] != D_D))
-					ain = i;
-			if (ain < 0)
-				agg = A_COUNT;
-		}
-		n = node_new(r, G_PERSIST, pi);
-		if (!n)
-			return;
-		gstate *st = new_state(c, nid(r, n));
-		if (!st) {
-			r->ng--;
-			return;
-		}
-		n->st = (int)(st - r->st);
-		memcpy(n->g, g, sizeof(g));
-		n->ng = ng;
-		n->agg = agg;
-		n->agg_in = ain;
-		fields_list(p, n->g, n->ng, fl, sizeof(fl));
-		n->nf = 0;
-		sl_stream *s = sl_stream_group_by(p->s, fl);
-		char out[16];
-		snprintf(out, sizeof(out), "p%d", nid(r, n));
-		n->s = sl_stream_persistent_aggregate(s, st->s,
-		    ain >= 0 ? p->names[ain] : NULL, make_agg(agg, 1), out);
-		set_par(c, n, 1 + rn(&c->s, 4));
-		name_desc(n, r,
-		    "group_by(%s).persistent_aggregate(n%d, state %d %s %s, "
-		    "%s%s%s)",
-		    fl, pi, n->st, st->leveldb ? "leveldb" : "memory",
-		    sl_semantics_name(st->sem), agg_names[agg],
-		    ain >= 0 ? " of " : "", ain >= 0 ? p->names[ain] : "");
-		if (ng == 1 && p->dom[g[0]] == D_W && agg != A_MIN
-		    && agg != A_MAX && (agg == A_COUNT || p->dom[ain] != D_D)
-		    && r->nwords < MAXST)
-			r->words_st[r->nwords++] = n->st;
-		return;
-	} else if (what < 93) { /* state_query -> sink */
-		if (!r->nst)
-			return;
-		gstate *st = &r->st[rn(&c->s, (unsigned)r->nst)];
-		gnode *pn = &r->g[st->node];
-		/* key fields: the persist's key domains when the stream has
-		 * them, else any (usually never found) */
-		int k[4], nk = 0;
-		for (int j = 0; j < pn->ng; j++) {
-			int dom = r->g[pn->p[0]].dom[pn->g[j]];
-			for (int i = 0; i < p->nf; i++) {
-				int used = 0;
-				for (int z = 0; z < nk; z++)
-					used |= k[z] == i;
-				if (p->dom[i] == dom && !used) {
-					k[nk++] = i;
-					break;
-				}
-			}
-		}
-		if (nk != pn->ng) {
-			nk = 0;
-			for (int i = 0; i < p->nf && nk < 1; i++)
-				if (key_ok(r, p->dom[i]))
-					k[nk++] = i;
-		}
-		if (!nk || p->nf + 1 > MAXF)
-			return;
-		n = add_sink(r, pi, G_QUERY);
-		if (!n)
-			return;
-		n->st = (int)(st - r->st);
-		memcpy(n->g, k, sizeof(k));
-		n->ng = nk;
-		copy_schema(n, p);
-		fresh(r, n, n->nf++, D_N);
-		fields_list(p, n->g, n->ng, fl, sizeof(fl));
-		sl_stream *s = sl_stream_state_query(
-		    p->s, st->s, fl, n->names[n->nf - 1]);
-		sink_attach(r, n, s);
-		name_desc(n, r, "state_query(n%d, state %d, [%s]) -> sink %d",
-		    pi, n->st, fl, n->sink);
-		return;
-	} else if (what >= 100) { /* join p with an open stream */
-		/* one join per topology: joins of joins multiply the cross
-		 * products (a batch of n tuples on one key gives n^2, then
-		 * n^4) and took gigabytes on some seeds */
-		for (int j = 0; j < r->ng; j++)
-			if (r->g[j].op == G_JOIN)
-				return;
-		int open[MAXN], no = 0;
-		for (int j = 0; j < r->ng; j++)
-			if (r->g[j].open && r->g[j].op != G_PERSIST)
-				open[no++] = j;
-		int qi = no ? open[rn(&c->s, (unsigned)no)] : pi;
-		gnode *q = &r->g[qi];
-		/* broadcast copies multiply into the cross product: seed
-		 * 42000888 joined a broadcast x4 of a broadcast x4 with
-		 * itself, 40 KB values (256 pairs per key pair) and ran past
-		 * the watchdog on a loaded machine */
-		if (fanout(r, pi) * fanout(r, qi) > (r->big ? 1 : 4))
-			return;
-		/* keys: same domains on both sides when there are some */
-		int lk[4], rk2[4], nk = 0;
-		int want = 1 + (int)rn(&c->s, 2);
-		for (int i = 0; i < p->nf && nk < want; i++) {
-			if (!rn(&c->s, 2))
-				continue;
-			for (int j = 0; j < q->nf; j++)
-				if (q->dom[j] == p->dom[i]) {
-					int dup = 0;
-					for (int z = 0; z < nk; z++)
-						dup |= rk2[z] == j;
-					if (dup)
-						continue;
-					lk[nk] = i;
-					rk2[nk++] = j;
-					break;
-				}
-		}
-		if (!nk) {
-			lk[0] = (int)rn(&c->s, (unsigned)p->nf);
-			rk2[0] = (int)rn(&c->s, (unsigned)q->nf);
-			nk = 1;
-		}
-		if (p->nf + q->nf - nk > MAXF)
-			return;
-		n = node_new(r, G_JOIN, pi);
-		if (!n)
-			return;
-		n->np = 2;
-		n->p[1] = qi;
-		memcpy(n->g, lk, sizeof(lk));
-		memcpy(n->in, rk2, sizeof(rk2));
-		n->ng = n->nin = nk;
-		n->variant = (int)rn(&c->s, 3);
-		n->nf = 0;
-		/* an outer join's key holds either side's: keys of other
-		 * domains (the fallback above) make a mixed key, which no
-		 * numeric aggregate may read (the soak found sum over an outer
-		 * join of doubles with words failing every attempt) */
-		for (int i = 0; i < nk; i++)
-			fresh(r, n, n->nf++,
-			    p->dom[lk[i]] == q->dom[rk2[i]] ? p->dom[lk[i]]
-			                                    : D_K);
-		for (int side = 0; side < 2; side++) {
-			const gnode *x = side ? q : p;
-			const int *k = side ? rk2 : lk;
-			int nullable = n->variant == SL_JOIN_OUTER
-			    || (side && n->variant == SL_JOIN_LEFT);
-			for (int i = 0; i < x->nf; i++) {
-				int key = 0;
-				for (int z = 0; z < nk; z++)
-					key |= k[z] == i;
-				if (key)
-					continue;
-				int d = x->dom[i];
-				fresh(r, n, n->nf++,
-				    nullable && d == D_I ? D_V : d);
-			}
-		}
-		int all[MAXF];
-		for (int i = 0; i < n->nf; i++)
-			all[i] = i;
-		fields_list(p, lk, nk, fl, sizeof(fl));
-		fields_list(q, rk2, nk, fl2, sizeof(fl2));
-		char ofl[200];
-		fields_list(n, all, n->nf, ofl, sizeof(ofl));
-		n->s = sl_topology_join(
-		    r->t, p->s, fl, q->s, fl2, ofl, (sl_join_type)n->variant);
-		uint32_t par = 1 + rn(&c->s, 4);
-		set_par(c, n, par);
-		static const char *jt[] = { "inner", "left", "outer" };
-		name_desc(n, r, "join(n%d [%s], n%d [%s], %s)", pi, fl, qi,
-		    fl2, jt[n->variant]);
-	} else { /* merge of 2-3 branches of p */
-		int nb = 2 + (int)rn(&c->s, 2);
-		sl_stream *br[3];
-		int bi[3];
-		for (int b = 0; b < nb; b++) {
-			unsigned k = rn(&c->s, 3);
-			int cur = pi;
-			if (k == 1) {
-				n = node_new(r, G_FILTER, pi);
-				if (!n)
-					goto undo;
-				copy_schema(n, p);
-				n->nin = pick_fields(c, p, n->in, 2);
-				fields_list(p, n->in, n->nin, fl, sizeof(fl));
-				n->s = sl_stream_filter(
-				    p->s, fl, filt_cb, NULL);
-				name_desc(n, r,
-				    "filter(n%d, [%s], hash%%4!=0)", pi, fl);
-				cur = nid(r, n);
-			} else if (k == 2
-			    && !(r->o->exclude
-			        & (DT_KNOWN_MERGE | DT_KNOWN_CHAIN))) {
-				n = node_new(r, G_REPART, pi);
-				if (!n)
-					goto undo;
-				copy_schema(n, p);
-				n->rk = R_SHUFFLE;
-				n->copies = 1;
-				n->s = sl_stream_shuffle(p->s);
-				set_par(c, n, 1 + rn(&c->s, 3));
-				name_desc(n, r, "shuffle(n%d)", pi);
-				cur = nid(r, n);
-			}
-			br[b] = r->g[cur].s;
-			bi[b] = cur;
-		}
-		n = node_new(r, G_MERGE, pi);
-		if (!n)
-			goto undo;
-		copy_schema(n, p);
-		n->np = nb;
-		memcpy(n->p, bi, sizeof(bi));
-		int same = 1;
-		for (int b = 1; b < nb; b++)
-			if (r->g[bi[b]].stage != r->g[bi[0]].stage)
-				same = 0;
-		n->stage = r->g[bi[0]].stage;
-		n->tasks = r->g[bi[0]].tasks;
-		n->at_finish = r->g[bi[0]].at_finish;
-		if (!same) {
-			n->stage = ++c->nstage;
-			n->tasks = 1;
-			n->at_finish = 0;
-		}
-		n->s = sl_stream_merge(r->t, br, (size_t)nb);
-		if (nb > 2)
-			name_desc(
-			    n, r, "merge(n%d, n%d, n%d)", bi[0], bi[1], bi[2]);
-		else
-			name_desc(n, r, "merge(n%d, n%d)", bi[0], bi[1]);
-	}
-	n->open = 1;
-	if (rn(&c->s, 4)) /* usually continue only from the new stream */
-		p->open = 0;
-	return;
-undo:
-	return;
+	if (p->nf + 1 > MAXF)
+		return NULL;
+	n = node_new(r, G_EACH, pi);
+	if (!n)
+		return NULL;
+	copy_schema(n, p);
+	n->variant = rn(&c->s, 2) ? FN_HMOD : FN_DUP;
+	n->nin = pick_fields(c, p, n->in, 3);
+	fresh(r, n, n->nf++, D_I);
+	r->fx[nid(r, n)].variant = n->variant;
+	fields_list(p, n->in, n->nin, fl, sizeof(fl));
+	n->s = sl_stream_each(
+	    p->s, fl, fn_cb, &r->fx[nid(r, n)], n->names[n->nf - 1]);
+	name_desc(n, r, "each(n%d, [%s], %s)", pi, fl,
+	    n->variant == FN_HMOD ? "hash-mod-7" : "dup-0..2");
+	return n;
 }
 
-static void generate(run *r)
+/* map / flat_map: renamed fields + 1 */
+static gnode *gen_map(gctx *c, int pi)
 {
-	uint64_t s = mix(r->seed, 3);
-	r->spkind = (int)rn(&s, 3);
-	r->keymix = !(r->o->exclude & DT_KNOWN_KEYS);
-	gen_input(r);
-	sl_topology_new(&r->t, "difftest");
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200], fl2[200];
+	gnode *n;
+	int flat = rn(&c->s, 2);
+	n = node_new(r, flat ? G_FLAT : G_MAP, pi);
+	if (!n)
+		return NULL;
+	n->variant = flat ? FN_FLAT : FN_PASS;
+	n->nin = pick_fields(c, p, n->in, p->nf);
+	if (n->nin + 1 > MAXF)
+		n->nin = MAXF - 1;
+	n->nf = 0;
+	for (int i = 0; i < n->nin; i++)
+		fresh(r, n, n->nf++, p->dom[n->in[i]]);
+	fresh(r, n, n->nf++, D_I);
+	r->fx[nid(r, n)].variant = n->variant;
+	fields_list(p, n->in, n->nin, fl, sizeof(fl));
+	int all[MAXF];
+	for (int i = 0; i < n->nf; i++)
+		all[i] = i;
+	fields_list(n, all, n->nf, fl2, sizeof(fl2));
+	n->s = (flat ? sl_stream_flat_map : sl_stream_map)(
+	    p->s, fl, fn_cb, &r->fx[nid(r, n)], fl2);
+	name_desc(n, r, "%s(n%d, [%s])", flat ? "flat_map" : "map", pi, fl);
+	return n;
+}
+
+/* flat_map split_words over a bytes field */
+static gnode *gen_split(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	gnode *n;
+	int f = -1;
+	for (int i = 0; i < p->nf; i++)
+		if (p->dom[i] == D_S || p->dom[i] == D_W)
+			f = i;
+	if (f < 0)
+		return NULL;
+	n = node_new(r, G_SPLIT, pi);
+	if (!n)
+		return NULL;
+	n->in[0] = f;
+	n->nin = 1;
+	n->nf = 0;
+	fresh(r, n, n->nf++, D_T);
+	n->s = sl_stream_flat_map(
+	    p->s, p->names[f], sl_fn_split_words, NULL, n->names[0]);
+	name_desc(n, r, "flat_map(n%d, %s, split_words)", pi, p->names[f]);
+	return n;
+}
+
+/* filter: keeps a tuple whose 1-2 fields hash to non-0 mod 4 */
+static gnode *gen_filter(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	n = node_new(r, G_FILTER, pi);
+	if (!n)
+		return NULL;
+	copy_schema(n, p);
+	n->nin = pick_fields(c, p, n->in, 2);
+	fields_list(p, n->in, n->nin, fl, sizeof(fl));
+	n->s = sl_stream_filter(p->s, fl, filt_cb, NULL);
+	name_desc(n, r, "filter(n%d, [%s], hash%%4!=0)", pi, fl);
+	return n;
+}
+
+/* project: some of the fields */
+static gnode *gen_project(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	n = node_new(r, G_PROJECT, pi);
+	if (!n)
+		return NULL;
+	n->nin = pick_fields(c, p, n->in, p->nf);
+	n->nf = n->nin;
+	for (int i = 0; i < n->nin; i++) {
+		memcpy(n->names[i], p->names[n->in[i]], 8);
+		n->dom[i] = p->dom[n->in[i]];
+	}
+	fields_list(p, n->in, n->nin, fl, sizeof(fl));
+	n->s = sl_stream_project(p->s, fl);
+	name_desc(n, r, "project(n%d, [%s])", pi, fl);
+	return n;
+}
+
+/* repartition: partition_by, shuffle, broadcast or global */
+static gnode *gen_repartition(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	if (!cross_ok(r, p))
+		return NULL;
+	n = node_new(r, G_REPART, pi);
+	if (!n)
+		return NULL;
+	copy_schema(n, p);
+	n->rk = (int)rn(&c->s, 4);
+	uint32_t par = 1 + rn(&c->s, 4);
+	static const char *rkn[]
+	    = { "partition_by", "shuffle", "broadcast", "global" };
+	fl[0] = 0;
+	if (n->rk == R_FIELDS) {
+		n->ng = pick_fields(c, p, n->g, 2);
+		fields_list(p, n->g, n->ng, fl, sizeof(fl));
+		n->s = sl_stream_partition_by(p->s, fl);
+	} else if (n->rk == R_SHUFFLE)
+		n->s = sl_stream_shuffle(p->s);
+	else if (n->rk == R_ALL)
+		n->s = sl_stream_broadcast(p->s);
+	else {
+		n->s = sl_stream_global(p->s);
+		par = 1;
+	}
+	set_par(c, n, par);
+	n->copies = n->rk == R_ALL ? (int)par : 1;
+	name_desc(n, r, "%s(n%d%s%s)", rkn[n->rk], pi, *fl ? ", " : "", fl);
+	return n;
+}
+
+/* [group_by +] aggregate; first_n goes to a sink */
+static gnode *gen_aggregate(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	int grouped = rn(&c->s, 3) != 0;
+	int agg = (int)rn(&c->s, 8);
+	if (!grouped && p->stale_group && (r->o->exclude & DT_KNOWN_REGROUP))
+		grouped = 1;
+	if (agg == A_FIRSTN && grouped && (r->o->exclude & DT_KNOWN_FIRSTN))
+		agg = A_COUNT;
+	if (!is_comb(agg) && !cross_ok(r, p))
+		return NULL;
+	int ain = -1;
+	if (agg == A_SUM || agg == A_MIN || agg == A_MAX || agg == A_BOR) {
+		for (int i = 0; i < p->nf; i++)
+			if (num_ok(p->dom[i]) && (ain < 0 || rn(&c->s, 2))
+			    && (agg != A_BOR || p->dom[i] != D_D))
+				ain = i;
+		if (ain < 0)
+			agg = A_COUNT;
+	} else if (agg == A_ACNT && rn(&c->s, 2))
+		ain = (int)rn(&c->s, (unsigned)p->nf);
+	n = agg == A_FIRSTN ? add_sink(r, pi, G_FIRSTN)
+	                    : node_new(r, G_AGG, pi);
+	if (!n)
+		return NULL;
+	n->agg = agg;
+	n->agg_in = ain;
+	n->firstn = 1 + (int)rn(&c->s, 4);
+	sl_stream *s = p->s;
+	fl[0] = 0;
+	if (grouped) {
+		n->ng = pick_fields(c, p, n->g, 2);
+		fields_list(p, n->g, n->ng, fl, sizeof(fl));
+		s = sl_stream_group_by(s, fl);
+	}
+	n->nf = 0;
+	for (int i = 0; i < n->ng; i++) {
+		memcpy(n->names[n->nf], p->names[n->g[i]], 8);
+		n->dom[n->nf++] = p->dom[n->g[i]];
+	}
+	char out[16] = "";
+	if (agg != A_FIRSTN) {
+		fresh(r, n, n->nf++, D_N);
+		memcpy(out, n->names[n->nf - 1], 8);
+	}
+	n->s = sl_stream_aggregate(s, ain >= 0 ? p->names[ain] : NULL,
+	    make_agg(agg, (size_t)n->firstn), agg == A_FIRSTN ? NULL : out);
+	uint32_t par = grouped ? 1 + rn(&c->s, 4) : 1;
+	if (grouped)
+		set_par(c, n, par);
+	else {
+		n->tasks = 1;
+		n->stage = ++c->nstage;
+	}
+	n->at_finish = agg != A_FIRSTN;
+	if (agg == A_FIRSTN) /* some n tuples: only a sink can tell */
+		sink_attach(r, n, n->s);
+	name_desc(n, r, "%s%s%s%saggregate(n%d, %s%s%s)",
+	    grouped ? "group_by(" : "", fl, grouped ? ")." : "", "", pi,
+	    agg_names[agg], ain >= 0 ? " of " : "",
+	    ain >= 0 ? p->names[ain] : "");
+	n->open = agg != A_FIRSTN;
+	n->stale_group = grouped;
+	return NULL;
+}
+
+/* [group_by +] partition_aggregate -> sink */
+static gnode *gen_partition_aggregate(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	int agg = (int)rn(&c->s, 7);
+	int ain = -1;
+	if (agg == A_SUM || agg == A_MIN || agg == A_MAX || agg == A_BOR) {
+		for (int i = 0; i < p->nf; i++)
+			if (num_ok(p->dom[i])
+			    && (agg != A_BOR || p->dom[i] != D_D))
+				ain = i;
+		if (ain < 0)
+			agg = A_COUNT;
+	}
+	n = add_sink(r, pi, G_PAGG);
+	if (!n)
+		return NULL;
+	n->agg = agg;
+	n->agg_in = ain;
+	int grouped = rn(&c->s, 2)
+	    || (p->stale_group && (r->o->exclude & DT_KNOWN_REGROUP));
+	sl_stream *s = p->s;
+	fl[0] = 0;
+	if (grouped) {
+		n->ng = pick_fields(c, p, n->g, 2);
+		fields_list(p, n->g, n->ng, fl, sizeof(fl));
+		s = sl_stream_group_by(s, fl);
+	}
+	n->nf = 0;
+	for (int i = 0; i < n->ng; i++) {
+		memcpy(n->names[n->nf], p->names[n->g[i]], 8);
+		n->dom[n->nf++] = p->dom[n->g[i]];
+	}
+	fresh(r, n, n->nf++, D_N);
+	s = sl_stream_partition_aggregate(s, ain >= 0 ? p->names[ain] : NULL,
+	    make_agg(agg, 1), n->names[n->nf - 1]);
+	sink_attach(r, n, s);
+	name_desc(n, r, "%s%s%spartition_aggregate(n%d, %s%s%s) -> sink %d",
+	    grouped ? "group_by(" : "", fl, grouped ? ")." : "", pi,
+	    agg_names[agg], ain >= 0 ? " of " : "",
+	    ain >= 0 ? p->names[ain] : "", n->sink);
+	return NULL;
+}
+
+/* group_by + persistent_aggregate into a new state */
+static gnode *gen_persist(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	int g[4], ng = 0;
+	for (int i = 0; i < p->nf && ng < 2; i++)
+		if (key_ok(r, p->dom[i]) && rn(&c->s, 2))
+			g[ng++] = i;
+	if (!ng)
+		return NULL;
+	int agg = (int)rn(&c->s, 5), ain = -1;
+	if (agg != A_COUNT) {
+		for (int i = 0; i < p->nf; i++)
+			if (num_ok(p->dom[i])
+			    && (agg != A_BOR || p->dom[i] != D_D))
+				ain = i;
+		if (ain < 0)
+			agg = A_COUNT;
+	}
+	n = node_new(r, G_PERSIST, pi);
+	if (!n)
+		return NULL;
+	gstate *st = new_state(c, nid(r, n));
+	if (!st) {
+		r->ng--;
+		return NULL;
+	}
+	n->st = (int)(st - r->st);
+	memcpy(n->g, g, sizeof(g));
+	n->ng = ng;
+	n->agg = agg;
+	n->agg_in = ain;
+	fields_list(p, n->g, n->ng, fl, sizeof(fl));
+	n->nf = 0;
+	sl_stream *s = sl_stream_group_by(p->s, fl);
+	char out[16];
+	snprintf(out, sizeof(out), "p%d", nid(r, n));
+	n->s = sl_stream_persistent_aggregate(
+	    s, st->s, ain >= 0 ? p->names[ain] : NULL, make_agg(agg, 1), out);
+	set_par(c, n, 1 + rn(&c->s, 4));
+	name_desc(n, r,
+	    "group_by(%s).persistent_aggregate(n%d, state %d %s %s, "
+	    "%s%s%s)",
+	    fl, pi, n->st, st->leveldb ? "leveldb" : "memory",
+	    sl_semantics_name(st->sem), agg_names[agg], ain >= 0 ? " of " : "",
+	    ain >= 0 ? p->names[ain] : "");
+	if (ng == 1 && p->dom[g[0]] == D_W && agg != A_MIN && agg != A_MAX
+	    && (agg == A_COUNT || p->dom[ain] != D_D) && r->nwords < MAXST)
+		r->words_st[r->nwords++] = n->st;
+	return NULL;
+}
+
+/* state_query of a state made before -> sink */
+static gnode *gen_query(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	if (!r->nst)
+		return NULL;
+	gstate *st = &r->st[rn(&c->s, (unsigned)r->nst)];
+	gnode *pn = &r->g[st->node];
+	/* key fields: the persist's key domains when the stream has
+	 * them, else any (usually never found) */
+	int k[4], nk = 0;
+	for (int j = 0; j < pn->ng; j++) {
+		int dom = r->g[pn->p[0]].dom[pn->g[j]];
+		for (int i = 0; i < p->nf; i++) {
+			int used = 0;
+			for (int z = 0; z < nk; z++)
+				used |= k[z] == i;
+			if (p->dom[i] == dom && !used) {
+				k[nk++] = i;
+				break;
+			}
+		}
+	}
+	if (nk != pn->ng) {
+		nk = 0;
+		for (int i = 0; i < p->nf && nk < 1; i++)
+			if (key_ok(r, p->dom[i]))
+				k[nk++] = i;
+	}
+	if (!nk || p->nf + 1 > MAXF)
+		return NULL;
+	n = add_sink(r, pi, G_QUERY);
+	if (!n)
+		return NULL;
+	n->st = (int)(st - r->st);
+	memcpy(n->g, k, sizeof(k));
+	n->ng = nk;
+	copy_schema(n, p);
+	fresh(r, n, n->nf++, D_N);
+	fields_list(p, n->g, n->ng, fl, sizeof(fl));
+	sl_stream *s
+	    = sl_stream_state_query(p->s, st->s, fl, n->names[n->nf - 1]);
+	sink_attach(r, n, s);
+	name_desc(n, r, "state_query(n%d, state %d, [%s]) -> sink %d", pi,
+	    n->st, fl, n->sink);
+	return NULL;
+}
+
+/* join p with an open stream (one join per topology) */
+static gnode *gen_join(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200], fl2[200];
+	gnode *n;
+	/* one join per topology: joins of joins multiply the cross
+	 * products (a batch of n tuples on one key gives n^2, then
+	 * n^4) and took gigabytes on some seeds */
+	for (int j = 0; j < r->ng; j++)
+		if (r->g[j].op == G_JOIN)
+			return NULL;
+	int open[MAXN], no = 0;
+	for (int j = 0; j < r->ng; j++)
+		if (r->g[j].open && r->g[j].op != G_PERSIST)
+			open[no++] = j;
+	int qi = no ? open[rn(&c->s, (unsigned)no)] : pi;
+	gnode *q = &r->g[qi];
+	/* broadcast copies multiply into the cross product: seed
+	 * 42000888 joined a broadcast x4 of a broadcast x4 with
+	 * itself, 40 KB values (256 pairs per key pair) and ran past
+	 * the watchdog on a loaded machine */
+	if (fanout(r, pi) * fanout(r, qi) > (r->big ? 1 : 4))
+		return NULL;
+	/* keys: same domains on both sides when there are some */
+	int lk[4], rk2[4], nk = 0;
+	int want = 1 + (int)rn(&c->s, 2);
+	for (int i = 0; i < p->nf && nk < want; i++) {
+		if (!rn(&c->s, 2))
+			continue;
+		for (int j = 0; j < q->nf; j++)
+			if (q->dom[j] == p->dom[i]) {
+				int dup = 0;
+				for (int z = 0; z < nk; z++)
+					dup |= rk2[z] == j;
+				if (dup)
+					continue;
+				lk[nk] = i;
+				rk2[nk++] = j;
+				break;
+			}
+	}
+	if (!nk) {
+		lk[0] = (int)rn(&c->s, (unsigned)p->nf);
+		rk2[0] = (int)rn(&c->s, (unsigned)q->nf);
+		nk = 1;
+	}
+	if (p->nf + q->nf - nk > MAXF)
+		return NULL;
+	n = node_new(r, G_JOIN, pi);
+	if (!n)
+		return NULL;
+	n->np = 2;
+	n->p[1] = qi;
+	memcpy(n->g, lk, sizeof(lk));
+	memcpy(n->in, rk2, sizeof(rk2));
+	n->ng = n->nin = nk;
+	n->variant = (int)rn(&c->s, 3);
+	n->nf = 0;
+	/* an outer join's key holds either side's: keys of other
+	 * domains (the fallback above) make a mixed key, which no
+	 * numeric aggregate may read (the soak found sum over an outer
+	 * join of doubles with words failing every attempt) */
+	for (int i = 0; i < nk; i++)
+		fresh(r, n, n->nf++,
+		    p->dom[lk[i]] == q->dom[rk2[i]] ? p->dom[lk[i]] : D_K);
+	for (int side = 0; side < 2; side++) {
+		const gnode *x = side ? q : p;
+		const int *k = side ? rk2 : lk;
+		int nullable = n->variant == SL_JOIN_OUTER
+		    || (side && n->variant == SL_JOIN_LEFT);
+		for (int i = 0; i < x->nf; i++) {
+			int key = 0;
+			for (int z = 0; z < nk; z++)
+				key |= k[z] == i;
+			if (key)
+				continue;
+			int d = x->dom[i];
+			fresh(r, n, n->nf++, nullable && d == D_I ? D_V : d);
+		}
+	}
+	int all[MAXF];
+	for (int i = 0; i < n->nf; i++)
+		all[i] = i;
+	fields_list(p, lk, nk, fl, sizeof(fl));
+	fields_list(q, rk2, nk, fl2, sizeof(fl2));
+	char ofl[200];
+	fields_list(n, all, n->nf, ofl, sizeof(ofl));
+	n->s = sl_topology_join(
+	    r->t, p->s, fl, q->s, fl2, ofl, (sl_join_type)n->variant);
+	uint32_t par = 1 + rn(&c->s, 4);
+	set_par(c, n, par);
+	static const char *jt[] = { "inner", "left", "outer" };
+	name_desc(n, r, "join(n%d [%s], n%d [%s], %s)", pi, fl, qi, fl2,
+	    jt[n->variant]);
+	return n;
+}
+
+/* merge of 2-3 branches of p (p, a filter or a shuffle) */
+static gnode *gen_merge(gctx *c, int pi)
+{
+	run *r = c->r;
+	gnode *p = &r->g[pi];
+	char fl[200];
+	gnode *n;
+	int nb = 2 + (int)rn(&c->s, 2);
+	sl_stream *br[3];
+	int bi[3];
+	for (int b = 0; b < nb; b++) {
+		unsigned k = rn(&c->s, 3);
+		int cur = pi;
+		if (k == 1) {
+			n = node_new(r, G_FILTER, pi);
+			if (!n)
+				return NULL;
+			copy_schema(n, p);
+			n->nin = pick_fields(c, p, n->in, 2);
+			fields_list(p, n->in, n->nin, fl, sizeof(fl));
+			n->s = sl_stream_filter(p->s, fl, filt_cb, NULL);
+			name_desc(
+			    n, r, "filter(n%d, [%s], hash%%4!=0)", pi, fl);
+			cur = nid(r, n);
+		} else if (k == 2
+		    && !(r->o->exclude & (DT_KNOWN_MERGE | DT_KNOWN_CHAIN))) {
+			n = node_new(r, G_REPART, pi);
+			if (!n)
+				return NULL;
+			copy_schema(n, p);
+			n->rk = R_SHUFFLE;
+			n->copies = 1;
+			n->s = sl_stream_shuffle(p->s);
+			set_par(c, n, 1 + rn(&c->s, 3));
+			name_desc(n, r, "shuffle(n%d)", pi);
+			cur = nid(r, n);
+		}
+		br[b] = r->g[cur].s;
+		bi[b] = cur;
+	}
+	n = node_new(r, G_MERGE, pi);
+	if (!n)
+		return NULL;
+	copy_schema(n, p);
+	n->np = nb;
+	memcpy(n->p, bi, sizeof(bi));
+	int same = 1;
+	for (int b = 1; b < nb; b++)
+		if (r->g[bi[b]].stage != r->g[bi[0]].stage)
+			same = 0;
+	n->stage = r->g[bi[0]].stage;
+	n->tasks = r->g[bi[0]].tasks;
+	n->at_finish = r->g[bi[0]].at_finish;
+	if (!same) {
+		n->stage = ++c->nstage;
+		n->tasks = 1;
+		n->at_finish = 0;
+	}
+	n->s = sl_stream_merge(r->t, br, (size_t)nb);
+	if (nb > 2)
+		name_desc(n, r, "merge(n%d, n%d, n%d)", bi[0], bi[1], bi[2]);
+	else
+		name_desc(n, r, "merge(n%d, n%d)", bi[0], bi[1]);
+	return n;
+}
+
+/* One generation step on open stream p: an operation drawn from 108
+ * (the ranges below); the new stream is open, and p usually closes. */
+static void gen_step(gctx *c, int pi)
+{
+	unsigned what = rn(&c->s, 108);
+	gnode *n = what < 10 ? gen_each(c, pi)
+	    : what < 20      ? gen_map(c, pi)
+	    : what < 25      ? gen_split(c, pi)
+	    : what < 32      ? gen_filter(c, pi)
+	    : what < 38      ? gen_project(c, pi)
+	    : what < 55      ? gen_repartition(c, pi)
+	    : what < 72      ? gen_aggregate(c, pi)
+	    : what < 78      ? gen_partition_aggregate(c, pi)
+	    : what < 88      ? gen_persist(c, pi)
+	    : what < 93      ? gen_query(c, pi)
+	    : what >= 100    ? gen_join(c, pi)
+	                     : gen_merge(c, pi);
+	if (!n)
+		return;
+	n->open = 1;
+	if (rn(&c->s, 4)) /* usually continue only from the new stream */
+		c->r->g[pi].open = 0;
+}
+
+/* n0, the spout over the generated input: the fixed spout, or the
+ * tester's own transactional or opaque one (r->spkind). */
+static void gen_spout(run *r)
+{
 	gnode *sp = node_new(r, G_SPOUT, -1);
 	sp->nf = 5;
 	static const char *nm[] = { "k", "v", "d", "s", "w" };
@@ -1792,22 +1886,11 @@ static void generate(run *r)
 	    "  n0 = spout(%s, %zu batches, %zu tuples%s) -> (k,v,d,s,w)",
 	    sp_names[r->spkind], r->nplan, r->nin,
 	    r->big ? ", large values" : "");
-	int steps = 2 + (int)rn(&s, 9);
-	gctx c = { r, 0, 0 };
-	for (int i = 0; i < steps; i++) {
-		c.s = mix(r->seed, 100 + (uint64_t)i);
-		int open[MAXN], no = 0;
-		for (int j = 0; j < r->ng; j++)
-			if (r->g[j].open)
-				open[no++] = j;
-		if (!no)
-			break;
-		int pick = open[rn(&c.s, (unsigned)no)];
-		if (i < 64 && (r->o->skip_steps >> i) & 1)
-			continue;
-		gen_step(&c, pick);
-	}
-	/* every open stream ends in a sink; some get a second one */
+}
+
+/* Every open stream ends in a sink; some get a second one. */
+static void end_in_sinks(run *r)
+{
 	int ng = r->ng;
 	for (int j = 0; j < ng; j++) {
 		gnode *n = &r->g[j];
@@ -1820,7 +1903,11 @@ static void generate(run *r)
 		sink_attach(r, sk, n->s);
 		name_desc(sk, r, "sink %d of n%d", sk->sink, j);
 	}
-	/* DRPC: one reader per state, and word lookups where they fit */
+}
+
+/* DRPC: one reader per state, and word lookups where they fit. */
+static void add_drpc_streams(run *r)
+{
 	for (int i = 0; i < r->nst; i++) {
 		char fn[16], fl[64] = "";
 		snprintf(fn, sizeof(fn), "v%d", i);
@@ -1845,7 +1932,11 @@ static void generate(run *r)
 		    "  drpc words%d: split -> state_query(state %d) -> sum",
 		    r->words_st[i], r->words_st[i]);
 	}
-	/* run options and faults */
+}
+
+/* The run options and the faults, from their own random stream. */
+static void gen_options(run *r)
+{
 	uint64_t f = mix(r->seed, 2);
 	sl_run_options_default(&r->ro);
 	r->ro.max_pending = 1 + rn(&f, 6);
@@ -1902,6 +1993,34 @@ static void generate(run *r)
 	    r->ro.batch_timeout_ms, r->fn_permille,
 	    r->tf_txid ? ", one batch timeout" : "",
 	    r->nhs ? ", engine hooks at random stages" : "");
+}
+
+static void generate(run *r)
+{
+	uint64_t s = mix(r->seed, 3);
+	r->spkind = (int)rn(&s, 3);
+	r->keymix = !(r->o->exclude & DT_KNOWN_KEYS);
+	gen_input(r);
+	sl_topology_new(&r->t, "difftest");
+	gen_spout(r);
+	int steps = 2 + (int)rn(&s, 9);
+	gctx c = { r, 0, 0 };
+	for (int i = 0; i < steps; i++) {
+		c.s = mix(r->seed, 100 + (uint64_t)i);
+		int open[MAXN], no = 0;
+		for (int j = 0; j < r->ng; j++)
+			if (r->g[j].open)
+				open[no++] = j;
+		if (!no)
+			break;
+		int pick = open[rn(&c.s, (unsigned)no)];
+		if (i < 64 && (r->o->skip_steps >> i) & 1)
+			continue;
+		gen_step(&c, pick);
+	}
+	end_in_sinks(r);
+	add_drpc_streams(r);
+	gen_options(r);
 }
 
 /* ------------------------------------------------------------ running */
@@ -2162,6 +2281,107 @@ static void join_emit(rbag *out, const gnode *n, const rt *l, const gnode *lp,
 	}
 }
 
+/* The spout's tuples of batch T (the fixed spout's plan, or the
+ * range the tester's spout recorded). */
+static void ref_spout(run *r, rbag *out, uint64_t T)
+{
+	uint64_t s, e;
+	if (r->spkind == SP_FIXED) {
+		s = 0;
+		for (uint64_t b = 1; b < T && b <= r->nplan; b++)
+			s += r->plan[b - 1];
+		e = T <= r->nplan ? s + r->plan[T - 1] : s;
+	} else if (T < r->cap) {
+		s = r->rs[T];
+		e = r->re[T];
+	} else
+		s = e = 0;
+	for (uint64_t i = s; i < e; i++)
+		*bag_add(out) = r->in[i];
+}
+
+/* each, map and flat_map: the function's outputs per input tuple. */
+static void ref_fn(const gnode *n, rbag *bags, rbag *out)
+{
+	rbag *in = &bags[n->p[0]];
+	for (size_t i = 0; i < in->n; i++) {
+		const rt *t = &in->t[i];
+		sl_value pin[MAXF], o[3][MAXF];
+		for (int f = 0; f < n->nin; f++)
+			pin[f] = t->v[n->in[f]];
+		size_t ar;
+		size_t k = fn_out(n->variant, pin, (size_t)n->nin, o, &ar);
+		for (size_t q = 0; q < k; q++) {
+			rt *x = bag_add(out);
+			in = &bags[n->p[0]]; /* bag_add may move out
+			                        only */
+			t = &in->t[i];
+			if (n->op == G_EACH) {
+				*x = *t;
+				memcpy(
+				    &x->v[x->n], o[q], ar * sizeof(sl_value));
+				x->n += (int)ar;
+			} else {
+				x->n = (int)ar;
+				memcpy(x->v, o[q], ar * sizeof(sl_value));
+			}
+		}
+	}
+}
+
+/* aggregate: one tuple per group (a global aggregate of nothing is
+ * its zero). */
+static void ref_agg(const gnode *n, const rbag *in, rbag *out)
+{
+	groups G = { 0 };
+	ref_aggregate(in, n->g, n->ng, n->agg, n->agg_in, &G);
+	if (!G.n && !n->ng && is_comb(n->agg)) {
+		/* a global aggregate of nothing is its zero */
+		rt *x = bag_add(out);
+		x->n = 1;
+		x->v[0] = agg_result(n->agg, comb_zero(n->agg));
+		if (x->v[0].type == SL_NULL)
+			x->v[0] = sl_int(0);
+	} else
+		bag_from_groups(out, &G, n->agg);
+	groups_free(&G);
+}
+
+/* join: the pairs of equal keys, and for left and outer joins the
+ * tuples without a match. */
+static void ref_join(run *r, const gnode *n, rbag *bags, rbag *out)
+{
+	const rbag *L = &bags[n->p[0]], *R = &bags[n->p[1]];
+	const gnode *lp = &r->g[n->p[0]], *rp = &r->g[n->p[1]];
+	char *rmatched = calloc(R->n + 1, 1);
+	for (size_t i = 0; i <= L->n; i++) {
+		/* i == L->n: the right tuples nobody matched (outer)
+		 */
+		const rt *l = i < L->n ? &L->t[i] : NULL;
+		int matched = 0;
+		for (size_t jr = 0; jr < R->n; jr++) {
+			const rt *q = &R->t[jr];
+			int eq = 1;
+			if (l)
+				for (int z = 0; z < n->ng && eq; z++)
+					eq = val_eq(
+					    &l->v[n->g[z]], &q->v[n->in[z]]);
+			else
+				eq = !rmatched[jr] && n->variant == 2;
+			if (!eq)
+				continue;
+			if (l) {
+				matched = 1;
+				rmatched[jr] = 1;
+			}
+			join_emit(out, n, l, lp, q, rp);
+		}
+		if (l && !matched && n->variant >= 1)
+			join_emit(out, n, l, lp, NULL, rp);
+	}
+	free(rmatched);
+}
+
 /* The reference: the bag of node j for one batch, from its parents. */
 static void ref_node(run *r, int j, rbag *bags, uint64_t T)
 {
@@ -2170,50 +2390,13 @@ static void ref_node(run *r, int j, rbag *bags, uint64_t T)
 	out->n = 0;
 	rbag *in = n->np ? &bags[n->p[0]] : NULL;
 	switch (n->op) {
-	case G_SPOUT: {
-		uint64_t s, e;
-		if (r->spkind == SP_FIXED) {
-			s = 0;
-			for (uint64_t b = 1; b < T && b <= r->nplan; b++)
-				s += r->plan[b - 1];
-			e = T <= r->nplan ? s + r->plan[T - 1] : s;
-		} else if (T < r->cap) {
-			s = r->rs[T];
-			e = r->re[T];
-		} else
-			s = e = 0;
-		for (uint64_t i = s; i < e; i++)
-			*bag_add(out) = r->in[i];
+	case G_SPOUT:
+		ref_spout(r, out, T);
 		break;
-	}
 	case G_EACH:
 	case G_MAP:
 	case G_FLAT:
-		for (size_t i = 0; i < in->n; i++) {
-			const rt *t = &in->t[i];
-			sl_value pin[MAXF], o[3][MAXF];
-			for (int f = 0; f < n->nin; f++)
-				pin[f] = t->v[n->in[f]];
-			size_t ar;
-			size_t k
-			    = fn_out(n->variant, pin, (size_t)n->nin, o, &ar);
-			for (size_t q = 0; q < k; q++) {
-				rt *x = bag_add(out);
-				in = &bags[n->p[0]]; /* bag_add may move out
-				                        only */
-				t = &in->t[i];
-				if (n->op == G_EACH) {
-					*x = *t;
-					memcpy(&x->v[x->n], o[q],
-					    ar * sizeof(sl_value));
-					x->n += (int)ar;
-				} else {
-					x->n = (int)ar;
-					memcpy(
-					    x->v, o[q], ar * sizeof(sl_value));
-				}
-			}
-		}
+		ref_fn(n, bags, out);
 		break;
 	case G_SPLIT:
 		for (size_t i = 0; i < in->n; i++)
@@ -2241,53 +2424,12 @@ static void ref_node(run *r, int j, rbag *bags, uint64_t T)
 			for (size_t i = 0; i < in->n; i++)
 				*bag_add(out) = in->t[i];
 		break;
-	case G_AGG: {
-		groups G = { 0 };
-		ref_aggregate(in, n->g, n->ng, n->agg, n->agg_in, &G);
-		if (!G.n && !n->ng && is_comb(n->agg)) {
-			/* a global aggregate of nothing is its zero */
-			rt *x = bag_add(out);
-			x->n = 1;
-			x->v[0] = agg_result(n->agg, comb_zero(n->agg));
-			if (x->v[0].type == SL_NULL)
-				x->v[0] = sl_int(0);
-		} else
-			bag_from_groups(out, &G, n->agg);
-		groups_free(&G);
+	case G_AGG:
+		ref_agg(n, in, out);
 		break;
-	}
-	case G_JOIN: {
-		const rbag *L = &bags[n->p[0]], *R = &bags[n->p[1]];
-		const gnode *lp = &r->g[n->p[0]], *rp = &r->g[n->p[1]];
-		char *rmatched = calloc(R->n + 1, 1);
-		for (size_t i = 0; i <= L->n; i++) {
-			/* i == L->n: the right tuples nobody matched (outer)
-			 */
-			const rt *l = i < L->n ? &L->t[i] : NULL;
-			int matched = 0;
-			for (size_t jr = 0; jr < R->n; jr++) {
-				const rt *q = &R->t[jr];
-				int eq = 1;
-				if (l)
-					for (int z = 0; z < n->ng && eq; z++)
-						eq = val_eq(&l->v[n->g[z]],
-						    &q->v[n->in[z]]);
-				else
-					eq = !rmatched[jr] && n->variant == 2;
-				if (!eq)
-					continue;
-				if (l) {
-					matched = 1;
-					rmatched[jr] = 1;
-				}
-				join_emit(out, n, l, lp, q, rp);
-			}
-			if (l && !matched && n->variant >= 1)
-				join_emit(out, n, l, lp, NULL, rp);
-		}
-		free(rmatched);
+	case G_JOIN:
+		ref_join(r, n, bags, out);
 		break;
-	}
 	case G_MERGE:
 		for (int p = 0; p < n->np; p++)
 			for (size_t i = 0; i < bags[n->p[p]].n; i++)
@@ -2414,188 +2556,213 @@ static const sl_value *hist_last(const gstate *g, const uint8_t *k, size_t kl)
 	return v;
 }
 
+/* A sink: the bag of the batch, as the reference has it. */
+static void check_bag_sink(
+    run *r, gnode *n, const rbag *in, uint64_t T, encv *got, size_t ng)
+{
+	dbuf d = { 0 };
+	encv *want = NULL;
+	enc_bag(in, &d, &want, 0);
+	if (!bags_equal(want, in->n, got, ng)) {
+		qsort(want, in->n, sizeof(encv), encv_cmp);
+		qsort(got, ng, sizeof(encv), encv_cmp);
+		report_bags(r, n->sink, T, "bag", want, in->n, got, ng);
+	}
+	free(d.p);
+	free(want);
+}
+
+/* state_query: the tuples without the queried value, then each value
+ * (one the state held before the batch). */
+static void check_query_sink(
+    run *r, gnode *n, const rbag *in, uint64_t T, encv *got, size_t ng)
+{
+	dbuf d = { 0 };
+	encv *want = NULL;
+	enc_bag(in, &d, &want, 0);
+	dbuf gd = { 0 };
+	encv *g2 = calloc(ng + 1, sizeof(encv));
+	size_t *o2 = calloc(ng + 1, sizeof(size_t));
+	gstate *st = &r->st[n->st];
+	int badv = 0;
+	char bad[600] = "";
+	for (size_t i = 0; i < ng; i++) {
+		sl_value v[MAXF + 4];
+		size_t nv = dec_tuple(got[i].p, got[i].n, v);
+		o2[i] = gd.n;
+		enc_tuple(&gd, v, nv - 1);
+		sl_value kv[4];
+		for (int q = 0; q < n->ng; q++)
+			kv[q] = v[n->g[q]];
+		dbuf ke = { 0 };
+		enc_tuple(&ke, kv, (size_t)n->ng);
+		if (st->sem != SL_SEM_NONE
+		    && !hist_allows(st, ke.p, ke.n, T - 1, &v[nv - 1])
+		    && !badv++)
+			repr_tuple(bad, sizeof(bad), v, nv);
+		free(ke.p);
+	}
+	for (size_t i = 0; i < ng; i++) {
+		g2[i].p = gd.p + o2[i];
+		g2[i].n = (i + 1 < ng ? o2[i + 1] : gd.n) - o2[i];
+	}
+	if (!bags_equal(want, in->n, g2, ng)) {
+		qsort(want, in->n, sizeof(encv), encv_cmp);
+		report_bags(
+		    r, n->sink, T, "state_query bag", want, in->n, g2, ng);
+	}
+	if (badv)
+		mismatch(r,
+		    "sink %d (n%d) txid %" PRIu64 ": state_query read "
+		    "%d value(s) the state never committed before "
+		    "txid %" PRIu64 ", e.g. %s",
+		    n->sink, nid(r, n), T, badv, T, bad);
+	free(gd.p);
+	free(g2);
+	free(o2);
+	free(d.p);
+	free(want);
+}
+
+/* partition_aggregate: the per-partition results fold to the batch's
+ * aggregate. */
+static void check_pagg_sink(
+    run *r, gnode *n, const rbag *in, uint64_t T, encv *got, size_t ng)
+{
+	groups want_g = { 0 }, got_g = { 0 };
+	ref_aggregate(in, n->g, n->ng, n->agg, n->agg_in, &want_g);
+	int fold = n->agg == A_MIN || n->agg == A_MAX || n->agg == A_BOR
+	    ? n->agg
+	    : A_SUM;
+	int gi[4] = { 0, 1, 2, 3 };
+	for (size_t i = 0; i < ng; i++) {
+		sl_value v[MAXF + 4];
+		size_t nv = dec_tuple(got[i].p, got[i].n, v);
+		if ((int)nv != n->ng + 1) {
+			mismatch(r,
+			    "sink %d: partition_aggregate tuple "
+			    "of %zu fields",
+			    n->sink, nv);
+			continue;
+		}
+		size_t k = group_of(&got_g, v, gi, n->ng);
+		sl_value cur = got_g.has[k]
+		    ? got_g.acc[k]
+		    : (fold == A_SUM ? sl_null() : comb_zero(fold));
+		comb(fold, &cur, &v[n->ng], &got_g.acc[k]);
+		got_g.has[k] = 1;
+	}
+	int bad = want_g.n != got_g.n;
+	char ex[300] = "", gx[300] = "-";
+	if (ng)
+		repr_enc(gx, sizeof(gx), got[0].p, got[0].n);
+	for (size_t k = 0; k < want_g.n && !bad; k++) {
+		int gi2[4] = { 0, 1, 2, 3 };
+		size_t before = got_g.n;
+		size_t q = group_of(&got_g, want_g.first[k].v, gi2, n->ng);
+		sl_value w = agg_result(n->agg, want_g.acc[k]);
+		if (got_g.n != before || !val_eq(&w, &got_g.acc[q])) {
+			bad = 1;
+			rt t = want_g.first[k];
+			t.v[t.n++] = w;
+			repr_tuple(ex, sizeof(ex), t.v, (size_t)t.n);
+		}
+	}
+	if (bad)
+		mismatch(r,
+		    "sink %d (n%d) txid %" PRIu64 ": partition_aggregate "
+		    "partials do not fold to the batch aggregate "
+		    "(%zu groups expected, %zu got; e.g. %s; got "
+		    "%zu partials such as %s)",
+		    n->sink, nid(r, n), T, want_g.n, got_g.n, ex, ng, gx);
+	groups_free(&want_g);
+	groups_free(&got_g);
+}
+
+/* first_n: per group, min(n, size) tuples, each one of the input. */
+static void check_firstn_sink(
+    run *r, gnode *n, const rbag *in, uint64_t T, encv *got, size_t ng)
+{
+	dbuf d = { 0 };
+	encv *want = NULL;
+	groups gs = { 0 };
+	for (size_t i = 0; i < in->n; i++)
+		group_of(&gs, in->t[i].v, n->g, n->ng);
+	size_t *want_n = calloc(gs.n + 1, sizeof(size_t));
+	for (size_t i = 0; i < in->n; i++)
+		want_n[group_of(&gs, in->t[i].v, n->g, n->ng)]++;
+	enc_bag(in, &d, &want, 0);
+	qsort(want, in->n, sizeof(encv), encv_cmp);
+	char *used = calloc(in->n + 1, 1);
+	size_t *got_n = calloc(gs.n + 1, sizeof(size_t));
+	int bad = 0;
+	for (size_t i = 0; i < ng && !bad; i++) {
+		sl_value v[MAXF + 4];
+		size_t nv = dec_tuple(got[i].p, got[i].n, v);
+		const sl_value *tv = v;
+		size_t tn = nv;
+		if ((int)nv == r->g[n->p[0]].nf + n->ng && n->ng) {
+			tv = v + n->ng; /* group fields, then the tuple */
+			tn = nv - (size_t)n->ng;
+		}
+		dbuf e = { 0 };
+		enc_tuple(&e, tv, tn);
+		encv key = { e.p, e.n };
+		encv *hit = bsearch(&key, want, in->n, sizeof(encv), encv_cmp);
+		while (hit && hit > want && !encv_cmp(hit - 1, &key))
+			hit--;
+		while (hit && hit < want + in->n && !encv_cmp(hit, &key)
+		    && used[hit - want])
+			hit++;
+		if (!hit || hit >= want + in->n || encv_cmp(hit, &key))
+			bad = 1;
+		else {
+			used[hit - want] = 1;
+			size_t before = gs.n;
+			size_t k = group_of(&gs, tv, n->g, n->ng);
+			if (gs.n != before)
+				bad = 1;
+			else
+				got_n[k]++;
+		}
+		free(e.p);
+	}
+	for (size_t k = 0; k < gs.n && !bad; k++) {
+		size_t w = want_n[k] < (size_t)n->firstn ? want_n[k]
+		                                         : (size_t)n->firstn;
+		if (got_n[k] != w)
+			bad = 1;
+	}
+	if (bad)
+		mismatch(r,
+		    "sink %d (n%d) txid %" PRIu64 ": first_n(%d) emitted "
+		    "%zu tuples that are not the first n of each "
+		    "group "
+		    "of the %zu input tuples",
+		    n->sink, nid(r, n), T, n->firstn, ng, in->n);
+	free(used);
+	free(got_n);
+	free(want_n);
+	groups_free(&gs);
+	free(d.p);
+	free(want);
+}
+
 static void check_sink(
     run *r, gnode *n, const rbag *in, uint64_t T, int replays)
 {
 	sink *s = &r->sk[n->sink];
 	encv *got;
 	size_t ng = sink_batch(r, s, T, &got);
-	dbuf d = { 0 };
-	encv *want = NULL;
 	(void)replays;
-	if (n->op == G_SINK) {
-		enc_bag(in, &d, &want, 0);
-		if (!bags_equal(want, in->n, got, ng)) {
-			qsort(want, in->n, sizeof(encv), encv_cmp);
-			qsort(got, ng, sizeof(encv), encv_cmp);
-			report_bags(
-			    r, n->sink, T, "bag", want, in->n, got, ng);
-		}
-	} else if (n->op == G_QUERY) {
-		/* the tuples without the queried value, then each value */
-		enc_bag(in, &d, &want, 0);
-		dbuf gd = { 0 };
-		encv *g2 = calloc(ng + 1, sizeof(encv));
-		size_t *o2 = calloc(ng + 1, sizeof(size_t));
-		gstate *st = &r->st[n->st];
-		int badv = 0;
-		char bad[600] = "";
-		for (size_t i = 0; i < ng; i++) {
-			sl_value v[MAXF + 4];
-			size_t nv = dec_tuple(got[i].p, got[i].n, v);
-			o2[i] = gd.n;
-			enc_tuple(&gd, v, nv - 1);
-			sl_value kv[4];
-			for (int q = 0; q < n->ng; q++)
-				kv[q] = v[n->g[q]];
-			dbuf ke = { 0 };
-			enc_tuple(&ke, kv, (size_t)n->ng);
-			if (st->sem != SL_SEM_NONE
-			    && !hist_allows(st, ke.p, ke.n, T - 1, &v[nv - 1])
-			    && !badv++)
-				repr_tuple(bad, sizeof(bad), v, nv);
-			free(ke.p);
-		}
-		for (size_t i = 0; i < ng; i++) {
-			g2[i].p = gd.p + o2[i];
-			g2[i].n = (i + 1 < ng ? o2[i + 1] : gd.n) - o2[i];
-		}
-		if (!bags_equal(want, in->n, g2, ng)) {
-			qsort(want, in->n, sizeof(encv), encv_cmp);
-			report_bags(r, n->sink, T, "state_query bag", want,
-			    in->n, g2, ng);
-		}
-		if (badv)
-			mismatch(r,
-			    "sink %d (n%d) txid %" PRIu64 ": state_query read "
-			    "%d value(s) the state never committed before "
-			    "txid %" PRIu64 ", e.g. %s",
-			    n->sink, nid(r, n), T, badv, T, bad);
-		free(gd.p);
-		free(g2);
-		free(o2);
-	} else if (n->op == G_PAGG) {
-		/* per-partition results fold to the batch's aggregate */
-		groups want_g = { 0 }, got_g = { 0 };
-		ref_aggregate(in, n->g, n->ng, n->agg, n->agg_in, &want_g);
-		int fold
-		    = n->agg == A_MIN || n->agg == A_MAX || n->agg == A_BOR
-		    ? n->agg
-		    : A_SUM;
-		int gi[4] = { 0, 1, 2, 3 };
-		for (size_t i = 0; i < ng; i++) {
-			sl_value v[MAXF + 4];
-			size_t nv = dec_tuple(got[i].p, got[i].n, v);
-			if ((int)nv != n->ng + 1) {
-				mismatch(r,
-				    "sink %d: partition_aggregate tuple "
-				    "of %zu fields",
-				    n->sink, nv);
-				continue;
-			}
-			size_t k = group_of(&got_g, v, gi, n->ng);
-			sl_value cur = got_g.has[k]
-			    ? got_g.acc[k]
-			    : (fold == A_SUM ? sl_null() : comb_zero(fold));
-			comb(fold, &cur, &v[n->ng], &got_g.acc[k]);
-			got_g.has[k] = 1;
-		}
-		int bad = want_g.n != got_g.n;
-		char ex[300] = "", gx[300] = "-";
-		if (ng)
-			repr_enc(gx, sizeof(gx), got[0].p, got[0].n);
-		for (size_t k = 0; k < want_g.n && !bad; k++) {
-			int gi2[4] = { 0, 1, 2, 3 };
-			size_t before = got_g.n;
-			size_t q
-			    = group_of(&got_g, want_g.first[k].v, gi2, n->ng);
-			sl_value w = agg_result(n->agg, want_g.acc[k]);
-			if (got_g.n != before || !val_eq(&w, &got_g.acc[q])) {
-				bad = 1;
-				rt t = want_g.first[k];
-				t.v[t.n++] = w;
-				repr_tuple(ex, sizeof(ex), t.v, (size_t)t.n);
-			}
-		}
-		if (bad)
-			mismatch(r,
-			    "sink %d (n%d) txid %" PRIu64
-			    ": partition_aggregate "
-			    "partials do not fold to the batch aggregate "
-			    "(%zu groups expected, %zu got; e.g. %s; got "
-			    "%zu partials such as %s)",
-			    n->sink, nid(r, n), T, want_g.n, got_g.n, ex, ng,
-			    gx);
-		groups_free(&want_g);
-		groups_free(&got_g);
-	} else if (n->op == G_FIRSTN) {
-		/* per group: min(n, size) tuples, each one of the input */
-		groups gs = { 0 };
-		for (size_t i = 0; i < in->n; i++)
-			group_of(&gs, in->t[i].v, n->g, n->ng);
-		size_t *want_n = calloc(gs.n + 1, sizeof(size_t));
-		for (size_t i = 0; i < in->n; i++)
-			want_n[group_of(&gs, in->t[i].v, n->g, n->ng)]++;
-		enc_bag(in, &d, &want, 0);
-		qsort(want, in->n, sizeof(encv), encv_cmp);
-		char *used = calloc(in->n + 1, 1);
-		size_t *got_n = calloc(gs.n + 1, sizeof(size_t));
-		int bad = 0;
-		for (size_t i = 0; i < ng && !bad; i++) {
-			sl_value v[MAXF + 4];
-			size_t nv = dec_tuple(got[i].p, got[i].n, v);
-			const sl_value *tv = v;
-			size_t tn = nv;
-			if ((int)nv == r->g[n->p[0]].nf + n->ng && n->ng) {
-				tv = v
-				    + n->ng; /* group fields, then the tuple */
-				tn = nv - (size_t)n->ng;
-			}
-			dbuf e = { 0 };
-			enc_tuple(&e, tv, tn);
-			encv key = { e.p, e.n };
-			encv *hit = bsearch(
-			    &key, want, in->n, sizeof(encv), encv_cmp);
-			while (hit && hit > want && !encv_cmp(hit - 1, &key))
-				hit--;
-			while (hit && hit < want + in->n
-			    && !encv_cmp(hit, &key) && used[hit - want])
-				hit++;
-			if (!hit || hit >= want + in->n || encv_cmp(hit, &key))
-				bad = 1;
-			else {
-				used[hit - want] = 1;
-				size_t before = gs.n;
-				size_t k = group_of(&gs, tv, n->g, n->ng);
-				if (gs.n != before)
-					bad = 1;
-				else
-					got_n[k]++;
-			}
-			free(e.p);
-		}
-		for (size_t k = 0; k < gs.n && !bad; k++) {
-			size_t w = want_n[k] < (size_t)n->firstn
-			    ? want_n[k]
-			    : (size_t)n->firstn;
-			if (got_n[k] != w)
-				bad = 1;
-		}
-		if (bad)
-			mismatch(r,
-			    "sink %d (n%d) txid %" PRIu64
-			    ": first_n(%d) emitted "
-			    "%zu tuples that are not the first n of each "
-			    "group "
-			    "of the %zu input tuples",
-			    n->sink, nid(r, n), T, n->firstn, ng, in->n);
-		free(used);
-		free(got_n);
-		free(want_n);
-		groups_free(&gs);
-	}
-	free(d.p);
-	free(want);
+	if (n->op == G_SINK)
+		check_bag_sink(r, n, in, T, got, ng);
+	else if (n->op == G_QUERY)
+		check_query_sink(r, n, in, T, got, ng);
+	else if (n->op == G_PAGG)
+		check_pagg_sink(r, n, in, T, got, ng);
+	else if (n->op == G_FIRSTN)
+		check_firstn_sink(r, n, in, T, got, ng);
 	free(got);
 }
 
@@ -2616,87 +2783,87 @@ static int count_key(
 	return 0;
 }
 
-static void check_states(run *r, int replays, dt_totals *tot)
+/* State i: its last committed txid, each key's value read through
+ * DRPC against the reference's last one, and its count of keys. */
+static void check_state(run *r, int i, int replays, dt_totals *tot)
 {
-	for (int i = 0; i < r->nst; i++) {
-		gstate *g = &r->st[i];
-		gnode *pn = &r->g[g->node];
-		/* the final reference value of each key */
-		int loose = g->sem == SL_SEM_NONE && replays;
-		size_t nkeys = 0;
-		uint64_t last = 0;
-		sl_state_last_committed(g->s, &last);
-		if (last != r->ncommits && !r->hung)
-			mismatch(r,
-			    "state %d: last committed txid %" PRIu64
-			    ", the topology committed %zu",
-			    i, last, r->ncommits);
-		for (size_t h = 0; h < g->nhist; h++) {
-			/* only the latest entry of each key */
-			int later = 0;
-			for (size_t q = h + 1; q < g->nhist && !later; q++)
-				later = g->hist[q].klen == g->hist[h].klen
-				    && !memcmp(g->hist[q].k, g->hist[h].k,
-				        g->hist[h].klen);
-			if (later)
-				continue;
-			/* a null aggregate (min of nulls...) stores no value
-			 */
-			if (g->hist[h].v.type != SL_NULL)
-				nkeys++;
-			char *hex;
-			int hl = hex_of(g->hist[h].k, g->hist[h].klen, &hex);
-			char fn[16];
-			snprintf(fn, sizeof(fn), "v%d", i);
-			sl_value got;
-			int rc = sl_topology_drpc_call(
-			    r->t, fn, (const uint8_t *)hex, (size_t)hl, &got);
-			free(hex);
-			tot->drpc_calls++;
-			const sl_value *want = &g->hist[h].v;
-			char kr[300], wr[100], gr[100];
-			repr_enc(
-			    kr, sizeof(kr), g->hist[h].k, g->hist[h].klen);
-			repr_value(wr, sizeof(wr), want);
-			if (rc) {
-				mismatch(r,
-				    "state %d key %s: DRPC read failed: %s", i,
-				    kr, sl_strerror(rc));
-				continue;
-			}
-			repr_value(gr, sizeof(gr), &got);
-			if (!loose && !val_eq(want, &got))
-				mismatch(r,
-				    "state %d (n%d, %s %s, %s) key %s: holds "
-				    "%s, "
-				    "expected %s",
-				    i, g->node,
-				    g->leveldb ? "leveldb" : "memory",
-				    sl_semantics_name(g->sem),
-				    agg_names[pn->agg], kr, gr, wr);
-			else if (loose && pn->agg == A_COUNT
-			    && !(got.type == SL_INT && want->type == SL_INT
-			        && got.u.i >= want->u.i))
-				mismatch(r,
-				    "state %d (none, replayed) key %s: count "
-				    "%s "
-				    "below the input's %s",
-				    i, kr, gr, wr);
+	gstate *g = &r->st[i];
+	gnode *pn = &r->g[g->node];
+	/* the final reference value of each key */
+	int loose = g->sem == SL_SEM_NONE && replays;
+	size_t nkeys = 0;
+	uint64_t last = 0;
+	sl_state_last_committed(g->s, &last);
+	if (last != r->ncommits && !r->hung)
+		mismatch(r,
+		    "state %d: last committed txid %" PRIu64
+		    ", the topology committed %zu",
+		    i, last, r->ncommits);
+	for (size_t h = 0; h < g->nhist; h++) {
+		/* only the latest entry of each key */
+		int later = 0;
+		for (size_t q = h + 1; q < g->nhist && !later; q++)
+			later = g->hist[q].klen == g->hist[h].klen
+			    && !memcmp(
+			        g->hist[q].k, g->hist[h].k, g->hist[h].klen);
+		if (later)
+			continue;
+		/* a null aggregate (min of nulls...) stores no value
+		 */
+		if (g->hist[h].v.type != SL_NULL)
+			nkeys++;
+		char *hex;
+		int hl = hex_of(g->hist[h].k, g->hist[h].klen, &hex);
+		char fn[16];
+		snprintf(fn, sizeof(fn), "v%d", i);
+		sl_value got;
+		int rc = sl_topology_drpc_call(
+		    r->t, fn, (const uint8_t *)hex, (size_t)hl, &got);
+		free(hex);
+		tot->drpc_calls++;
+		const sl_value *want = &g->hist[h].v;
+		char kr[300], wr[100], gr[100];
+		repr_enc(kr, sizeof(kr), g->hist[h].k, g->hist[h].klen);
+		repr_value(wr, sizeof(wr), want);
+		if (rc) {
+			mismatch(r, "state %d key %s: DRPC read failed: %s", i,
+			    kr, sl_strerror(rc));
+			continue;
 		}
-		tot->state_keys += nkeys;
-		uint64_t fk = 0;
-		sl_state_foreach(g->s, count_key, &fk);
-		sl_state_stats ss;
-		sl_state_stats_get(g->s, &ss);
-		if (!loose && (fk != nkeys || ss.keys != nkeys))
+		repr_value(gr, sizeof(gr), &got);
+		if (!loose && !val_eq(want, &got))
 			mismatch(r,
-			    "state %d (%s %s): %" PRIu64
-			    " keys (stats %" PRIu64
-			    "), the input has %zu groups",
-			    i, g->leveldb ? "leveldb" : "memory",
-			    sl_semantics_name(g->sem), fk, ss.keys, nkeys);
+			    "state %d (n%d, %s %s, %s) key %s: holds "
+			    "%s, "
+			    "expected %s",
+			    i, g->node, g->leveldb ? "leveldb" : "memory",
+			    sl_semantics_name(g->sem), agg_names[pn->agg], kr,
+			    gr, wr);
+		else if (loose && pn->agg == A_COUNT
+		    && !(got.type == SL_INT && want->type == SL_INT
+		        && got.u.i >= want->u.i))
+			mismatch(r,
+			    "state %d (none, replayed) key %s: count "
+			    "%s "
+			    "below the input's %s",
+			    i, kr, gr, wr);
 	}
-	/* word lookups through a DRPC stream */
+	tot->state_keys += nkeys;
+	uint64_t fk = 0;
+	sl_state_foreach(g->s, count_key, &fk);
+	sl_state_stats ss;
+	sl_state_stats_get(g->s, &ss);
+	if (!loose && (fk != nkeys || ss.keys != nkeys))
+		mismatch(r,
+		    "state %d (%s %s): %" PRIu64 " keys (stats %" PRIu64
+		    "), the input has %zu groups",
+		    i, g->leveldb ? "leveldb" : "memory",
+		    sl_semantics_name(g->sem), fk, ss.keys, nkeys);
+}
+
+/* Word lookups through a DRPC stream: the sum of the words' counts. */
+static void check_words(run *r, int replays, dt_totals *tot)
+{
 	for (int w = 0; w < r->nwords; w++) {
 		gstate *g = &r->st[r->words_st[w]];
 		if (g->sem == SL_SEM_NONE && replays)
@@ -2742,6 +2909,13 @@ static void check_states(run *r, int replays, dt_totals *tot)
 			}
 		}
 	}
+}
+
+static void check_states(run *r, int replays, dt_totals *tot)
+{
+	for (int i = 0; i < r->nst; i++)
+		check_state(r, i, replays, tot);
+	check_words(r, replays, tot);
 }
 
 /* Runs the reference over the committed batches and compares. */
