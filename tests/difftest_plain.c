@@ -175,77 +175,61 @@ static int bolt_cb(void *user, const sl_tuple *in, sl_plain_collector *c)
 	}
 }
 
-int dt_run_plain(
-    uint64_t seed, uint64_t ntuples, const dt_opts *o, dt_plain_totals *tot)
+/* The plain run's options from the run's random stream s (after the
+ * tuple count and acking were drawn); *drop_rate: the share of frames
+ * between bolts the fault hook drops. */
+static void plain_options(prun *r, uint64_t *s, const dt_opts *o,
+    uint64_t ntuples, sl_plain_options *po, double *drop_rate)
 {
-	prun *r = calloc(1, sizeof(*r));
-	r->seed = seed;
-	r->log = o->log ? o->log : stderr;
-	uint64_t s = mix(seed, 9);
-	r->n = ntuples ? ntuples : 1 + rn(&s, 3000);
-	r->acking = rn(&s, 3) != 0;
-	pthread_mutex_init(&r->mu, NULL);
-	r->acked = calloc(r->n, 1);
-	r->got = calloc(r->n * 4, sizeof(uint32_t));
-	sl_plain_options po;
-	sl_plain_options_default(&po);
-	po.acking = r->acking;
-	po.seed = seed | 1;
+	sl_plain_options_default(po);
+	po->acking = r->acking;
+	po->seed = r->seed | 1;
 	static const size_t ft[] = { 1, 3, 16, 1024 };
-	po.frame_tuples = ft[rn(&s, 4)];
-	if (!ntuples && po.frame_tuples < 16 && r->n > 400)
+	po->frame_tuples = ft[rn(s, 4)];
+	if (!ntuples && po->frame_tuples < 16 && r->n > 400)
 		r->n = 400; /* a frame per tuple is slow: fewer tuples */
-	po.max_spout_pending = rn(&s, 2) ? 10000 : 1 + rn(&s, 64);
-	int drops = !o->no_faults && rn(&s, 3) == 0;
-	double drop_rate = drops ? 0.001 * (1 + rn(&s, 10)) : 0;
+	po->max_spout_pending = rn(s, 2) ? 10000 : 1 + rn(s, 64);
+	int drops = !o->no_faults && rn(s, 3) == 0;
+	*drop_rate = drops ? 0.001 * (1 + rn(s, 10)) : 0;
 	/* dropped frames heal by timeouts: short ones, and few trees in
 	 * flight so that a slow pass does not time out everything */
-	po.message_timeout_ms = drops ? 400 : 5000;
-	if (drops && po.max_spout_pending > 256)
-		po.max_spout_pending = 256;
-	if (drops && po.max_spout_pending < 64)
-		po.max_spout_pending = 64;
+	po->message_timeout_ms = drops ? 400 : 5000;
+	if (drops && po->max_spout_pending > 256)
+		po->max_spout_pending = 256;
+	if (drops && po->max_spout_pending < 64)
+		po->max_spout_pending = 64;
 	if (getenv("SL_DIFFTEST_PLAIN_TIMEOUT_MS"))
-		po.message_timeout_ms
+		po->message_timeout_ms
 		    = atoi(getenv("SL_DIFFTEST_PLAIN_TIMEOUT_MS"));
-	sl_plain *p = NULL;
-	int rc = sl_plain_new(&p, &po);
-	/* frames between bolts dropped by the fault hook (plain_drop) */
-	sli_fault_rule drop
-	    = { .point = SLI_FAULT_PLAIN_DROP, .obj = p, .rate = drop_rate };
-	if (!rc)
-		rc = sli_fault_config(&drop, drop_rate > 0);
-	sl_plain_spout ops = { "dt-spout", sp_next, sp_ack, sp_fail };
-	if (!rc)
-		rc = sl_plain_set_spout(p, "spout", &ops, r, "id,c,pad");
-	r->nb = 1 + (int)rn(&s, 4);
-	r->copies = 1;
-	char desc[1024];
-	size_t dl = (size_t)snprintf(desc, sizeof(desc),
-	    "  spout: %" PRIu64 " tuples, acking %s, frame %zu, pending %u, "
-	    "drop_rate %.3f\n",
-	    r->n, r->acking ? "on" : "off", po.frame_tuples,
-	    po.max_spout_pending, drop_rate);
+}
+
+/* The chain of r->nb bolts and the sink after the spout, drawn from s;
+ * each described on a line appended to desc (dl bytes so far). Returns
+ * 0 or the first error of sl_plain_add_bolt. */
+static int add_bolts(prun *r, sl_plain *p, uint64_t *s, const dt_opts *o,
+    char *desc, size_t cap, size_t *dl)
+{
+	int rc = 0;
 	const char *input = "spout";
 	char names[MAXB][16];
 	for (int i = 0; i <= r->nb && !rc; i++) {
 		pbolt *b = &r->b[i];
 		b->r = r;
 		b->index = i;
-		b->kind = i == r->nb ? B_SINK : (int)rn(&s, 3);
+		b->kind = i == r->nb ? B_SINK : (int)rn(s, 3);
 		/* trees of at most 32 leaves */
 		if (b->kind == B_DUP
 		    && (r->ndup >= 2 || r->copies * (2 << r->ndup) > 32))
 			b->kind = B_PASS;
 		if (b->kind == B_DUP)
 			r->ndup++;
-		if (!o->no_faults && rn(&s, 4) == 0) {
-			b->fail_permille = 20 + rn(&s, 200);
+		if (!o->no_faults && rn(s, 4) == 0) {
+			b->fail_permille = 20 + rn(s, 200);
 			b->seen = calloc(r->n * 4 / 8 + 1, 1);
 			r->fault_any = 1;
 		}
-		int g = (int)rn(&s, 4);
-		uint32_t par = g == SL_GROUP_GLOBAL ? 1 : 1 + rn(&s, 4);
+		int g = (int)rn(s, 4);
+		uint32_t par = g == SL_GROUP_GLOBAL ? 1 : 1 + rn(s, 4);
 		if (g == SL_GROUP_ALL && r->copies * (int)par > 64)
 			par = 1; /* trees of at most 64 x 4 leaves
 			          */
@@ -255,32 +239,22 @@ int dt_run_plain(
 		rc = sl_plain_add_bolt(p, names[i], input, (sl_grouping)g,
 		    g == SL_GROUP_FIELDS ? "id" : NULL, bolt_cb, b,
 		    b->kind == B_SINK ? "" : "id,c,pad", par);
-		dl += (size_t)snprintf(desc + dl, sizeof(desc) - dl,
+		*dl += (size_t)snprintf(desc + *dl, cap - *dl,
 		    "  b%d = %s(%s, %s) x%u%s\n", i, bnames[b->kind], input,
 		    gnames[g], par, b->fail_permille ? ", fails once" : "");
 		input = names[i];
 	}
-	if (o->verbose) {
-		fprintf(r->log, "difftest plain: seed %" PRIu64 ":\n%s", seed,
-		    desc);
-		fflush(r->log);
-	}
-	if (!rc)
-		rc = sl_plain_run(p);
-	sl_plain_stats st;
-	memset(&st, 0, sizeof(st));
-	if (p)
-		sl_plain_stats_get(p, &st);
-	if (rc)
-		pmismatch(r, "sl_plain_run: %s (%s)", sl_strerror(rc),
-		    sl_errdetail());
-	if (atomic_load(&r->unexpected))
-		pmismatch(r, "%lu tuples no bolt emitted arrived",
-		    (unsigned long)atomic_load(&r->unexpected));
-	/* per spout tuple: every leaf (id, c) expected `copies` times */
+	return rc;
+}
+
+/* Per spout tuple: every leaf (id, c) expected `copies` times (with
+ * acking at least that, without it at most that; exactly, without
+ * drops or failures); every tree acked. */
+static void check_leaves(prun *r, double drop_rate)
+{
 	uint64_t lost = 0, dup = 0, extra = 0, unacked = 0, first = UINT64_MAX;
 	int leaves = 1 << r->ndup;
-	for (uint64_t id = 0; id < r->n && !rc; id++) {
+	for (uint64_t id = 0; id < r->n; id++) {
 		int want_any = !dropped_id(r, id);
 		int has_filter = 0;
 		for (int i = 0; i < r->nb; i++)
@@ -317,6 +291,62 @@ int dt_run_plain(
 		    " trees never acked (first: spout tuple %" PRIu64 ")",
 		    r->acking ? "on" : "off", lost, dup, extra, unacked,
 		    first);
+}
+
+int dt_run_plain(
+    uint64_t seed, uint64_t ntuples, const dt_opts *o, dt_plain_totals *tot)
+{
+	prun *r = calloc(1, sizeof(*r));
+	r->seed = seed;
+	r->log = o->log ? o->log : stderr;
+	uint64_t s = mix(seed, 9);
+	r->n = ntuples ? ntuples : 1 + rn(&s, 3000);
+	r->acking = rn(&s, 3) != 0;
+	pthread_mutex_init(&r->mu, NULL);
+	r->acked = calloc(r->n, 1);
+	r->got = calloc(r->n * 4, sizeof(uint32_t));
+	sl_plain_options po;
+	double drop_rate;
+	plain_options(r, &s, o, ntuples, &po, &drop_rate);
+	sl_plain *p = NULL;
+	int rc = sl_plain_new(&p, &po);
+	/* frames between bolts dropped by the fault hook (plain_drop) */
+	sli_fault_rule drop
+	    = { .point = SLI_FAULT_PLAIN_DROP, .obj = p, .rate = drop_rate };
+	if (!rc)
+		rc = sli_fault_config(&drop, drop_rate > 0);
+	sl_plain_spout ops = { "dt-spout", sp_next, sp_ack, sp_fail };
+	if (!rc)
+		rc = sl_plain_set_spout(p, "spout", &ops, r, "id,c,pad");
+	r->nb = 1 + (int)rn(&s, 4);
+	r->copies = 1;
+	char desc[1024];
+	size_t dl = (size_t)snprintf(desc, sizeof(desc),
+	    "  spout: %" PRIu64 " tuples, acking %s, frame %zu, pending %u, "
+	    "drop_rate %.3f\n",
+	    r->n, r->acking ? "on" : "off", po.frame_tuples,
+	    po.max_spout_pending, drop_rate);
+	if (!rc)
+		rc = add_bolts(r, p, &s, o, desc, sizeof(desc), &dl);
+	if (o->verbose) {
+		fprintf(r->log, "difftest plain: seed %" PRIu64 ":\n%s", seed,
+		    desc);
+		fflush(r->log);
+	}
+	if (!rc)
+		rc = sl_plain_run(p);
+	sl_plain_stats st;
+	memset(&st, 0, sizeof(st));
+	if (p)
+		sl_plain_stats_get(p, &st);
+	if (rc)
+		pmismatch(r, "sl_plain_run: %s (%s)", sl_strerror(rc),
+		    sl_errdetail());
+	if (atomic_load(&r->unexpected))
+		pmismatch(r, "%lu tuples no bolt emitted arrived",
+		    (unsigned long)atomic_load(&r->unexpected));
+	if (!rc)
+		check_leaves(r, drop_rate);
 	tot->runs++;
 	tot->tuples += r->n;
 	tot->sink_tuples += atomic_load(&r->sink_tuples);

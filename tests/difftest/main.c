@@ -61,13 +61,127 @@ static void usage(void)
 	    "         [--no-crash | --crash-all | --crash-share N]\n");
 }
 
+/* The command line (the options of the runs go to dt_opts). */
+typedef struct dt_args {
+	uint64_t seed, count, plain_tuples;
+	int have_seed, one, plain_only, child_gen;
+	const char *child_log, *tmpdir;
+	double minutes;
+} dt_args;
+
+/* Reads argv into a and o; returns 0, or 2 after printing the usage. */
+static int parse_args(int argc, char **argv, dt_args *a, dt_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(w, "--seed") && v) {
+			a->seed = strtoull(v, NULL, 0);
+			a->have_seed = 1;
+			i++;
+		} else if (!strcmp(w, "--one"))
+			a->one = 1;
+		else if (!strcmp(w, "--count") && v) {
+			a->count = strtoull(v, NULL, 0);
+			i++;
+		} else if (!strcmp(w, "--minutes") && v) {
+			a->minutes = atof(v);
+			i++;
+		} else if (!strcmp(w, "--plain"))
+			a->plain_only = 1;
+		else if (!strcmp(w, "--plain-tuples") && v) {
+			a->plain_tuples = strtoull(v, NULL, 0);
+			i++;
+		} else if (!strcmp(w, "--no-faults"))
+			o->no_faults = 1;
+		else if (!strcmp(w, "--exclude") && v) {
+			o->exclude = parse_exclude(v);
+			i++;
+		} else if (!strcmp(w, "--exclude-bits") && v) {
+			o->exclude = (unsigned)strtoul(v, NULL, 0);
+			i++;
+		} else if (!strcmp(w, "--no-crash"))
+			o->crash = 0;
+		else if (!strcmp(w, "--crash-all"))
+			o->crash = 1;
+		else if (!strcmp(w, "--crash-share") && v) {
+			o->crash = atoi(v);
+			i++;
+		} else if (!strcmp(w, "--crash-child") && v) {
+			a->seed = strtoull(v, NULL, 0);
+			a->have_seed = 1;
+			a->child_gen = -1;
+			i++;
+		} else if (!strcmp(w, "--gen") && v) {
+			a->child_gen = atoi(v);
+			i++;
+		} else if (!strcmp(w, "--log") && v) {
+			a->child_log = v;
+			i++;
+		} else if (!strcmp(w, "--tmpdir") && v) {
+			a->tmpdir = v;
+			i++;
+		} else if (!strcmp(w, "--shrink"))
+			o->shrink = 1;
+		else if (!strcmp(w, "--verbose"))
+			o->verbose = 1;
+		else if (!strcmp(w, "--max-batches") && v) {
+			o->max_batches = atoi(v);
+			i++;
+		} else if (!strcmp(w, "--skip-steps") && v) {
+			o->skip_steps = strtoull(v, NULL, 0);
+			i++;
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* Runs the topologies from a->seed on (a->count of them, or for
+ * a->minutes), printing the totals every 10 s and at the end. */
+static void run_all(
+    const dt_args *a, const dt_opts *o, dt_totals *t, dt_plain_totals *p)
+{
+	double t0 = now_s(), last = t0;
+	for (uint64_t i = 0;; i++) {
+		double el = now_s() - t0;
+		if (a->minutes > 0 ? el >= a->minutes * 60 : i >= a->count)
+			break;
+		/* the soak: mostly Trident topologies, every 20th a plain
+		 * chain (every 200th a long one) */
+		if (a->plain_only || (a->minutes > 0 && i % 20 == 19)) {
+			uint64_t nt = a->plain_tuples;
+			if (!nt && a->minutes > 0 && i % 200 == 199)
+				nt = 2000000;
+			dt_run_plain(a->seed + i, nt, o, p);
+		} else
+			dt_run_trident(a->seed + i, o, t);
+		if (now_s() - last >= 10
+		    || (a->minutes <= 0 && i + 1 == a->count)) {
+			last = now_s();
+			printf("sluice-difftest: %.0fs: %" PRIu64
+			       " topologies, %" PRIu64 " batches, %" PRIu64
+			       " input tuples, %" PRIu64
+			       " faults injected, %" PRIu64
+			       " replays, %" PRIu64 " crash runs (%" PRIu64
+			       " SIGKILLs), %" PRIu64 " state keys, %" PRIu64
+			       " mismatches; plain: %" PRIu64 " runs, %" PRIu64
+			       " tuples, %" PRIu64 " dropped frames, %" PRIu64
+			       " mismatches\n",
+			    last - t0, t->topologies, t->batches, t->tuples,
+			    t->faults, t->replays, t->crash_runs, t->crashes,
+			    t->state_keys, t->mismatches, p->runs, p->tuples,
+			    p->dropped_frames, p->mismatches);
+			fflush(stdout);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t seed = 0;
-	int have_seed = 0, one = 0, plain_only = 0, child_gen = 0;
-	const char *child_log = NULL, *tmpdir = NULL;
-	double minutes = 0;
-	uint64_t count = 100, plain_tuples = 0;
+	dt_args a = { .count = 100 };
 	dt_opts o;
 	memset(&o, 0, sizeof(o));
 	o.exclude = dt_exclusions_from_env();
@@ -79,77 +193,16 @@ int main(int argc, char **argv)
 		exe[xl] = 0;
 		o.child_bin = exe;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--seed") && v) {
-			seed = strtoull(v, NULL, 0);
-			have_seed = 1;
-			i++;
-		} else if (!strcmp(a, "--one"))
-			one = 1;
-		else if (!strcmp(a, "--count") && v) {
-			count = strtoull(v, NULL, 0);
-			i++;
-		} else if (!strcmp(a, "--minutes") && v) {
-			minutes = atof(v);
-			i++;
-		} else if (!strcmp(a, "--plain"))
-			plain_only = 1;
-		else if (!strcmp(a, "--plain-tuples") && v) {
-			plain_tuples = strtoull(v, NULL, 0);
-			i++;
-		} else if (!strcmp(a, "--no-faults"))
-			o.no_faults = 1;
-		else if (!strcmp(a, "--exclude") && v) {
-			o.exclude = parse_exclude(v);
-			i++;
-		} else if (!strcmp(a, "--exclude-bits") && v) {
-			o.exclude = (unsigned)strtoul(v, NULL, 0);
-			i++;
-		} else if (!strcmp(a, "--no-crash"))
-			o.crash = 0;
-		else if (!strcmp(a, "--crash-all"))
-			o.crash = 1;
-		else if (!strcmp(a, "--crash-share") && v) {
-			o.crash = atoi(v);
-			i++;
-		} else if (!strcmp(a, "--crash-child") && v) {
-			seed = strtoull(v, NULL, 0);
-			have_seed = 1;
-			child_gen = -1;
-			i++;
-		} else if (!strcmp(a, "--gen") && v) {
-			child_gen = atoi(v);
-			i++;
-		} else if (!strcmp(a, "--log") && v) {
-			child_log = v;
-			i++;
-		} else if (!strcmp(a, "--tmpdir") && v) {
-			tmpdir = v;
-			i++;
-		} else if (!strcmp(a, "--shrink"))
-			o.shrink = 1;
-		else if (!strcmp(a, "--verbose"))
-			o.verbose = 1;
-		else if (!strcmp(a, "--max-batches") && v) {
-			o.max_batches = atoi(v);
-			i++;
-		} else if (!strcmp(a, "--skip-steps") && v) {
-			o.skip_steps = strtoull(v, NULL, 0);
-			i++;
-		} else {
+	if (parse_args(argc, argv, &a, &o))
+		return 2;
+	if (a.child_gen) {
+		if (a.child_gen < 1 || !a.child_log || !a.tmpdir
+		    || !a.have_seed) {
 			usage();
 			return 2;
 		}
-	}
-	if (child_gen) {
-		if (child_gen < 1 || !child_log || !tmpdir || !have_seed) {
-			usage();
-			return 2;
-		}
-		o.tmpdir = tmpdir;
-		return dt_crash_child(seed, child_gen, child_log, &o);
+		o.tmpdir = a.tmpdir;
+		return dt_crash_child(a.seed, a.child_gen, a.child_log, &o);
 	}
 	char tmp[] = "/tmp/sluice-difftest.XXXXXX";
 	if (!mkdtemp(tmp)) {
@@ -157,52 +210,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.tmpdir = tmp;
-	if (!have_seed)
-		seed = (uint64_t)time(NULL) * 1000 + (uint64_t)getpid() % 1000;
-	if (one) {
+	if (!a.have_seed)
+		a.seed
+		    = (uint64_t)time(NULL) * 1000 + (uint64_t)getpid() % 1000;
+	if (a.one) {
 		o.verbose = 1;
-		count = 1;
+		a.count = 1;
 	}
 	printf("sluice-difftest: seeds from %" PRIu64 ", exclusions 0x%x%s\n",
-	    seed, o.exclude,
+	    a.seed, o.exclude,
 	    o.exclude == DT_KNOWN_DEFAULT ? " (the known-issue list)" : "");
 	fflush(stdout);
 	dt_totals t;
 	dt_plain_totals p;
 	memset(&t, 0, sizeof(t));
 	memset(&p, 0, sizeof(p));
-	double t0 = now_s(), last = t0;
-	for (uint64_t i = 0;; i++) {
-		double el = now_s() - t0;
-		if (minutes > 0 ? el >= minutes * 60 : i >= count)
-			break;
-		/* the soak: mostly Trident topologies, every 20th a plain
-		 * chain (every 200th a long one) */
-		if (plain_only || (minutes > 0 && i % 20 == 19)) {
-			uint64_t nt = plain_tuples;
-			if (!nt && minutes > 0 && i % 200 == 199)
-				nt = 2000000;
-			dt_run_plain(seed + i, nt, &o, &p);
-		} else
-			dt_run_trident(seed + i, &o, &t);
-		if (now_s() - last >= 10 || (minutes <= 0 && i + 1 == count)) {
-			last = now_s();
-			printf("sluice-difftest: %.0fs: %" PRIu64
-			       " topologies, %" PRIu64 " batches, %" PRIu64
-			       " input tuples, %" PRIu64
-			       " faults injected, %" PRIu64
-			       " replays, %" PRIu64 " crash runs (%" PRIu64
-			       " SIGKILLs), %" PRIu64 " state keys, %" PRIu64
-			       " mismatches; plain: %" PRIu64 " runs, %" PRIu64
-			       " tuples, %" PRIu64 " dropped frames, %" PRIu64
-			       " mismatches\n",
-			    last - t0, t.topologies, t.batches, t.tuples,
-			    t.faults, t.replays, t.crash_runs, t.crashes,
-			    t.state_keys, t.mismatches, p.runs, p.tuples,
-			    p.dropped_frames, p.mismatches);
-			fflush(stdout);
-		}
-	}
+	run_all(&a, &o, &t, &p);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
