@@ -18,16 +18,7 @@ import sys
 
 # "path:function": why it may stay longer. Keep it short: each entry is a
 # debt with its reason, not a permission.
-DIFFTEST = "the randomized tester: a debt, see the top of tests/difftest.c"
-EXCEPTIONS = {
-    "tests/difftest.c:gen_step": DIFFTEST,
-    "tests/difftest.c:generate": DIFFTEST,
-    "tests/difftest.c:ref_node": DIFFTEST,
-    "tests/difftest.c:check_sink": DIFFTEST,
-    "tests/difftest.c:check_states": DIFFTEST,
-    "tests/difftest/main.c:main": DIFFTEST,
-    "tests/difftest_plain.c:dt_run_plain": DIFFTEST,
-}
+EXCEPTIONS = {}
 
 LIMIT = 120
 FILE_LIMIT = 700
