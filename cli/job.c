@@ -106,6 +106,19 @@ void sli_job_on_commit(void *user, uint64_t txid)
 	    j->cmd, total, unit, r, unit, txid);
 }
 
+void sli_job_serve_until_signal(sli_job *j, int rc, const char *ep, int quiet)
+{
+	if (!j->drpc || rc || sli_job_signalled())
+		return;
+	if (!quiet)
+		fprintf(stderr,
+		    "sluice: %s: input done; serving DRPC on %s until "
+		    "SIGINT/SIGTERM\n",
+		    j->cmd, ep);
+	while (!sli_job_signalled())
+		usleep(50000);
+}
+
 void sli_job_progress_done(sli_job *j)
 {
 	if (j->tty && j->last_ns)

@@ -28,6 +28,9 @@ int sli_job_serve(sli_job *j, const char *drpc, const char *metrics,
     const uint8_t *key, int quiet);
 /* An on_commit callback (user: the job) drawing the progress line. */
 void sli_job_on_commit(void *user, uint64_t txid);
+/* After a run that ended well (rc 0) with a DRPC server: says so (unless
+ * quiet) and keeps answering until SIGINT/SIGTERM. */
+void sli_job_serve_until_signal(sli_job *j, int rc, const char *ep, int quiet);
 /* Ends the progress line (after the run). */
 void sli_job_progress_done(sli_job *j);
 /* Installs the SIGINT/SIGTERM handlers (early: a signal before the run

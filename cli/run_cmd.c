@@ -340,15 +340,7 @@ static int run_job(const runopts *o, const uint8_t *key, sl_app *app,
 		                           : sl_strerror(rc));
 		status = 1;
 	}
-	if (job->drpc && !rc && !sli_job_signalled()) {
-		if (!o->quiet)
-			fprintf(stderr,
-			    "sluice: run: input done; serving DRPC on %s "
-			    "until SIGINT/SIGTERM\n",
-			    o->drpc);
-		while (!sli_job_signalled())
-			usleep(50000);
-	}
+	sli_job_serve_until_signal(job, rc, o->drpc, o->quiet);
 	if (!o->quiet)
 		print_summary(stderr, t, job->m);
 	if (o->stats_file && write_stats(o->stats_file, job->m))

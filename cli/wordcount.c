@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* DRPC `words`: the sum of the counts of the space-separated words;
  * `count`: the count of one word (the same stream; kept for clarity). */
@@ -298,7 +297,6 @@ static int run_job(const wc_opts *o, const uint8_t *key, sl_topology *t,
 		sli_job_end(&job);
 		return -1;
 	}
-	sl_drpc_server *server = job.drpc;
 	/* stopped before it started: nothing to finish */
 	int rc = sli_job_signalled() ? SL_OK : sl_topology_run(t, &ro);
 	sli_job_progress_done(&job);
@@ -309,15 +307,7 @@ static int run_job(const wc_opts *o, const uint8_t *key, sl_topology *t,
 		                           : sl_strerror(rc));
 		status = 1;
 	}
-	if (server && !rc && !sli_job_signalled()) {
-		if (!o->quiet)
-			fprintf(stderr,
-			    "sluice: wordcount: input done; serving "
-			    "DRPC on %s until SIGINT/SIGTERM\n",
-			    o->drpc);
-		while (!sli_job_signalled())
-			usleep(50000);
-	}
+	sli_job_serve_until_signal(&job, rc, o->drpc, o->quiet);
 	sli_job_end(&job);
 	return status;
 }
