@@ -57,6 +57,15 @@ static void esc(char *out, size_t n, const char *s)
 	out[o] = 0;
 }
 
+/* A gauge per window: the rate over the last second and minute. */
+static void per_second(
+    pbuf *p, const char *name, const char *help, double r1, double r60)
+{
+	head(p, name, "gauge", help);
+	pf(p, "%s{topology=\"%s\",window=\"1s\"} %.17g\n", name, p->topo, r1);
+	pf(p, "%s{topology=\"%s\",window=\"1m\"} %.17g\n", name, p->topo, r60);
+}
+
 /* The job's counters, rates over 1 s and 1 m, and its progress. */
 static void prom_job(pbuf *p, const sli_monitor *m, const figures *f)
 {
@@ -83,22 +92,14 @@ static void prom_job(pbuf *p, const sli_monitor *m, const figures *f)
 	one(p, "sluice_rejected_frames_total", "counter",
 	    "Forged, foreign or malformed frames dropped.",
 	    (double)f->ts.rejected_frames);
-	head(p, "sluice_tuples_per_second", "gauge",
-	    "Tuples committed per second over a window.");
-	pf(p,
-	    "sluice_tuples_per_second{topology=\"%s\",window=\"1s\"} %.17g\n",
-	    topo, sli_rate(f->now.tuples, f->s1.tuples, d1));
-	pf(p,
-	    "sluice_tuples_per_second{topology=\"%s\",window=\"1m\"} %.17g\n",
-	    topo, sli_rate(f->now.tuples, f->s60.tuples, d60));
-	head(p, "sluice_batches_per_second", "gauge",
-	    "Batches committed per second over a window.");
-	pf(p,
-	    "sluice_batches_per_second{topology=\"%s\",window=\"1s\"} %.17g\n",
-	    topo, sli_rate(f->now.batches, f->s1.batches, d1));
-	pf(p,
-	    "sluice_batches_per_second{topology=\"%s\",window=\"1m\"} %.17g\n",
-	    topo, sli_rate(f->now.batches, f->s60.batches, d60));
+	per_second(p, "sluice_tuples_per_second",
+	    "Tuples committed per second over a window.",
+	    sli_rate(f->now.tuples, f->s1.tuples, d1),
+	    sli_rate(f->now.tuples, f->s60.tuples, d60));
+	per_second(p, "sluice_batches_per_second",
+	    "Batches committed per second over a window.",
+	    sli_rate(f->now.batches, f->s1.batches, d1),
+	    sli_rate(f->now.batches, f->s60.batches, d60));
 	char unit[64];
 	esc(unit, sizeof(unit), m->unit ? m->unit : "tuples");
 	head(p, "sluice_progress_total", "counter",
