@@ -1766,7 +1766,6 @@ static gnode *gen_merge(gctx *c, int pi)
 {
 	run *r = c->r;
 	gnode *p = &r->g[pi];
-	char fl[200];
 	gnode *n;
 	int nb = 2 + (int)rn(&c->s, 2);
 	sl_stream *br[3];
@@ -1775,15 +1774,8 @@ static gnode *gen_merge(gctx *c, int pi)
 		unsigned k = rn(&c->s, 3);
 		int cur = pi;
 		if (k == 1) {
-			n = node_new(r, G_FILTER, pi);
-			if (!n)
+			if (!(n = gen_filter(c, pi)))
 				return NULL;
-			copy_schema(n, p);
-			n->nin = pick_fields(c, p, n->in, 2);
-			fields_list(p, n->in, n->nin, fl, sizeof(fl));
-			n->s = sl_stream_filter(p->s, fl, filt_cb, NULL);
-			name_desc(
-			    n, r, "filter(n%d, [%s], hash%%4!=0)", pi, fl);
 			cur = nid(r, n);
 		} else if (k == 2
 		    && !(r->o->exclude & (DT_KNOWN_MERGE | DT_KNOWN_CHAIN))) {
