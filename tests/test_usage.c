@@ -154,6 +154,25 @@ static void test_help_has_defaults_example_and_exit_codes(void)
 	CU_ASSERT(file_has(d, "out", "(default 30000)"));
 }
 
+/* 1 when `sluice args` in d exits 2 with says and the help hint on
+ * stderr, nothing on stdout and no file made; else says what it did. */
+static int refused(const char *d, const char *args, const char *says)
+{
+	int rc = run_in(d, args);
+	int ok = rc == 2 && file_has(d, "err", says)
+	    && file_has(d, "err", "--help)")
+	    && sl_test_sh("cd '%s' && ! test -s out && test \"$(ls "
+	                  "-A | sort | tr '\\n' ' ')\" = 'err out '",
+	           d)
+	        == 0;
+	if (!ok) {
+		printf("\n    sluice %s: exit %d, wanted 2 and '%s':", args,
+		    rc, says);
+		sl_test_sh("cat '%s/err'", d);
+	}
+	return ok;
+}
+
 /* Every kind of bad line: exit 2, the reason, the hint, nothing made. */
 static void test_bad_lines_name_the_problem(void)
 {
@@ -200,21 +219,8 @@ static void test_bad_lines_name_the_problem(void)
 	};
 	char d[600];
 	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("badline"));
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = run_in(d, cases[i].args);
-		int ok = rc == 2 && file_has(d, "err", cases[i].says)
-		    && file_has(d, "err", "--help)")
-		    && sl_test_sh("cd '%s' && ! test -s out && test \"$(ls "
-		                  "-A | sort | tr '\\n' ' ')\" = 'err out '",
-		           d)
-		        == 0;
-		if (!ok) {
-			printf("\n    sluice %s: exit %d, wanted 2 and '%s':",
-			    cases[i].args, rc, cases[i].says);
-			sl_test_sh("cat '%s/err'", d);
-		}
-		CU_ASSERT(ok);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT(refused(d, cases[i].args, cases[i].says));
 }
 
 /* --opt=value and --opt value are the same; `--` ends the options;
@@ -306,21 +312,8 @@ static void test_repeated_options_and_loose_numbers_refused(void)
 	};
 	char d[600];
 	snprintf(d, sizeof(d), "%s", sl_test_tmpdir("twice"));
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = run_in(d, cases[i].args);
-		int ok = rc == 2 && file_has(d, "err", cases[i].says)
-		    && file_has(d, "err", "--help)")
-		    && sl_test_sh("cd '%s' && ! test -s out && test \"$(ls "
-		                  "-A | sort | tr '\\n' ' ')\" = 'err out '",
-		           d)
-		        == 0;
-		if (!ok) {
-			printf("\n    sluice %s: exit %d, wanted 2 and '%s':",
-			    cases[i].args, rc, cases[i].says);
-			sl_test_sh("cat '%s/err'", d);
-		}
-		CU_ASSERT(ok);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT(refused(d, cases[i].args, cases[i].says));
 	/* a config file's number: the same rule */
 	sl_test_sh("printf 'batch-size = +5\\n' > '%s/job.conf'", d);
 	CU_ASSERT_EQUAL(run_in(d, "run a.so --config job.conf"), 2);
