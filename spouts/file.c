@@ -174,6 +174,15 @@ static int file_resume(void *self, const void *meta, size_t len)
 	const uint8_t *m = meta;
 	if (meta && (len == 16 || len == META_LEN))
 		f->next = sli_le64_get(m + 8);
+	else if (meta && len)
+		/* another spout's position (the state's writer record
+		 * refuses those; a directory of an older sluice has none):
+		 * never "start over" on a position it cannot read */
+		return sli_err(SL_EINVAL,
+		    "the state's last batch did not come from a file spout "
+		    "(its position is %zu bytes, a file spout's %d): use a "
+		    "new state directory to count %s",
+		    len, META_LEN, f->path);
 	if (f->regular && f->next > f->size)
 		return sli_err(SL_EINVAL,
 		    "%s has %llu bytes but %llu were already counted: the "

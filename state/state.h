@@ -59,6 +59,21 @@ int sli_state_commit(
 /* Last committed txid and its meta (meta may be NULL). */
 int sli_state_committed(sl_state *s, uint64_t *txid, sli_buf *meta);
 
+/* The writer of a state: the topology whose spout meta the commit record
+ * and the txmeta records hold (docs/state-format.md, "writer"). Any field
+ * may be NULL (as ""). */
+typedef struct sli_writer {
+	const char *topology, *stream, *spout;
+} sli_writer;
+
+/* Checks that s may be resumed by w, before any write of a run: SL_OK
+ * when s records w as its writer, records none (a directory of an older
+ * sluice, or a new one) or has committed nothing; else SL_EINVAL naming
+ * both writers (nothing written). With record, also writes w as the
+ * writer (synced) where it is not recorded yet. Read-only states: SL_OK,
+ * nothing written. Thread-safety: not with other writers of s. */
+int sli_state_claim(sl_state *s, const sli_writer *w, int record);
+
 /* Per-txid metadata of a named spout (transactional replays): durable
  * before it returns. get: SL_ENOTFOUND when absent. */
 int sli_state_put_meta(

@@ -38,7 +38,11 @@
 /* written by a repair that may have dropped records: varint txid
  * committed then, u64 unix seconds */
 #define SLI_M_REPAIRED "\0repaired"
-#define SLI_M_LEN(m)   (sizeof(m) - 1)
+/* the writer whose spout meta the commit record holds: u8 version (1),
+ * then (varint length, bytes) of the topology, its spout stream and the
+ * spout's kind (sli_state_claim) */
+#define SLI_M_WRITER "\0writer"
+#define SLI_M_LEN(m) (sizeof(m) - 1)
 
 /* The record of the keys partition p wrote for txid: "\0touched/", txid
  * (u64 BE), p (u32 BE); its value is varint txid, then a key list

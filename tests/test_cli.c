@@ -360,6 +360,83 @@ static void test_plain_and_trident_states_read_alike(void)
 	CU_ASSERT_EQUAL(sl_test_sh("grep -qxP 'x\\t300' '%s/out'", dir), 0);
 }
 
+/* Red team T8/R7: a state written by another topology holds its spout's
+ * position in another input (the counters example's {start, end} records
+ * read as a byte range skipped the first 2000 bytes of the file, exit 0).
+ * The state records its writer: another one is refused, naming both,
+ * with the directory untouched. A directory of an older sluice (no writer
+ * record) still resumes, and becomes the resuming topology's. */
+static void test_state_of_another_topology_is_refused(void)
+{
+	fresh("writer");
+	char args[2400], so[1200];
+	snprintf(so, sizeof(so), "%s", sl_test_sluice_bin());
+	char *slash = strrchr(so, '/');
+	CU_ASSERT_FATAL(slash != NULL);
+	snprintf(slash, sizeof(so) - (size_t)(slash - so),
+	    "/../topologies/counters.so");
+	snprintf(args, sizeof(args), "run %s --state %s/cst -- --records 2000",
+	    so, dir);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	sl_test_sh("cp -a '%s/cst/statuses' '%s/cu' && "
+	           "seq 1 1000 | sed 's/^/w/' > '%s/big.txt'",
+	    dir, dir, dir);
+	snprintf(args, sizeof(args), "state dump %s/cu", dir);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	sl_test_sh("mv '%s/out' '%s/cu.before'", dir, dir);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/big.txt --state %s/cu", dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	/* (no quotes in the patterns: err_has quotes them for sh) */
+	CU_ASSERT(err_has("cu was written by topology"));
+	CU_ASSERT(err_has("counters"));
+	CU_ASSERT(err_has("not by topology"));
+	CU_ASSERT(err_has("wordcount"));
+	CU_ASSERT(err_has("use a new state directory"));
+	snprintf(args, sizeof(args), "state dump %s/cu", dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("cmp -s '%s/out' '%s/cu.before'", dir, dir), 0);
+	/* the counters example resumes on its own directory */
+	snprintf(args, sizeof(args), "run %s --state %s/cst -- --records 2000",
+	    so, dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+
+	/* an older directory: no writer record */
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/old", dir, dir);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	char old[700];
+	snprintf(old, sizeof(old), "%s/old", dir);
+	sli_kv *kv;
+	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, old, 0), SL_OK);
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	sli_kv_batch_del(&b, "\0writer", 7);
+	CU_ASSERT_EQUAL(kv->ops->write(kv, &b, 1), SL_OK);
+	sli_kv_batch_free(&b);
+	kv->ops->close(kv);
+	sl_test_sh("printf 'c d\\n' >> '%s/in.txt'", dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	snprintf(args, sizeof(args), "state dump %s/old", dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("printf 'a\\t1\\nb\\t2\\nc\\t2\\nd\\t1\\n' "
+	                           "| cmp -s - '%s/out'",
+	                    dir),
+	    0);
+	/* adopted: the resume recorded wordcount as its writer */
+	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, old, 0), SL_OK);
+	sli_buf v;
+	sli_buf_init(&v);
+	int found = 0;
+	CU_ASSERT_EQUAL(kv->ops->get(kv, "\0writer", 7, &v, &found), SL_OK);
+	/* version 1, then the topology's name (varint length 9) */
+	CU_ASSERT(found && v.len > 11 && v.data[0] == 1 && v.data[1] == 9
+	    && !memcmp(v.data + 2, "wordcount", 9));
+	sli_buf_free(&v);
+	kv->ops->close(kv);
+}
+
 SL_SUITE(cli, NULL, NULL,
     { "unreadable input is named and state untouched",
         test_unreadable_input_is_named_and_state_untouched },
@@ -379,4 +456,6 @@ SL_SUITE(cli, NULL, NULL,
     { "result files on a full disk fail",
         test_result_files_on_a_full_disk_fail },
     { "plain and trident states read alike",
-        test_plain_and_trident_states_read_alike })
+        test_plain_and_trident_states_read_alike },
+    { "state of another topology is refused",
+        test_state_of_another_topology_is_refused })

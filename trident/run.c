@@ -144,7 +144,19 @@ static int run_resume(sl_topology *t, uint64_t *committed)
 				low = i;
 			}
 		}
-		rc = sli_state_committed(t->states[low], committed, &meta);
+		/* a state of another topology or spout holds a position in
+		 * another input: refused before anything is written (the
+		 * restart pass included), then ours is recorded (red team
+		 * T8/R7) */
+		sli_writer w
+		    = { t->name, t->spout->name, t->spout->spout->name };
+		for (size_t i = 0; !rc && i < t->nstates; i++)
+			rc = sli_state_claim(t->states[i], &w, 0);
+		for (size_t i = 0; !rc && i < t->nstates; i++)
+			rc = sli_state_claim(t->states[i], &w, 1);
+		if (!rc)
+			rc = sli_state_committed(
+			    t->states[low], committed, &meta);
 		for (size_t i = 0; !rc && i < t->nstates; i++)
 			rc = sli_state_recover(
 			    t->states[i], *committed, meta.data, meta.len);
