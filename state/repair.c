@@ -63,6 +63,32 @@ static int has_leveldb_files(const char *dir)
 	return current || other;
 }
 
+/* 1 when dir is a sluice state: it holds sluice.lock (every state has
+ * it from its first open, before LevelDB writes anything), or it opens
+ * as a LevelDB holding sluice's format record. Repair of anything else
+ * would make a LevelDB database of it (red team R5). */
+static int is_sluice_state(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/sluice.lock", dir);
+	if (lstat(path, &st) == 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/CURRENT", dir);
+	sli_kv *kv;
+	if (lstat(path, &st) != 0 || sli_kv_leveldb_open(&kv, dir, 0))
+		return 0;
+	sli_buf b;
+	sli_buf_init(&b);
+	int found = 0;
+	if (kv->ops->get(
+	        kv, SLI_M_FORMAT, SLI_M_LEN(SLI_M_FORMAT), &b, &found))
+		found = 0;
+	sli_buf_free(&b);
+	kv->ops->close(kv);
+	return found;
+}
+
 int sl_state_repair(const char *dir)
 {
 	sl_init();
@@ -79,6 +105,13 @@ int sl_state_repair(const char *dir)
 		return sli_err(SL_EINVAL,
 		    "%s is not a sluice state directory (no LevelDB files): "
 		    "nothing to repair",
+		    dir);
+	if (!is_sluice_state(dir))
+		return sli_err(SL_EINVAL,
+		    "%s is not a sluice state directory (no sluice.lock, and "
+		    "no sluice format record): a repair would make a LevelDB "
+		    "database of it; nothing done (a state whose sluice.lock "
+		    "was deleted: create the empty file, then repair)",
 		    dir);
 	/* a running topology holds the lock: repairing under it would move
 	 * its live log aside and lose its later commits */

@@ -342,14 +342,29 @@ static int take_lock(sl_state *s, const char *dir)
 	    dir, !s->o.read_only, s->o.read_only, &s->lockfd);
 }
 
-/* 1 when name is a LevelDB data file (a MANIFEST, a log or a table). */
+/* 1 when [p, p + n) is one or more decimal digits. */
+static int all_digits(const char *p, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* 1 when name is a LevelDB data file: MANIFEST-NNNNNN, or NNNNNN.log,
+ * .ldb or .sst (numbered as LevelDB numbers them; an app.log is not one,
+ * red team R5). */
 static int leveldb_file(const char *n)
 {
 	size_t l = strlen(n);
-	return !strncmp(n, "MANIFEST-", 9)
-	    || (l > 4
-	        && (!strcmp(n + l - 4, ".log") || !strcmp(n + l - 4, ".ldb")
-	            || !strcmp(n + l - 4, ".sst")));
+	if (!strncmp(n, "MANIFEST-", 9))
+		return all_digits(n + 9, l - 9);
+	return l > 4
+	    && (!strcmp(n + l - 4, ".log") || !strcmp(n + l - 4, ".ldb")
+	        || !strcmp(n + l - 4, ".sst"))
+	    && all_digits(n, l - 4);
 }
 
 /* What a directory holds: *current when it has a CURRENT file, *other =

@@ -333,6 +333,37 @@ static void test_repair_takes_the_lock_and_creates_nothing(void)
 	CU_ASSERT(file_has(dir, "out", "repaired.no")); /* nothing lost */
 }
 
+/* Red team R5: an app.log made any directory look like a damaged
+ * LevelDB, and `state repair` then made a LevelDB database of it. Only
+ * LevelDB's own numbered names count, and repair refuses a directory that
+ * is not a sluice state (no sluice.lock, no format record), changing
+ * nothing. */
+static void test_repair_refuses_a_directory_that_is_not_a_state(void)
+{
+	char dir[600], d[700], args[1600];
+	snprintf(dir, sizeof(dir), "%s", sl_test_tmpdir("sec-notstate"));
+	snprintf(d, sizeof(d), "%s/d", dir);
+	sl_test_sh("mkdir '%s' && echo hello > '%s/app.log'", d, d);
+	snprintf(args, sizeof(args), "state stats %s", d);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 1);
+	CU_ASSERT(file_has(dir, "err", "is not a sluice state directory"));
+	CU_ASSERT(!file_has(dir, "err", "repair"));
+	snprintf(args, sizeof(args), "state repair %s", d);
+	CU_ASSERT_EQUAL(sluice_in(dir, args), 1);
+	CU_ASSERT(file_has(dir, "err", "not a sluice state directory"));
+	CU_ASSERT_EQUAL(sl_test_sh("test \"$(ls -A '%s')\" = app.log", d), 0);
+	/* LevelDB-shaped files of something else: still not a state */
+	sl_test_sh("printf 'x' > '%s/000005.log' && printf 'y' > "
+	           "'%s/MANIFEST-000004'",
+	    d, d);
+	CU_ASSERT_EQUAL(sl_state_repair(d), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "sluice.lock"));
+	CU_ASSERT_EQUAL(sl_test_sh("test \"$(ls -A '%s' | tr '\\n' ' ')\" = "
+	                           "'000005.log MANIFEST-000004 app.log '",
+	                    d),
+	    0);
+}
+
 static void test_missing_current_is_corrupt_not_a_new_state(void)
 {
 	char dir[600], args[1400];
@@ -1281,6 +1312,8 @@ SL_SUITE(security, NULL, NULL,
         test_loopback_rule_checks_every_scheme },
     { "socket spout rejects oversize messages",
         test_socket_spout_rejects_oversize_messages },
+    { "repair refuses a directory that is not a state",
+        test_repair_refuses_a_directory_that_is_not_a_state },
     { "repair takes the lock and creates nothing",
         test_repair_takes_the_lock_and_creates_nothing },
     { "missing CURRENT is corrupt, not a new state",
