@@ -5,6 +5,12 @@
  * take a different number of lines from each partition (opaque): by
  * default all that is available up to the batch size, or what a script
  * decides (tests).
+ * A rerun with another partition count (the source was repartitioned)
+ * resumes the partitions both runs have at their ends and starts new ones
+ * at 0; partitions the state read that the spout no longer has are
+ * refused unless nothing of them was read (red team T10). With nothing to
+ * read, a batch waits up to batch_ms for a line instead of committing an
+ * empty batch every few milliseconds.
  */
 #include "core/core.h"
 #include "sluice/spouts.h"
@@ -13,6 +19,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const sl_spout_ops partitioned_ops; /* at the end */
 
@@ -25,6 +32,7 @@ typedef struct pspout {
 	uint32_t nparts;
 	ppart *p;
 	pthread_mutex_t lock;
+	pthread_cond_t grown; /* signalled by append */
 	sl_partition_script script;
 	void *user;
 } pspout;
@@ -50,6 +58,7 @@ static int append(pspout *s, uint32_t part, const char *line)
 		p->cap = nc;
 	}
 	p->lines[p->n++] = c;
+	pthread_cond_broadcast(&s->grown);
 	pthread_mutex_unlock(&s->lock);
 	return SL_OK;
 }
@@ -79,6 +88,7 @@ int sl_spout_partitioned_new(sl_spout **out, uint32_t nparts,
 	s->script = script;
 	s->user = user;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->grown, NULL);
 	size_t k = 0;
 	for (uint32_t p = 0; p < nparts && lines; p++)
 		for (size_t i = 0; i < (nlines ? nlines[p] : 0); i++)
@@ -89,20 +99,110 @@ int sl_spout_partitioned_new(sl_spout **out, uint32_t nparts,
 	return sl_spout_new(out, &partitioned_ops, s);
 }
 
+/* Where each partition starts: the ends of the previous batch's meta (8
+ * bytes LE per partition it read; none: 0). A meta of another partition
+ * count is a rerun after a repartition: the partitions both have go on
+ * from their ends, new ones start at 0, and a partition the meta read
+ * that this spout no longer has is refused unless nothing of it was read
+ * (its counts would stay while its lines are never read again). Never
+ * "start over": a position it cannot read is refused. */
+static int p_starts(const pspout *s, sl_spout_ctx *ctx, uint64_t *starts)
+{
+	size_t len;
+	const uint8_t *prev = sl_spout_prev_meta(ctx, &len);
+	memset(starts, 0, s->nparts * sizeof(*starts));
+	if (!prev)
+		return SL_OK;
+	if (len % 8) {
+		sl_spout_set_fatal(ctx);
+		return sli_err(SL_EINVAL,
+		    "the state's last batch did not come from a partitioned "
+		    "spout (its position is %zu bytes, 8 per partition): use "
+		    "a new state directory",
+		    len);
+	}
+	size_t old = len / 8;
+	for (size_t p = 0; p < old; p++) {
+		uint64_t end = sli_le64_get(prev + 8 * p);
+		if (p < s->nparts)
+			starts[p] = end;
+		else if (end) {
+			sl_spout_set_fatal(ctx);
+			return sli_err(SL_EINVAL,
+			    "the state's last batch read %zu partitions, this "
+			    "spout has %u: partition %zu was read up to line "
+			    "%llu and would never be read again (its counts "
+			    "stay in the state): give the spout at least %zu "
+			    "partitions, or count into a new state directory",
+			    old, s->nparts, p, (unsigned long long)end, p + 1);
+		}
+	}
+	return SL_OK;
+}
+
+/* Lines available in all partitions from starts (under s->lock). */
+static size_t p_avail(const pspout *s, const uint64_t *starts)
+{
+	size_t n = 0;
+	for (uint32_t p = 0; p < s->nparts; p++)
+		n += s->p[p].n > starts[p] ? s->p[p].n - starts[p] : 0;
+	return n;
+}
+
+static void ts_add_ms(struct timespec *t, long ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec
+	    || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* An idle source: waits up to batch_ms for a line (or the topology's
+ * stop) before the batch is cut, so that an idle run commits an empty
+ * batch per batch_ms, not one every few milliseconds (a synced write
+ * each). The first attempt of a txid only (a replay reads at once), and
+ * not under a script (tests decide each batch). */
+static void p_wait(pspout *s, sl_spout_ctx *ctx, const uint64_t *starts)
+{
+	int ms = sl_spout_batch_ms(ctx);
+	if (s->script || sl_spout_attempt(ctx) != 1 || ms <= 0)
+		return;
+	struct timespec end, at;
+	clock_gettime(CLOCK_REALTIME, &end);
+	ts_add_ms(&end, ms);
+	pthread_mutex_lock(&s->lock);
+	while (!p_avail(s, starts) && !sli_spout_stopping(ctx)) {
+		/* wake every 10 ms to see a stop */
+		clock_gettime(CLOCK_REALTIME, &at);
+		if (!ts_before(&at, &end))
+			break;
+		ts_add_ms(&at, 10);
+		if (ts_before(&end, &at))
+			at = end;
+		pthread_cond_timedwait(&s->grown, &s->lock, &at);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 static int p_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 {
 	pspout *s = self;
-	size_t len;
-	const uint8_t *prev = sl_spout_prev_meta(ctx, &len);
-	if (prev && len != 8 * (size_t)s->nparts)
-		prev = NULL;
+	uint64_t *starts = calloc(s->nparts, sizeof(*starts));
 	uint8_t *meta = calloc(s->nparts, 8);
-	if (!meta)
-		return SL_ENOMEM;
+	int rc = starts && meta ? p_starts(s, ctx, starts) : SL_ENOMEM;
+	if (!rc)
+		p_wait(s, ctx, starts);
 	size_t budget = sl_spout_batch_size(ctx);
-	int rc = SL_OK;
 	for (uint32_t p = 0; p < s->nparts && !rc; p++) {
-		uint64_t start = prev ? sli_le64_get(prev + 8 * p) : 0;
+		uint64_t start = starts[p];
 		pthread_mutex_lock(&s->lock);
 		size_t avail = s->p[p].n > start ? s->p[p].n - start : 0;
 		pthread_mutex_unlock(&s->lock);
@@ -125,6 +225,7 @@ static int p_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	if (!rc)
 		rc = sl_spout_set_meta(ctx, meta, 8 * s->nparts);
 	free(meta);
+	free(starts);
 	return rc;
 }
 
@@ -139,6 +240,7 @@ static void p_free(void *self)
 		free(s->p[p].lines);
 	}
 	free(s->p);
+	pthread_cond_destroy(&s->grown);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

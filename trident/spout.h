@@ -14,4 +14,9 @@ const sl_spout_ops *sli_spout_ops(const sl_spout *s);
  * with their own ops, so another spout's handle is refused, not misread. */
 void *sli_spout_self(const sl_spout *s, const sl_spout_ops *ops);
 
+/* 1 once the topology running the spout of ctx is stopping: a spout
+ * waiting for input (an idle source) returns its batch instead. Any
+ * thread. */
+int sli_spout_stopping(const sl_spout_ctx *ctx);
+
 #endif

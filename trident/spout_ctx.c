@@ -40,6 +40,10 @@ const void *sl_spout_replay_meta(const sl_spout_ctx *c, size_t *len)
 	return c->replay ? (c->replay->data ? c->replay->data : (void *)"")
 	                 : NULL;
 }
+int sli_spout_stopping(const sl_spout_ctx *c)
+{
+	return c->k->t->stop || c->k->t->shutdown;
+}
 void sl_spout_set_fatal(sl_spout_ctx *c)
 {
 	c->k->fatal = 1;
