@@ -4,7 +4,9 @@
  * (record.c), and the upgrade of older formats (keys.c) reaching the store
  * under a state.
  *
- *   state.c   open, lock, format, partitions, commit record, spout meta
+ *   state.c   open, format, partitions, commit record and its writer,
+ *             spout meta
+ *   dir.c     the directory: sluice.lock, what it holds
  *   apply.c   the update semantics, the in-run rollback, the restart pass
  *   record.c  store keys and value records, the read rule
  *   cache.c   the CLOCK cache of records, one per partition
@@ -128,8 +130,13 @@ int sli_state_recover_locked(
  * created is not an error (*fd = -1). */
 int sli_state_lock_dir(const char *dir, int write_pid, int may_skip, int *fd);
 /* What dir holds: *current when it has a CURRENT file, *other = how many
- * LevelDB data files (a MANIFEST, logs, tables). */
+ * LevelDB data files (MANIFEST-N, N.log, N.ldb, N.sst; dir.c). */
 int sli_state_survey_dir(const char *dir, int *current, int *other);
+/* 1 when dir holds only what LevelDB leaves when its creation of a
+ * database is interrupted before CURRENT exists (no data); restart
+ * removes it so that the creation starts again (dir.c). */
+int sli_state_interrupted_creation(const char *dir);
+int sli_state_restart_creation(const char *dir);
 
 /* Opens dir as sl_state_open_leveldb does (locked; never creates) but
  * accepts any format up to the current one, returned in *version, and
