@@ -3,8 +3,9 @@
  * range [start, end) recorded per txid, so a replay reads exactly the same
  * lines, also after a crash. Meta (little-endian): start u64, end u64,
  * hash u64 (FNV-1a 64 of the input's bytes [0, end): the identity of what
- * was counted), flags u8 (META_*); 16-byte meta of earlier versions is
- * read without the identity check. Batches are cut at the batch size (in
+ * was counted), flags u8 (META_*). A position of another length is
+ * refused (the 16 bytes of earlier versions could not be told apart from
+ * other spouts' positions, red team F1). Batches are cut at the batch size (in
  * lines, or in words when asked) or, on a pipe, after batch_ms with at
  * least one line.
  * A finished file's last line without '\n' is counted, as awk does; a
@@ -172,12 +173,13 @@ static int file_resume(void *self, const void *meta, size_t len)
 {
 	filespout *f = self;
 	const uint8_t *m = meta;
-	if (meta && (len == 16 || len == META_LEN))
+	if (meta && len == META_LEN)
 		f->next = sli_le64_get(m + 8);
 	else if (meta && len)
 		/* another spout's position (the state's writer record
-		 * refuses those; a directory of an older sluice has none):
-		 * never "start over" on a position it cannot read */
+		 * refuses those; a directory of an older sluice has none,
+		 * and its 16-byte file positions had no identity): never
+		 * read a position it cannot verify, never "start over" */
 		return sli_err(SL_EINVAL,
 		    "the state's last batch did not come from a file spout "
 		    "(its position is %zu bytes, a file spout's %d): use a "
@@ -472,13 +474,12 @@ static void batch_range(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 	b->rm = sl_spout_replay_meta(ctx, &len);
 	b->rlen = len;
 	const uint8_t *m = b->rm;
-	if (m && (len == 16 || len == META_LEN)) {
+	if (m && len == META_LEN) {
 		b->start = sli_le64_get(m);
 		b->end = sli_le64_get(m + 8);
 		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
-		uint64_t pend = pm && (len == 16 || len == META_LEN)
-		    ? sli_le64_get(pm + 8)
-		    : b->start;
+		uint64_t pend
+		    = pm && len == META_LEN ? sli_le64_get(pm + 8) : b->start;
 		if (!f->regular
 		    && (b->end > f->base + f->buf.len || pend != b->start)) {
 			/* a pipe after a restart: the stored range has no
@@ -490,9 +491,7 @@ static void batch_range(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 		}
 	} else {
 		m = sl_spout_prev_meta(ctx, &len);
-		b->start = m && (len == 16 || len == META_LEN)
-		    ? sli_le64_get(m + 8)
-		    : 0;
+		b->start = m && len == META_LEN ? sli_le64_get(m + 8) : 0;
 		b->fresh = 1;
 	}
 }

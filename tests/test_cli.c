@@ -360,16 +360,52 @@ static void test_plain_and_trident_states_read_alike(void)
 	CU_ASSERT_EQUAL(sl_test_sh("grep -qxP 'x\\t300' '%s/out'", dir), 0);
 }
 
+/* Deletes the writer record of the state in d (a directory of an older
+ * sluice has none). */
+static void drop_writer(const char *d)
+{
+	sli_kv *kv;
+	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, d, 0), SL_OK);
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	sli_kv_batch_del(&b, "\0writer", 7);
+	CU_ASSERT_EQUAL(kv->ops->write(kv, &b, 1), SL_OK);
+	sli_kv_batch_free(&b);
+	kv->ops->close(kv);
+}
+
+/* 1 when the state in d records topology as its writer (NULL: none). */
+static int writer_is(const char *d, const char *topology)
+{
+	sli_kv *kv;
+	if (sli_kv_leveldb_open(&kv, d, 0))
+		return 0;
+	sli_buf v;
+	sli_buf_init(&v);
+	int found = 0;
+	int rc = kv->ops->get(kv, "\0writer", 7, &v, &found);
+	size_t n = topology ? strlen(topology) : 0;
+	/* version 1, then the topology's name (varint length n < 128) */
+	int is = !rc
+	    && (topology ? found && v.len > n + 2 && v.data[0] == 1
+	                && v.data[1] == n && !memcmp(v.data + 2, topology, n)
+	                 : !found);
+	sli_buf_free(&v);
+	kv->ops->close(kv);
+	return is;
+}
+
 /* Red team T8/R7: a state written by another topology holds its spout's
  * position in another input (the counters example's {start, end} records
  * read as a byte range skipped the first 2000 bytes of the file, exit 0).
  * The state records its writer: another one is refused, naming both,
  * with the directory untouched. A directory of an older sluice (no writer
- * record) still resumes, and becomes the resuming topology's. */
+ * record) resumes only when the spout can verify its position, and then
+ * becomes the resuming topology's. */
 static void test_state_of_another_topology_is_refused(void)
 {
 	fresh("writer");
-	char args[2400], so[1200];
+	char args[2400], so[1200], path[700];
 	snprintf(so, sizeof(so), "%s", sl_test_sluice_bin());
 	char *slash = strrchr(so, '/');
 	CU_ASSERT_FATAL(slash != NULL);
@@ -402,20 +438,24 @@ static void test_state_of_another_topology_is_refused(void)
 	    so, dir);
 	CU_ASSERT_EQUAL(sluice(args), 0);
 
-	/* an older directory: no writer record */
+	/* an older sluice wrote no writer record: the counters' 16-byte
+	 * position cannot be told from a file spout's of before the hash
+	 * (red team F1): refused, and not adopted */
+	sl_test_sh("cp -a '%s/cst/statuses' '%s/cold'", dir, dir);
+	snprintf(path, sizeof(path), "%s/cold", dir);
+	drop_writer(path);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/big.txt --state %s/cold", dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("did not come from a file spout"));
+	CU_ASSERT_EQUAL(writer_is(path, NULL), 1);
+
+	/* an older word count resumes, and becomes wordcount's */
 	snprintf(args, sizeof(args),
 	    "wordcount --input %s/in.txt --state %s/old", dir, dir);
 	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
-	char old[700];
-	snprintf(old, sizeof(old), "%s/old", dir);
-	sli_kv *kv;
-	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, old, 0), SL_OK);
-	sli_kv_batch b;
-	sli_kv_batch_init(&b);
-	sli_kv_batch_del(&b, "\0writer", 7);
-	CU_ASSERT_EQUAL(kv->ops->write(kv, &b, 1), SL_OK);
-	sli_kv_batch_free(&b);
-	kv->ops->close(kv);
+	snprintf(path, sizeof(path), "%s/old", dir);
+	drop_writer(path);
 	sl_test_sh("printf 'c d\\n' >> '%s/in.txt'", dir);
 	CU_ASSERT_EQUAL(sluice(args), 0);
 	snprintf(args, sizeof(args), "state dump %s/old", dir);
@@ -424,17 +464,7 @@ static void test_state_of_another_topology_is_refused(void)
 	                           "| cmp -s - '%s/out'",
 	                    dir),
 	    0);
-	/* adopted: the resume recorded wordcount as its writer */
-	CU_ASSERT_EQUAL_FATAL(sli_kv_leveldb_open(&kv, old, 0), SL_OK);
-	sli_buf v;
-	sli_buf_init(&v);
-	int found = 0;
-	CU_ASSERT_EQUAL(kv->ops->get(kv, "\0writer", 7, &v, &found), SL_OK);
-	/* version 1, then the topology's name (varint length 9) */
-	CU_ASSERT(found && v.len > 11 && v.data[0] == 1 && v.data[1] == 9
-	    && !memcmp(v.data + 2, "wordcount", 9));
-	sli_buf_free(&v);
-	kv->ops->close(kv);
+	CU_ASSERT_EQUAL(writer_is(path, "wordcount"), 1);
 }
 
 SL_SUITE(cli, NULL, NULL,

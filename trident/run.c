@@ -145,32 +145,36 @@ static int run_resume(sl_topology *t, uint64_t *committed)
 			}
 		}
 		/* a state of another topology or spout holds a position in
-		 * another input: refused before anything is written (the
-		 * restart pass included), then ours is recorded (red team
+		 * another input: refused before anything is written (red team
 		 * T8/R7) */
 		sli_writer w
 		    = { t->name, t->spout->name, t->spout->spout->name };
 		for (size_t i = 0; !rc && i < t->nstates; i++)
 			rc = sli_state_claim(t->states[i], &w, 0);
-		for (size_t i = 0; !rc && i < t->nstates; i++)
-			rc = sli_state_claim(t->states[i], &w, 1);
 		if (!rc)
 			rc = sli_state_committed(
 			    t->states[low], committed, &meta);
+	}
+	/* the spout judges the position before anything is written: a
+	 * directory without a writer record (an older sluice) is adopted
+	 * only when the spout accepts its position */
+	if (!rc && *committed)
+		rc = sli_spout_keep_meta(
+		    t->stages[0].tasks[0], *committed, &meta);
+	if (!rc && t->spout->spout->resume)
+		rc = t->spout->spout->resume(t->spout->spout_self,
+		    *committed ? meta.data : NULL, meta.len);
+	if (t->store) {
+		sli_writer w
+		    = { t->name, t->spout->name, t->spout->spout->name };
+		for (size_t i = 0; !rc && i < t->nstates; i++)
+			rc = sli_state_claim(t->states[i], &w, 1);
 		for (size_t i = 0; !rc && i < t->nstates; i++)
 			rc = sli_state_recover(
 			    t->states[i], *committed, meta.data, meta.len);
 		if (rc && !t->errmsg[0])
 			snprintf(t->errmsg, sizeof(t->errmsg), "%s",
 			    sl_errdetail());
-	}
-	if (!rc) {
-		if (*committed)
-			rc = sli_spout_keep_meta(
-			    t->stages[0].tasks[0], *committed, &meta);
-		if (!rc && t->spout->spout->resume)
-			rc = t->spout->spout->resume(t->spout->spout_self,
-			    *committed ? meta.data : NULL, meta.len);
 	}
 	sli_buf_free(&meta);
 	return rc;
