@@ -18,6 +18,7 @@
  * pipe (what the crashed process had read past the last commit is lost).
  */
 #include "core/core.h"
+#include "file_identity.h"
 #include "sluice/spouts.h"
 #include "trident/spout.h"
 
@@ -38,15 +39,6 @@ enum {
 	META_HASHED = 4 /* hash holds the identity of [0, end) */
 };
 static const sl_spout_ops file_ops; /* at the end */
-
-#define FNV_BASIS 0xcbf29ce484222325ull
-
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
 
 typedef struct filespout {
 	int fd;
@@ -71,6 +63,7 @@ typedef struct filespout {
 	uint64_t run_start; /* follow: the first fresh batch's start + 1 */
 	_Atomic uint64_t shrank_from; /* regular files: the size before a
 	                                 shrink seen while running, or 0 */
+	struct stat seen; /* regular files: when opened or last checked */
 } filespout;
 
 /* The number (from 1) of the line starting at byte off of a regular
@@ -133,6 +126,7 @@ int sl_spout_file_new(sl_spout **out, const char *path)
 	if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		f->regular = 1;
 		f->size = (uint64_t)st.st_size;
+		f->seen = st;
 	} else if (fstat(f->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(f->fd);
 		free(f->path);
@@ -197,19 +191,10 @@ static int file_resume(void *self, const void *meta, size_t len)
 	uint8_t flags = m[24];
 	if (flags & META_HASHED) {
 		/* the identity of the input: the bytes already counted */
-		uint64_t h = FNV_BASIS, off = 0, end = f->next;
-		uint8_t buf[65536];
-		while (off < end) {
-			size_t want = end - off < sizeof(buf)
-			    ? (size_t)(end - off)
-			    : sizeof(buf);
-			ssize_t r = pread(f->fd, buf, want, (off_t)off);
-			if (r <= 0)
-				return sli_err(SL_EIO, "read %s: %s", f->path,
-				    r < 0 ? strerror(errno) : "short read");
-			h = fnv(h, buf, (size_t)r);
-			off += (uint64_t)r;
-		}
+		uint64_t h, end = f->next;
+		int rc = sli_file_prefix_hash(f->fd, f->path, end, &h);
+		if (rc)
+			return rc;
 		if (h != sli_le64_get(m + 16))
 			return sli_err(SL_EINVAL,
 			    "%s is not the input this state has counted: its "
@@ -351,7 +336,7 @@ static int emit_regular(filespout *f, uint64_t start, uint64_t end,
 		if (rc)
 			return rc;
 		if (!replay && used) {
-			f->hash = fnv(f->hash, f->scratch.data, used);
+			f->hash = sli_fnv(f->hash, f->scratch.data, used);
 			f->hash_end = off + used;
 			f->open_line = f->scratch.data[used - 1] != '\n';
 		}
@@ -502,7 +487,7 @@ static void batch_range(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 static void hash_at_start(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 {
 	size_t len;
-	f->hash = FNV_BASIS;
+	f->hash = SLI_FNV_BASIS;
 	b->hashed = f->regular;
 	if (b->fresh && b->start) {
 		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
@@ -643,6 +628,20 @@ static void batch_done(filespout *f, sl_spout_ctx *ctx, const fbatch *b)
 	}
 }
 
+/* The batch that reaches the end of a regular file (not followed): the
+ * file must still begin with the bytes read (red team T5/F3). */
+static int check_at_end(filespout *f, sl_spout_ctx *ctx, const fbatch *b)
+{
+	if (!f->regular || f->follow || !b->fresh || !b->hashed
+	    || f->hash_end != b->new_end || b->new_end < f->size)
+		return SL_OK;
+	int rc = sli_file_check_prefix(
+	    f->fd, f->path, &f->seen, b->new_end, f->hash);
+	if (rc)
+		sl_spout_set_fatal(ctx);
+	return rc;
+}
+
 static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 {
 	filespout *f = self;
@@ -661,7 +660,7 @@ static int file_emit(void *self, sl_spout_ctx *ctx, sl_collector *out)
 	if (rc && f->input_error)
 		sl_spout_set_fatal(ctx); /* a replay reads the same bytes */
 	f->input_error = 0;
-	if (rc)
+	if (rc || (rc = check_at_end(f, ctx, &b)))
 		return rc;
 	if ((rc = set_batch_meta(f, ctx, &b)))
 		return rc;

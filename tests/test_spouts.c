@@ -182,8 +182,86 @@ static void test_idle_partitioned_spout_waits_for_input(void)
 	sl_state_close(st);
 }
 
+/* ---- a file written over while it is read (red team T5, F3) ---- */
+
+struct over {
+	sl_topology *t;
+	sl_spout *sp;
+	const char *path, *with;
+	int commits, done;
+};
+
+/* After 2 lines are committed, writes the file over in place (truncate
+ * and write: the same inode) from the commit callback, so before the
+ * next batch is read (max_pending 1). */
+static void over_commit(void *user, uint64_t txid)
+{
+	(void)txid;
+	struct over *r = user;
+	if (++r->commits > 200) { /* bounded: never seen */
+		sl_topology_stop(r->t);
+		return;
+	}
+	if (r->done || sl_spout_file_lines(r->sp) < 2)
+		return;
+	r->done = 1;
+	FILE *f = fopen(r->path, "w");
+	if (f) {
+		fputs(r->with, f);
+		fclose(f);
+	}
+}
+
+/* Without --follow, an input written over in place by a longer file was
+ * read on from the old offset in the new content: the run exited 0 with
+ * counts of half of each file. The batch that reaches the end now finds
+ * the file's first bytes changed and stops the run (SL_ECORRUPT). A file
+ * that only grew (the same bytes, then more) is counted. */
+static void test_file_written_over_during_a_run_stops_it(void)
+{
+	const char *with[] = { "a b\nc d\ne f\ng h\nx y\n",
+		"hello world again\nmore words here\n" };
+	for (int i = 0; i < 2; i++) {
+		char path[600], d[700];
+		snprintf(
+		    path, sizeof(path), "%s/over.txt", sl_test_tmpdir("over"));
+		snprintf(d, sizeof(d), "%s.db", path);
+		FILE *f = fopen(path, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs("a b\nc d\ne f\ng h\n", f);
+		fclose(f);
+		sl_spout *sp;
+		CU_ASSERT_EQUAL_FATAL(sl_spout_file_new(&sp, path), SL_OK);
+		sl_state *st = NULL;
+		CU_ASSERT_EQUAL_FATAL(
+		    sl_state_open_leveldb(&st, d, NULL), SL_OK);
+		sl_topology *t = wordcount(sp, st);
+		struct over r = { t, sp, path, with[i], 0, 0 };
+		sl_run_options o = quick();
+		o.batch_size = 1;
+		o.max_pending = 1;
+		o.on_commit = over_commit;
+		o.user = &r;
+		int rc = sl_topology_run(t, &o);
+		CU_ASSERT_EQUAL(r.done, 1);
+		if (i == 0) {
+			CU_ASSERT_EQUAL(rc, SL_OK);
+			CU_ASSERT_EQUAL(count_of(st, "x"), 1);
+			CU_ASSERT_EQUAL(count_of(st, "a"), 1);
+		} else {
+			CU_ASSERT_EQUAL(rc, SL_ECORRUPT);
+			CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t),
+			    "was written over while it was read"));
+		}
+		sl_topology_free(t);
+		sl_state_close(st);
+	}
+}
+
 SL_SUITE(spouts, NULL, NULL,
     { "partitioned spout rerun with another partition count",
         test_partitioned_spout_rerun_with_another_partition_count },
     { "idle partitioned spout waits for input",
-        test_idle_partitioned_spout_waits_for_input })
+        test_idle_partitioned_spout_waits_for_input },
+    { "file written over during a run stops it",
+        test_file_written_over_during_a_run_stops_it })
