@@ -38,7 +38,9 @@ static const struct sub {
 	    "damaged data;\nback the directory up first).",
 	    "sluice state repair /tmp/st", 1, 1, "DIR" },
 	{ "upgrade", "DIR [--key TYPES]",
-	    "Rewrites a format-1 directory to typed keys.",
+	    "Rewrites a format-1 directory to typed keys, for reading\n(dump, "
+	    "get, DRPC); a run on it is refused (count into a "
+	    "new\ndirectory).",
 	    "sluice state upgrade /tmp/st --key bytes,int", 1, 1, "DIR" },
 };
 

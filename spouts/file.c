@@ -3,14 +3,13 @@
  * range [start, end) recorded per txid, so a replay reads exactly the same
  * lines, also after a crash. Meta (little-endian): start u64, end u64,
  * hash u64 (FNV-1a 64 of the input's bytes [0, end): the identity of what
- * was counted), flags u8 (META_*). A position of another length is
- * refused (the 16 bytes of earlier versions could not be told apart from
- * other spouts' positions, red team F1). Batches are cut at the batch size (in
- * lines, or in words when asked) or, on a pipe, after batch_ms with at
- * least one line.
- * A finished file's last line without '\n' is counted, as awk does; a
- * later run refuses the file when that line has grown since (its word
- * would be split). Follow mode instead holds an unterminated line back
+ * was counted), flags u8 (SLI_META_*, file_identity.h). A position of another
+ * length is refused (the 16 bytes of earlier versions could not be told apart
+ * from other spouts' positions, red team F1). Batches are cut at the batch
+ * size (in lines, or in words when asked) or, on a pipe, after batch_ms with
+ * at least one line. A finished file's last line without '\n' is counted, as
+ * awk does; a later run refuses the file when that line has grown since (its
+ * word would be split). Follow mode instead holds an unterminated line back
  * until its newline arrives and waits for the file to grow.
  * stdin ("-") cannot be re-read: the spout keeps the bytes of recent
  * batches in memory for replays within a run; after a restart, stored
@@ -32,12 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-enum {
-	META_LEN = 25,
-	META_PIPE = 1, /* read from a pipe: no identity */
-	META_OPEN_LINE = 2, /* the batch's last line had no '\n' */
-	META_HASHED = 4 /* hash holds the identity of [0, end) */
-};
 static const sl_spout_ops file_ops; /* at the end */
 
 typedef struct filespout {
@@ -167,7 +160,7 @@ static int file_resume(void *self, const void *meta, size_t len)
 {
 	filespout *f = self;
 	const uint8_t *m = meta;
-	if (meta && len == META_LEN)
+	if (meta && len == SLI_META_LEN)
 		f->next = sli_le64_get(m + 8);
 	else if (meta && len)
 		/* another spout's position (the state's writer record
@@ -175,10 +168,13 @@ static int file_resume(void *self, const void *meta, size_t len)
 		 * and its 16-byte file positions had no identity): never
 		 * read a position it cannot verify, never "start over" */
 		return sli_err(SL_EINVAL,
-		    "the state's last batch did not come from a file spout "
-		    "(its position is %zu bytes, a file spout's %d): use a "
-		    "new state directory to count %s",
-		    len, META_LEN, f->path);
+		    "the state's last position (%zu bytes) is not one this "
+		    "file spout can verify: another spout wrote it, or an "
+		    "older sluice (a format-1 word count wrote 16 bytes "
+		    "without the input's identity); resuming there could skip "
+		    "or recount input: count %s into a new state directory "
+		    "(this one can still be read: state dump, get)",
+		    len, f->path);
 	if (f->regular && f->next > f->size)
 		return sli_err(SL_EINVAL,
 		    "%s has %llu bytes but %llu were already counted: the "
@@ -186,35 +182,9 @@ static int file_resume(void *self, const void *meta, size_t len)
 		    "start, use a new state directory or delete the old one)",
 		    f->path, (unsigned long long)f->size,
 		    (unsigned long long)f->next);
-	if (!f->regular || !meta || len != META_LEN)
+	if (!f->regular || !meta || len != SLI_META_LEN)
 		return SL_OK;
-	uint8_t flags = m[24];
-	if (flags & META_HASHED) {
-		/* the identity of the input: the bytes already counted */
-		uint64_t h, end = f->next;
-		int rc = sli_file_prefix_hash(f->fd, f->path, end, &h);
-		if (rc)
-			return rc;
-		if (h != sli_le64_get(m + 16))
-			return sli_err(SL_EINVAL,
-			    "%s is not the input this state has counted: its "
-			    "first %llu bytes differ from the ones counted "
-			    "(to count this file from the start, use a new "
-			    "state directory or delete the old one)",
-			    f->path, (unsigned long long)end);
-	}
-	if ((flags & META_OPEN_LINE) && f->size > f->next) {
-		uint8_t c = 0;
-		if (pread(f->fd, &c, 1, (off_t)f->next) == 1 && c != '\n')
-			return sli_err(SL_EINVAL,
-			    "%s: its last line was counted without a newline "
-			    "(at byte %llu) and has grown since; counting on "
-			    "would split its last word (start over with a new "
-			    "state directory, or count growing files with "
-			    "--follow, which holds an unfinished line back)",
-			    f->path, (unsigned long long)f->next);
-	}
-	return SL_OK;
+	return sli_file_check_position(f->fd, f->path, f->size, m);
 }
 
 /* Follow mode: whether the file changed under the counted bytes [0,
@@ -431,7 +401,7 @@ static int emit_pipe(filespout *f, sl_spout_ctx *ctx, uint64_t start,
 }
 
 /* Meta of a batch: [start, end), the identity hash, flags. */
-static void meta_put(uint8_t mb[META_LEN], uint64_t start, uint64_t end,
+static void meta_put(uint8_t mb[SLI_META_LEN], uint64_t start, uint64_t end,
     uint64_t hash, uint8_t flags)
 {
 	sli_le64_put(mb, start);
@@ -459,12 +429,13 @@ static void batch_range(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 	b->rm = sl_spout_replay_meta(ctx, &len);
 	b->rlen = len;
 	const uint8_t *m = b->rm;
-	if (m && len == META_LEN) {
+	if (m && len == SLI_META_LEN) {
 		b->start = sli_le64_get(m);
 		b->end = sli_le64_get(m + 8);
 		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
-		uint64_t pend
-		    = pm && len == META_LEN ? sli_le64_get(pm + 8) : b->start;
+		uint64_t pend = pm && len == SLI_META_LEN
+		    ? sli_le64_get(pm + 8)
+		    : b->start;
 		if (!f->regular
 		    && (b->end > f->base + f->buf.len || pend != b->start)) {
 			/* a pipe after a restart: the stored range has no
@@ -476,7 +447,7 @@ static void batch_range(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 		}
 	} else {
 		m = sl_spout_prev_meta(ctx, &len);
-		b->start = m && len == META_LEN ? sli_le64_get(m + 8) : 0;
+		b->start = m && len == SLI_META_LEN ? sli_le64_get(m + 8) : 0;
 		b->fresh = 1;
 	}
 }
@@ -491,7 +462,7 @@ static void hash_at_start(filespout *f, sl_spout_ctx *ctx, fbatch *b)
 	b->hashed = f->regular;
 	if (b->fresh && b->start) {
 		const uint8_t *pm = sl_spout_prev_meta(ctx, &len);
-		if (pm && len == META_LEN && (pm[24] & META_HASHED)
+		if (pm && len == SLI_META_LEN && (pm[24] & SLI_META_HASHED)
 		    && sli_le64_get(pm + 8) == b->start)
 			f->hash = sli_le64_get(pm + 16);
 		else
@@ -587,19 +558,19 @@ static int emit_file(
  * its range, identity hash and flags. */
 static int set_batch_meta(filespout *f, sl_spout_ctx *ctx, const fbatch *b)
 {
-	uint8_t mb[META_LEN];
-	if (!b->fresh && b->rm && b->rlen == META_LEN) {
-		memcpy(mb, b->rm, META_LEN); /* a replay keeps its meta */
+	uint8_t mb[SLI_META_LEN];
+	if (!b->fresh && b->rm && b->rlen == SLI_META_LEN) {
+		memcpy(mb, b->rm, SLI_META_LEN); /* a replay keeps its meta */
 	} else {
-		uint8_t flags = f->regular ? 0 : META_PIPE;
+		uint8_t flags = f->regular ? 0 : SLI_META_PIPE;
 		if (f->regular && b->hashed && f->hash_end == b->new_end)
-			flags |= META_HASHED;
+			flags |= SLI_META_HASHED;
 		if (f->open_line && b->new_end > b->start)
-			flags |= META_OPEN_LINE;
+			flags |= SLI_META_OPEN_LINE;
 		meta_put(mb, b->start, b->new_end,
-		    flags & META_HASHED ? f->hash : 0, flags);
+		    flags & SLI_META_HASHED ? f->hash : 0, flags);
 	}
-	return sl_spout_set_meta(ctx, mb, META_LEN);
+	return sl_spout_set_meta(ctx, mb, SLI_META_LEN);
 }
 
 /* After an emitted batch: counts a fresh batch, says end of input, and

@@ -63,3 +63,46 @@ int sli_file_check_prefix(
 	*seen = st; /* it grew: read and checked up to end */
 	return SL_OK;
 }
+
+int sli_file_check_position(
+    int fd, const char *path, uint64_t size, const uint8_t *m)
+{
+	uint64_t next = sli_le64_get(m + 8);
+	uint8_t flags = m[24];
+	if (!(flags & SLI_META_HASHED) && next)
+		/* a position read from a pipe (stdin) is a byte count of
+		 * another input: never a place in this file (red team F8) */
+		return sli_err(SL_EINVAL,
+		    "the state's last batch read %s: its position (byte "
+		    "%llu) cannot be checked against %s; count %s into a new "
+		    "state directory",
+		    (flags & SLI_META_PIPE) ? "a pipe (stdin)"
+		                            : "input without an identity",
+		    (unsigned long long)next, path, path);
+	if (flags & SLI_META_HASHED) {
+		/* the identity of the input: the bytes already counted */
+		uint64_t h, end = next;
+		int rc = sli_file_prefix_hash(fd, path, end, &h);
+		if (rc)
+			return rc;
+		if (h != sli_le64_get(m + 16))
+			return sli_err(SL_EINVAL,
+			    "%s is not the input this state has counted: its "
+			    "first %llu bytes differ from the ones counted "
+			    "(to count this file from the start, use a new "
+			    "state directory or delete the old one)",
+			    path, (unsigned long long)end);
+	}
+	if ((flags & SLI_META_OPEN_LINE) && size > next) {
+		uint8_t c = 0;
+		if (pread(fd, &c, 1, (off_t)next) == 1 && c != '\n')
+			return sli_err(SL_EINVAL,
+			    "%s: its last line was counted without a newline "
+			    "(at byte %llu) and has grown since; counting on "
+			    "would split its last word (start over with a new "
+			    "state directory, or count growing files with "
+			    "--follow, which holds an unfinished line back)",
+			    path, (unsigned long long)next);
+	}
+	return SL_OK;
+}

@@ -10,6 +10,15 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+/* The file spout's meta (little-endian): start u64, end u64, hash u64,
+ * flags u8. */
+enum {
+	SLI_META_LEN = 25,
+	SLI_META_PIPE = 1, /* read from a pipe: no identity */
+	SLI_META_OPEN_LINE = 2, /* the batch's last line had no '\n' */
+	SLI_META_HASHED = 4 /* hash holds the identity of [0, end) */
+};
+
 #define SLI_FNV_BASIS 0xcbf29ce484222325ull
 
 /* h extended by the bytes [p, p + n). */
@@ -31,5 +40,13 @@ int sli_file_prefix_hash(int fd, const char *path, uint64_t end, uint64_t *h);
  * when they do not (it was written over while it was read). */
 int sli_file_check_prefix(
     int fd, const char *path, struct stat *seen, uint64_t end, uint64_t hash);
+
+/* At a resume: whether the regular file behind fd (size bytes) may go on
+ * from the stored position m (SLI_META_LEN bytes, end at most size): its
+ * bytes [0, end) hash to m's identity, a last line counted without its
+ * newline has not grown, and a position without an identity (read from a
+ * pipe) is refused unless it is 0. SL_EINVAL naming path otherwise. */
+int sli_file_check_position(
+    int fd, const char *path, uint64_t size, const uint8_t *m);
 
 #endif

@@ -447,7 +447,8 @@ static void test_state_of_another_topology_is_refused(void)
 	snprintf(args, sizeof(args),
 	    "wordcount --input %s/big.txt --state %s/cold", dir, dir);
 	CU_ASSERT_EQUAL(sluice(args), 1);
-	CU_ASSERT(err_has("did not come from a file spout"));
+	CU_ASSERT(err_has("is not one this file spout can verify"));
+	CU_ASSERT(err_has("older sluice"));
 	CU_ASSERT_EQUAL(writer_is(path, NULL), 1);
 
 	/* an older word count resumes, and becomes wordcount's */
@@ -465,6 +466,18 @@ static void test_state_of_another_topology_is_refused(void)
 	                    dir),
 	    0);
 	CU_ASSERT_EQUAL(writer_is(path, "wordcount"), 1);
+
+	/* fed from stdin, then given a file: the pipe's byte count is no
+	 * place in the file (red team F8) */
+	CU_ASSERT_EQUAL(
+	    sl_test_sh("cat '%s/in.txt' | '%s' wordcount --input - "
+	               "--state '%s/pp' 2>/dev/null",
+	        dir, sl_test_sluice_bin(), dir),
+	    0);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/big.txt --state %s/pp", dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("read a pipe (stdin)"));
 }
 
 SL_SUITE(cli, NULL, NULL,

@@ -365,6 +365,14 @@ static void test_format1_refused_upgraded_same_counts(void)
 	/* a second upgrade has nothing to do */
 	CU_ASSERT_EQUAL(
 	    sl_test_sh("'%s' state upgrade '%s' 2>/dev/null", bin, words), 0);
+	/* for reading: a run cannot verify format 1's position (red team
+	 * F7): refused with what it knows, nothing written */
+	CU_ASSERT_EQUAL(sl_test_sh("printf 'apple pear\\n' > '%s/in.txt' && "
+	                           "'%s' wordcount --input '%s/in.txt' "
+	                           "--state '%s' 2>'%s'",
+	                    d, bin, d, words, out),
+	    1);
+	CU_ASSERT_EQUAL(sl_test_sh("grep -q 'older sluice' '%s'", out), 0);
 	/* the commit record and the uncommitted batch survive: the restart
 	 * pass finds apple (typed) in txid 4's record and rolls it back, so
 	 * committing 4 without rewriting apple leaves its committed 3 */
