@@ -26,6 +26,34 @@ int sl_state_get_group(
 	return rc;
 }
 
+int sli_keys_repeat(
+    size_t n, const sl_value *keys, size_t *first, size_t *again)
+{
+	size_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	size_t *idx = calloc(cap, sizeof(size_t)); /* index + 1, 0 free */
+	if (!idx)
+		return SL_ENOMEM;
+	int rc = SL_OK;
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t j = sli_fasthash(keys[i].u.p, keys[i].len) & (cap - 1);
+		for (; idx[j]; j = (j + 1) & (cap - 1)) {
+			const sl_value *x = &keys[idx[j] - 1];
+			if (x->len == keys[i].len
+			    && !memcmp(x->u.p, keys[i].u.p, x->len)) {
+				*first = idx[j] - 1;
+				*again = i;
+				rc = 1;
+				break;
+			}
+		}
+		idx[j] = i + 1;
+	}
+	free(idx);
+	return rc;
+}
+
 /* ---- the upgrade from format 1 ----
  * What it rewrites of format 1's layout: `01` + key text -> value record
  * (kept byte for byte under the new key), and the records of touched

@@ -499,9 +499,29 @@ int sl_state_apply_batch(sl_state *s, size_t n, const sl_value *keys,
 		    SL_EINVAL, "no state, keys, deltas or combiner");
 	if (s->o.read_only)
 		return sli_err(SL_EPERM, "state opened read-only");
-	uint64_t txid = s->committed + 1;
-	int rc = sli_state_apply(s, 0, txid, n, keys, deltas, comb);
-	return rc ? rc : sli_state_commit(s, txid, "", 0);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].type != SL_BYTES)
+			return sli_err(SL_EINVAL, "key %zu is not bytes", i);
+	size_t a, b;
+	int rc = sli_keys_repeat(n, keys, &a, &b);
+	if (rc)
+		return rc < 0 ? rc
+		              : sli_err(SL_EINVAL,
+		                  "key %zu repeats key %zu (keys must be "
+		                  "distinct: fold their deltas first)",
+		                  b, a);
+	/* not a spout's batch: the commit keeps the last one's position
+	 * (a topology resuming on s goes on from it, red team F4) */
+	uint64_t txid = s->committed + 1, have;
+	sli_buf meta;
+	sli_buf_init(&meta);
+	rc = sli_state_committed(s, &have, &meta);
+	if (!rc)
+		rc = sli_state_apply(s, 0, txid, n, keys, deltas, comb);
+	if (!rc)
+		rc = sli_state_commit(s, txid, meta.data, meta.len);
+	sli_buf_free(&meta);
+	return rc;
 }
 
 int sli_state_put_meta(

@@ -138,6 +138,11 @@ int sli_state_survey_dir(const char *dir, int *current, int *other);
 int sli_state_interrupted_creation(const char *dir);
 int sli_state_restart_creation(const char *dir);
 
+/* 1 when two of the bytes keys [0, n) are equal: *first and *again are
+ * their indexes; 0 when all differ; SL_ENOMEM (keys.c). */
+int sli_keys_repeat(
+    size_t n, const sl_value *keys, size_t *first, size_t *again);
+
 /* Opens dir as sl_state_open_leveldb does (locked; never creates) but
  * accepts any format up to the current one, returned in *version, and
  * adopts the stored semantics. Returns owned (sl_state_close). */

@@ -60,6 +60,45 @@ static void test_older_txid_is_already_folded_in(void)
 	check_older_txid(SL_SEM_TRANSACTIONAL, d2);
 }
 
+/* sl_state_apply_batch is not a spout's batch: its commit keeps the
+ * spout position of the last one (it wrote an empty one, and the file
+ * spout of the topology's next run started its input again: red team
+ * F4); a repeated key is refused, nothing committed (one delta was lost
+ * with SL_OK: F11). */
+static void test_apply_batch_keeps_the_position_refuses_repeats(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s/st", sl_test_tmpdir("apply-batch"));
+	sl_state *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, d, NULL), SL_OK);
+	CU_ASSERT_EQUAL(apply_x(s, 1, 2), SL_OK);
+	CU_ASSERT_EQUAL(sli_state_commit(s, 1, "POSITION", 8), SL_OK);
+	sl_value k[2] = { sl_bytes("x", 1), sl_bytes("x", 1) };
+	sl_value dl[2] = { sl_int(1), sl_int(1) };
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 2, k, dl, sl_combiner_count()), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "key 1 repeats key 0"));
+	uint64_t txid;
+	sl_state_last_committed(s, &txid);
+	CU_ASSERT_EQUAL(txid, 1);
+	CU_ASSERT_EQUAL(committed_x(s), 2);
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 1, k, dl, sl_combiner_count()), SL_OK);
+	sl_state_close(s);
+	/* reopened: txid 2 committed, with the position of txid 1 */
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, d, NULL), SL_OK);
+	sli_buf meta;
+	sli_buf_init(&meta);
+	CU_ASSERT_EQUAL(sli_state_committed(s, &txid, &meta), SL_OK);
+	CU_ASSERT_EQUAL(txid, 2);
+	CU_ASSERT(meta.len == 8 && !memcmp(meta.data, "POSITION", 8));
+	CU_ASSERT_EQUAL(committed_x(s), 3);
+	sli_buf_free(&meta);
+	sl_state_close(s);
+}
+
 SL_SUITE(state_rules, NULL, NULL,
     { "an older uncommitted txid is already folded in",
-        test_older_txid_is_already_folded_in })
+        test_older_txid_is_already_folded_in },
+    { "apply_batch keeps the position, refuses repeats",
+        test_apply_batch_keeps_the_position_refuses_repeats })

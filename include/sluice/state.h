@@ -82,11 +82,13 @@ int sl_state_last_committed(sl_state *s, uint64_t *txid);
 /* Folds deltas[i] into the value of key keys[i] (bytes values, distinct
  * keys: the bytes sl_state_get reads, e.g. made by sl_state_key) with comb
  * under the state's semantics, as the batch after the last committed one,
- * and commits it: one atomic write of the keys, then the commit record
- * (no spout meta). For values computed outside a topology (plain mode's
- * counts); never while a topology runs on s. Borrows everything. SL_EPERM
- * read-only, SL_EINVAL for a key that is not bytes; on an error nothing is
- * committed. Not thread-safe with other writers of s. */
+ * and commits it: one atomic write of the keys, then the commit record,
+ * which keeps the spout position of the last commit (a topology resuming
+ * on s goes on from it). For values computed outside a topology (plain
+ * mode's counts); never while a topology runs on s. Borrows everything.
+ * SL_EPERM read-only, SL_EINVAL for a key that is not bytes or that
+ * repeats another; on an error nothing is committed. Not thread-safe with
+ * other writers of s. */
 int sl_state_apply_batch(sl_state *s, size_t n, const sl_value *keys,
     const sl_value *deltas, const sl_combiner *comb);
 /* Calls fn for each key (see sl_state_key_values) with a committed value,
