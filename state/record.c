@@ -103,3 +103,39 @@ int sli_touched_txid(
 	*keys = q;
 	return SL_OK;
 }
+
+typedef struct txmeta_drop {
+	uint64_t after;
+	sli_kv_batch *b;
+	int rc;
+} txmeta_drop;
+
+static int txmeta_drop_cb(
+    void *u, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	(void)v, (void)vl;
+	txmeta_drop *d = u;
+	if (kl < SLI_M_LEN(SLI_M_TXMETA) + 9)
+		return 0;
+	uint64_t txid = 0;
+	for (int i = 0; i < 8; i++)
+		txid = txid << 8 | k[kl - 8 + i];
+	if (txid > d->after && !d->rc)
+		d->rc = sli_kv_batch_del(d->b, k, kl);
+	return 0;
+}
+
+int sli_state_drop_txmeta_after(sl_state *s, uint64_t txid)
+{
+	sli_kv_batch b;
+	sli_kv_batch_init(&b);
+	txmeta_drop d = { txid, &b, SL_OK };
+	int rc = s->kv->ops->scan(
+	    s->kv, SLI_M_TXMETA, SLI_M_LEN(SLI_M_TXMETA), txmeta_drop_cb, &d);
+	if (!rc)
+		rc = d.rc;
+	if (!rc && b.n)
+		rc = s->kv->ops->write(s->kv, &b, s->o.sync);
+	sli_kv_batch_free(&b);
+	return rc;
+}

@@ -511,11 +511,17 @@ int sl_state_apply_batch(sl_state *s, size_t n, const sl_value *keys,
 		                  "distinct: fold their deltas first)",
 		                  b, a);
 	/* not a spout's batch: the commit keeps the last one's position
-	 * (a topology resuming on s goes on from it, red team F4) */
+	 * (a topology resuming on s goes on from it, red team F4). A run
+	 * that crashed before its commit left the ranges of its batches:
+	 * dropped, or the topology's next run would replay the range of the
+	 * batch after the one this call takes (F13); its writes are rolled
+	 * back by the restart pass of the first apply. */
 	uint64_t txid = s->committed + 1, have;
 	sli_buf meta;
 	sli_buf_init(&meta);
 	rc = sli_state_committed(s, &have, &meta);
+	if (!rc)
+		rc = sli_state_drop_txmeta_after(s, have);
 	if (!rc)
 		rc = sli_state_apply(s, 0, txid, n, keys, deltas, comb);
 	if (!rc)

@@ -79,6 +79,11 @@ int sli_touched_txid(
 int sli_keylist_next(
     const uint8_t **q, const uint8_t *end, const uint8_t **k, size_t *kl);
 
+/* Deletes every spout meta record (txmeta, any spout) of a txid after
+ * txid: the ranges a crashed run recorded for batches that never
+ * committed (record.c). */
+int sli_state_drop_txmeta_after(sl_state *s, uint64_t txid);
+
 /* ---- the state object (state.c, apply.c, read.c) ---- */
 
 /* One partition: owned by the task that applies its batches. */

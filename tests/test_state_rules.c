@@ -97,8 +97,45 @@ static void test_apply_batch_keeps_the_position_refuses_repeats(void)
 	sl_state_close(s);
 }
 
+/* apply_batch after a run that crashed between its state writes and its
+ * commit (red team F13): the crashed batch's writes are rolled back and
+ * the ranges it recorded for txids past the commit are dropped (the
+ * topology's next run replayed the range of txid 4 and lost batch 3's). */
+static void test_apply_batch_after_a_crashed_run(void)
+{
+	char d[600];
+	snprintf(d, sizeof(d), "%s/st", sl_test_tmpdir("apply-crash"));
+	sl_state *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, d, NULL), SL_OK);
+	CU_ASSERT_EQUAL(sli_state_put_meta(s, "spout", 1, "R1", 2), SL_OK);
+	CU_ASSERT_EQUAL(apply_x(s, 1, 5), SL_OK);
+	CU_ASSERT_EQUAL(sli_state_commit(s, 1, "R1", 2), SL_OK);
+	/* the crashed run: ranges of txids 2 and 3, txid 2 written */
+	CU_ASSERT_EQUAL(sli_state_put_meta(s, "spout", 2, "R2", 2), SL_OK);
+	CU_ASSERT_EQUAL(sli_state_put_meta(s, "spout", 3, "R3", 2), SL_OK);
+	CU_ASSERT_EQUAL(apply_x(s, 2, 100), SL_OK);
+	sl_state_close(s);
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&s, d, NULL), SL_OK);
+	sl_value k = sl_bytes("x", 1), dl = sl_int(1);
+	CU_ASSERT_EQUAL(
+	    sl_state_apply_batch(s, 1, &k, &dl, sl_combiner_count()), SL_OK);
+	CU_ASSERT_EQUAL(committed_x(s), 6); /* 5 + 1: the crash's 100 gone */
+	sli_buf m;
+	sli_buf_init(&m);
+	CU_ASSERT_EQUAL(sli_state_get_meta(s, "spout", 1, &m), SL_OK);
+	CU_ASSERT_EQUAL(sli_state_get_meta(s, "spout", 2, &m), SL_ENOTFOUND);
+	CU_ASSERT_EQUAL(sli_state_get_meta(s, "spout", 3, &m), SL_ENOTFOUND);
+	uint64_t txid;
+	CU_ASSERT_EQUAL(sli_state_committed(s, &txid, &m), SL_OK);
+	CU_ASSERT(txid == 2 && m.len == 2 && !memcmp(m.data, "R1", 2));
+	sli_buf_free(&m);
+	sl_state_close(s);
+}
+
 SL_SUITE(state_rules, NULL, NULL,
     { "an older uncommitted txid is already folded in",
         test_older_txid_is_already_folded_in },
     { "apply_batch keeps the position, refuses repeats",
-        test_apply_batch_keeps_the_position_refuses_repeats })
+        test_apply_batch_keeps_the_position_refuses_repeats },
+    { "apply_batch after a crashed run",
+        test_apply_batch_after_a_crashed_run })
