@@ -67,12 +67,15 @@ typedef struct sli_writer {
 } sli_writer;
 
 /* Checks that s may be resumed by w, before any write of a run: SL_OK
- * when s records w as its writer, records none (a directory of an older
- * sluice, or a new one) or has committed nothing; else SL_EINVAL naming
- * both writers (nothing written). With record, also writes w as the
- * writer (synced) where it is not recorded yet. Read-only states: SL_OK,
- * nothing written. Thread-safety: not with other writers of s. */
-int sli_state_claim(sl_state *s, const sli_writer *w, int record);
+ * when s records w as its writer, has committed nothing, or records no
+ * writer (a directory of an older sluice, or one written only by
+ * sl_state_apply_batch) and either holds no spout position or the spout
+ * checks stored positions (spout_checks: it has a resume op, as the file
+ * spout); else SL_EINVAL naming both (nothing written). With record, also
+ * writes w as the writer (synced) where it is not recorded yet. Read-only
+ * states: SL_OK, nothing written. Not thread-safe with other writers. */
+int sli_state_claim(
+    sl_state *s, const sli_writer *w, int spout_checks, int record);
 
 /* Per-txid metadata of a named spout (transactional replays): durable
  * before it returns. get: SL_ENOTFOUND when absent. */

@@ -4,8 +4,9 @@
  * (record.c), and the upgrade of older formats (keys.c) reaching the store
  * under a state.
  *
- *   state.c   open, format, partitions, commit record and its writer,
+ *   state.c   open, format, partitions, commit record,
  *             spout meta
+ *   writer.c  the writer record: who may resume the state
  *   dir.c     the directory: sluice.lock, what it holds
  *   apply.c   the update semantics, the in-run rollback, the restart pass
  *   record.c  store keys and value records, the read rule

@@ -467,6 +467,20 @@ static void test_state_of_another_topology_is_refused(void)
 	    0);
 	CU_ASSERT_EQUAL(writer_is(path, "wordcount"), 1);
 
+	/* a spout that cannot check a position (the template's fixed
+	 * spout) does not adopt an older directory (red team F9) */
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/old2", dir, dir);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	snprintf(path, sizeof(path), "%s/old2", dir);
+	drop_writer(path);
+	snprintf(slash, sizeof(so) - (size_t)(slash - so),
+	    "/../topologies/topology_template.so");
+	snprintf(args, sizeof(args), "run %s --state %s/old2", so, dir);
+	CU_ASSERT_EQUAL(sluice(args), 1);
+	CU_ASSERT(err_has("records no writer"));
+	CU_ASSERT_EQUAL(writer_is(path, NULL), 1);
+
 	/* fed from stdin, then given a file: the pipe's byte count is no
 	 * place in the file (red team F8) */
 	CU_ASSERT_EQUAL(

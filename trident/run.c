@@ -150,7 +150,8 @@ static int run_resume(sl_topology *t, uint64_t *committed)
 		sli_writer w
 		    = { t->name, t->spout->name, t->spout->spout->name };
 		for (size_t i = 0; !rc && i < t->nstates; i++)
-			rc = sli_state_claim(t->states[i], &w, 0);
+			rc = sli_state_claim(t->states[i], &w,
+			    t->spout->spout->resume != NULL, 0);
 		if (!rc)
 			rc = sli_state_committed(
 			    t->states[low], committed, &meta);
@@ -168,7 +169,7 @@ static int run_resume(sl_topology *t, uint64_t *committed)
 		sli_writer w
 		    = { t->name, t->spout->name, t->spout->spout->name };
 		for (size_t i = 0; !rc && i < t->nstates; i++)
-			rc = sli_state_claim(t->states[i], &w, 1);
+			rc = sli_state_claim(t->states[i], &w, 1, 1);
 		for (size_t i = 0; !rc && i < t->nstates; i++)
 			rc = sli_state_recover(
 			    t->states[i], *committed, meta.data, meta.len);
