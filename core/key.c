@@ -437,19 +437,6 @@ int sli_keylist_init(sli_keylist *l, size_t cap)
 	return l->offs && l->keys ? SL_OK : SL_ENOMEM;
 }
 
-int sli_keylist_add(sli_keylist *l, const sl_value *g, size_t ng)
-{
-	if (l->n >= l->cap)
-		return SL_ELIMIT;
-	l->offs[l->n] = l->buf.len;
-	int rc = sli_key_put(&l->buf, g, ng);
-	if (rc)
-		return rc;
-	l->keys[l->n].len = (uint32_t)(l->buf.len - l->offs[l->n]);
-	l->n++;
-	return SL_OK;
-}
-
 const sl_value *sli_keylist_keys(sli_keylist *l)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -580,8 +580,9 @@ static int apply_record(sli_spart *p, uint32_t pi, uint64_t txid)
 	return rc;
 }
 
-/* A record of the durable write, mirrored in the partition's cache. */
-static int mirror_op(
+/* A record of the durable write, mirrored in the partition's cache.
+ * inline: called from the batch reader's loop (kv.h), once per record. */
+static inline int mirror_op(
     void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
 	sli_cache *c = u;
@@ -658,8 +659,11 @@ int sli_state_apply(sl_state *s, uint32_t pi, uint64_t txid, size_t n,
 		sli_cache_clear(&p->c);
 		return rc;
 	}
-	/* the write is durable: mirror it in the cache */
-	sli_kv_batch_foreach(&p->batch, mirror_op, &p->c);
+	/* the write is durable: mirror it in the cache (a cache of no
+	 * entries, the memory back-end's, has nothing to mirror: skip the
+	 * pass and its hashing) */
+	if (p->c.max)
+		sli_kv_batch_foreach(&p->batch, mirror_op, &p->c);
 	if (record) {
 		sli_buf t = p->touched;
 		p->touched = p->newtouched;

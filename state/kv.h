@@ -28,15 +28,52 @@ int sli_kv_batch_del(sli_kv_batch *b, const void *k, size_t kl);
 int sli_kv_batch_append(sli_kv_batch *to, const sli_kv_batch *from);
 
 enum { SLI_KV_PUT = 1, SLI_KV_DEL = 2 };
+
+/* The bytes [*p, *p + *n) of a length-prefixed field of a batch at *q,
+ * moving *q past it. SL_ECORRUPT when it does not fit before end. */
+static inline int sli_kv_batch_field(
+    const uint8_t **q, const uint8_t *end, const uint8_t **p, size_t *n)
+{
+	uint64_t l;
+	if (sli_varint_get(q, end, &l) || l > (uint64_t)(end - *q))
+		return SL_ECORRUPT;
+	*p = *q;
+	*n = (size_t)l;
+	*q += l;
+	return SL_OK;
+}
+
 /* The one reader of a write batch (every back-end's write, the state's
  * cache and trace): calls fn for each operation of b in order, op
  * SLI_KV_PUT with the value or SLI_KV_DEL (v NULL, vl 0); stops at the
  * first non-zero return of fn and returns it. SL_ECORRUPT when the batch
- * is malformed (never reads outside it). */
-int sli_kv_batch_foreach(const sli_kv_batch *b,
+ * is malformed (never reads outside it).
+ * Inline, so that each caller's fn (a static function of its file) is
+ * called directly or inlined, in a loop that decodes one-byte lengths in
+ * place: every apply's batch is read twice (the back-end's write, then
+ * the cache's mirror), and out of line this reader cost the memory state
+ * ~5% more instructions per word than the decoders it replaced. */
+static inline int sli_kv_batch_foreach(const sli_kv_batch *b,
     int (*fn)(void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v,
         size_t vl),
-    void *u);
+    void *u)
+{
+	const uint8_t *q = b->ops.data, *end = q + b->ops.len;
+	while (q < end) {
+		int op = *q++;
+		const uint8_t *k, *v = NULL;
+		size_t kl, vl = 0;
+		if ((op != SLI_KV_PUT && op != SLI_KV_DEL)
+		    || sli_kv_batch_field(&q, end, &k, &kl)
+		    || (op == SLI_KV_PUT
+		        && sli_kv_batch_field(&q, end, &v, &vl)))
+			return sli_err(SL_ECORRUPT, "malformed write batch");
+		int rc = fn(u, op, k, kl, v, vl);
+		if (rc)
+			return rc;
+	}
+	return SL_OK;
+}
 
 struct sli_kv_ops {
 	const char *name;

@@ -1,5 +1,5 @@
 /* kv_batch.c - write batches shared by the key-value back-ends: built
- * here, and read only through sli_kv_batch_foreach. */
+ * here, and read only through sli_kv_batch_foreach (kv.h, inline). */
 #include "kv.h"
 
 void sli_kv_batch_init(sli_kv_batch *b)
@@ -53,38 +53,4 @@ int sli_kv_batch_append(sli_kv_batch *to, const sli_kv_batch *from)
 	if (!rc)
 		to->n += from->n;
 	return rc;
-}
-
-/* The bytes [*q, *q + *n) of a length-prefixed field at *q, moving past. */
-static int field(
-    const uint8_t **q, const uint8_t *end, const uint8_t **p, size_t *n)
-{
-	uint64_t l;
-	if (sli_varint_get(q, end, &l) || l > (uint64_t)(end - *q))
-		return SL_ECORRUPT;
-	*p = *q;
-	*n = (size_t)l;
-	*q += l;
-	return SL_OK;
-}
-
-int sli_kv_batch_foreach(const sli_kv_batch *b,
-    int (*fn)(void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v,
-        size_t vl),
-    void *u)
-{
-	const uint8_t *q = b->ops.data, *end = q + b->ops.len;
-	while (q < end) {
-		int op = *q++;
-		const uint8_t *k, *v = NULL;
-		size_t kl, vl = 0;
-		if ((op != SLI_KV_PUT && op != SLI_KV_DEL)
-		    || field(&q, end, &k, &kl)
-		    || (op == SLI_KV_PUT && field(&q, end, &v, &vl)))
-			return sli_err(SL_ECORRUPT, "malformed write batch");
-		int rc = fn(u, op, k, kl, v, vl);
-		if (rc)
-			return rc;
-	}
-	return SL_OK;
 }

@@ -87,7 +87,7 @@ static int ldb_get(
 	return rc;
 }
 
-static int wb_op(
+static inline int wb_op(
     void *u, int op, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
 	if (op == SLI_KV_PUT)

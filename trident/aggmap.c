@@ -14,9 +14,11 @@ void sli_aggmap_init(aggmap *m)
  * newest arena block stays, emptied, for the next batch. */
 static void empty(aggmap *m, const sl_agg *agg, int keep)
 {
+	int owns = sli_agg_owns_states(agg); /* asked once, not per entry */
 	for (size_t k = 0; k < m->n; k++) {
 		aggent *e = sli_aggmap_at(m, k);
-		sli_agg_state_free(agg, e->st);
+		if (owns)
+			sli_agg_state_free(agg, e->st);
 		memset(e, 0, sizeof(*e));
 	}
 	m->n = 0;

@@ -153,19 +153,18 @@ int sli_agg_persistable(const sl_agg *a)
 	return a->kind == SL_AGG_COMBINER;
 }
 
+int sli_agg_owns_states(const sl_agg *a)
+{
+	return a && a->kind == SL_AGG_AGGREGATOR && a->free_state;
+}
+
 void sli_agg_state_free(const sl_agg *a, void *st)
 {
-	if (a && a->kind == SL_AGG_AGGREGATOR && a->free_state && st)
+	if (sli_agg_owns_states(a) && st)
 		a->free_state(a->user, st);
 }
 
 /* ---------------------------------------------------------- running */
-
-int sli_agg_combining(const sl_stream *n)
-{
-	return (n->kind == N_AGG || n->kind == N_PERSIST)
-	    && n->agg.kind == SL_AGG_COMBINER;
-}
 
 /* A fold that overflows, or a built-in combiner given a non-number, fails
  * the same way on every replay of the same tuples: mark the failure so

@@ -151,18 +151,6 @@ void sli_collector_batch(
 	*attempt = batch ? c->b->attempt : 0;
 }
 
-/* The maps start zeroed (calloc) and are reset, not freed, between
- * batches: an unused map is empty but may keep its memory. */
-aggmap *sli_map_of(bctx *b, int id, int partial)
-{
-	if (partial) {
-		b->pused[id] = 1;
-		return &b->pmaps[id];
-	}
-	b->mused[id] = 1;
-	return &b->maps[id];
-}
-
 texit *sli_exit_for(task *k, int stage)
 {
 	for (size_t i = 0; i < k->nouts; i++)

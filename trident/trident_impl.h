@@ -212,10 +212,17 @@ const char *sli_agg_needs_field(const sl_agg *a);
 int sli_agg_emits_input(const sl_agg *a, size_t nout);
 /* 1 when a persistent_aggregate can fold agg into a state. */
 int sli_agg_persistable(const sl_agg *a);
+/* 1 when agg's groups hold states that sli_agg_state_free frees. */
+int sli_agg_owns_states(const sl_agg *a);
 /* Frees one group's aggregator state st (NULL and stateless kinds: no-op). */
 void sli_agg_state_free(const sl_agg *a, void *st);
-/* 1 when node n combines: partials are folded before a repartition. */
-int sli_agg_combining(const sl_stream *n);
+/* 1 when node n combines: partials are folded before a repartition.
+ * Inline: routing asks it for every tuple. */
+static inline int sli_agg_combining(const sl_stream *n)
+{
+	return (n->kind == N_AGG || n->kind == N_PERSIST)
+	    && n->agg.kind == SL_AGG_COMBINER;
+}
 /* Marks k's failure fatal when a fold's error rc repeats on every replay. */
 void sli_agg_fold_failed(task *k, const sl_stream *n, int rc);
 /* Folds tuple v into node n's map m: raw input (partial 0) or a partial
@@ -240,8 +247,19 @@ int sli_join_finish(task *k, bctx *b, sl_stream *n);
 /* Sends tuple v of node n on to each of its children. */
 int sli_to_children(
     task *k, bctx *b, sl_stream *n, const sl_value *v, size_t nv);
-/* Node id's aggregation map in b: receiving side, or partial (sending). */
-aggmap *sli_map_of(bctx *b, int id, int partial);
+/* Node id's aggregation map in b: receiving side, or partial (sending).
+ * The maps start zeroed (calloc) and are reset, not freed, between
+ * batches: an unused map is empty but may keep its memory. Inline: every
+ * aggregated tuple asks it. */
+static inline aggmap *sli_map_of(bctx *b, int id, int partial)
+{
+	if (partial) {
+		b->pused[id] = 1;
+		return &b->pmaps[id];
+	}
+	b->mused[id] = 1;
+	return &b->maps[id];
+}
 /* k's way to stage, or NULL. */
 texit *sli_exit_for(task *k, int stage);
 
