@@ -81,10 +81,7 @@ static int next_tuple(void *self, sl_plain_collector *c)
 		n = SL_MAX_BYTES;
 	uint64_t id = l->next++;
 	l->lines++;
-	size_t pos = 0;
-	const uint8_t *w;
-	while (sl_next_word((const uint8_t *)l->buf, (size_t)n, &pos, &w))
-		l->words++;
+	l->words += sl_count_words((const uint8_t *)l->buf, (size_t)n);
 	if (l->acking && keep(l, id, l->buf, (size_t)n))
 		return SL_ENOMEM;
 	sl_value v = sl_bytes(l->buf, (uint32_t)n);
@@ -117,7 +114,8 @@ static void on_fail(void *self, uint64_t id)
 }
 
 /* The words of one count task and their counts: open addressing over
- * the public keyed hash, each word copied once. One task's thread. */
+ * sl_fasthash (an in-process table; its hashes never leave this process),
+ * each word copied once into the table's arena. One task's thread. */
 typedef struct wentry {
 	uint8_t *k; /* NULL: empty slot */
 	uint32_t kl;
@@ -125,12 +123,18 @@ typedef struct wentry {
 	uint64_t h;
 } wentry;
 
+/* A block of the arena the words are copied into (freed all at once). */
+typedef struct wblock {
+	struct wblock *next;
+	size_t used, cap;
+	uint8_t b[];
+} wblock;
+
 typedef struct wtable {
 	wentry *e;
 	size_t cap, n;
+	wblock *arena; /* newest first */
 } wtable;
-
-static const uint8_t hash_key[16]; /* in-process only: any fixed key */
 
 /* The slot of word k (hash h) in t: its entry or the empty slot for it. */
 static wentry *wt_slot(
@@ -148,7 +152,7 @@ static wentry *wt_slot(
 static int wt_grow(wtable *t)
 {
 	wtable g = { calloc(t->cap ? t->cap * 2 : 1024, sizeof(wentry)),
-		t->cap ? t->cap * 2 : 1024, t->n };
+		t->cap ? t->cap * 2 : 1024, t->n, t->arena };
 	if (!g.e)
 		return SL_ENOMEM;
 	for (size_t i = 0; i < t->cap; i++)
@@ -160,18 +164,39 @@ static int wt_grow(wtable *t)
 	return SL_OK;
 }
 
+/* A copy of [k, k+kl) in t's arena (never moved until wt_free), or NULL
+ * when out of memory. */
+static uint8_t *wt_copy(wtable *t, const uint8_t *k, size_t kl)
+{
+	wblock *b = t->arena;
+	if (!b || b->cap - b->used < kl) {
+		size_t cap = kl > 65000 ? kl : 65536 - sizeof(wblock);
+		b = malloc(sizeof(wblock) + cap);
+		if (!b)
+			return NULL;
+		b->next = t->arena;
+		b->used = 0;
+		b->cap = cap;
+		t->arena = b;
+	}
+	uint8_t *p = b->b + b->used;
+	memcpy(p, k, kl);
+	b->used += kl;
+	return p;
+}
+
 /* Counts one more of word [k, k+kl). */
 static int wt_add(wtable *t, const uint8_t *k, size_t kl)
 {
 	if ((t->n + 1) * 2 > t->cap && wt_grow(t))
 		return SL_ENOMEM;
-	uint64_t h = sl_hash(hash_key, k, kl);
+	uint64_t h = sl_fasthash(k, kl);
 	wentry *e = wt_slot(t, k, kl, h);
 	if (!e->k) {
-		e->k = malloc(kl ? kl : 1);
+		/* non-NULL even for an empty word: a pointer into a block */
+		e->k = wt_copy(t, k, kl);
 		if (!e->k)
 			return SL_ENOMEM;
-		memcpy(e->k, k, kl);
 		e->kl = (uint32_t)kl;
 		e->h = h;
 		t->n++;
@@ -182,8 +207,11 @@ static int wt_add(wtable *t, const uint8_t *k, size_t kl)
 
 static void wt_free(wtable *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->e[i].k);
+	while (t->arena) {
+		wblock *b = t->arena;
+		t->arena = b->next;
+		free(b);
+	}
 	free(t->e);
 }
 

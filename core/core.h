@@ -142,8 +142,9 @@ void sli_derive_key(uint8_t out[SL_KEY_BYTES], const uint8_t key[SL_KEY_BYTES],
  * SLUICE_HASH_KEY is set, see docs). */
 const uint8_t *sli_default_hash_key(void);
 /* The hash of in-process tables (fasthash.c): fast, seeded at random per
- * process, never stored or sent. Pure; thread-safe. */
-uint64_t sli_fasthash(const void *p, size_t len);
+ * process, never stored or sent. Pure; thread-safe. The public
+ * sl_fasthash under its internal name (one function, as sli_err). */
+#define sli_fasthash sl_fasthash
 
 /* Maps an errno value to an SL_* code (ENOSPC -> SL_ENOSPC, EACCES ->
  * SL_EPERM, ENOENT -> SL_ENOTFOUND, ...). */

@@ -7,7 +7,8 @@
  * cannot aim many keys at one bucket chain without seeing the tables; the
  * hashes never leave the process. Groupings between tasks keep the keyed
  * SipHash of sl_value_hash, whose partitioning must be stable across
- * restarts.
+ * restarts. Public as sl_fasthash (sluice/core.h), for the tables of
+ * applications (the plain word count's).
  */
 #include "core.h"
 
@@ -44,7 +45,7 @@ static uint64_t r4(const uint8_t *p)
 	return v;
 }
 
-uint64_t sli_fasthash(const void *key, size_t len)
+uint64_t sl_fasthash(const void *key, size_t len)
 {
 	static const uint64_t s0 = 0xa0761d6478bd642full,
 	                      s1 = 0xe7037ed1a0b428dbull,

@@ -144,6 +144,15 @@ size_t sl_next_word(const uint8_t *p, size_t n, size_t *pos, const uint8_t **w)
 	return sli_next_word(p, n, pos, w);
 }
 
+size_t sl_count_words(const uint8_t *p, size_t n)
+{
+	size_t pos = 0, words = 0;
+	const uint8_t *w;
+	while (sli_next_word(p, n, &pos, &w))
+		words++;
+	return words;
+}
+
 int sli_split_words(const sl_value *line,
     int (*emit)(void *ctx, const sl_value *word), void *ctx)
 {

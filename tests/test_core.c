@@ -243,10 +243,11 @@ static void test_seal_round_trip_and_tamper(void)
 	CU_ASSERT_EQUAL(sli_open(key, ad, 6, sealed, 10, out), SL_ETRUNC);
 }
 
-/* The table hash: equal bytes hash equal wherever they lie; it reads only
- * its bytes (exact-size heap copies, checked under ASan); 100 000
- * word-like keys spread evenly over 64 buckets of its low bits, the bits
- * the tables use. */
+/* The table hash (public as sl_fasthash, internal as sli_fasthash: one
+ * function): equal bytes hash equal wherever they lie; it reads only its
+ * bytes (exact-size heap copies, checked under ASan); 100 000 word-like
+ * keys spread evenly over 64 buckets of its low bits, the bits the tables
+ * use. */
 static void test_fasthash_spreads_and_reads_only_its_bytes(void)
 {
 	uint8_t buf[200];
@@ -256,7 +257,7 @@ static void test_fasthash_spreads_and_reads_only_its_bytes(void)
 	for (size_t n = 0; n <= 128; n++) {
 		uint8_t *copy = malloc(n ? n : 1);
 		memcpy(copy, buf + 3, n);
-		seen[n] = sli_fasthash(copy, n);
+		seen[n] = sl_fasthash(copy, n);
 		CU_ASSERT_EQUAL(seen[n], sli_fasthash(buf + 3, n));
 		free(copy);
 		for (size_t m = 0; m < n; m++)
@@ -266,7 +267,7 @@ static void test_fasthash_spreads_and_reads_only_its_bytes(void)
 	char w[32];
 	for (int i = 0; i < 100000; i++) {
 		int n = snprintf(w, sizeof(w), "word%d", i);
-		bucket[sli_fasthash(w, (size_t)n) & 63]++;
+		bucket[sl_fasthash(w, (size_t)n) & 63]++;
 	}
 	for (int b = 0; b < 64; b++) {
 		CU_ASSERT(bucket[b] > 100000 / 64 * 9 / 10);
@@ -277,7 +278,7 @@ static void test_fasthash_spreads_and_reads_only_its_bytes(void)
 	for (int bit = 0; bit < 24 * 8; bit++) {
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		total += (uint64_t)__builtin_popcountll(
-		    h0 ^ sli_fasthash(buf, 24));
+		    h0 ^ sl_fasthash(buf, 24));
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	CU_ASSERT(total > 24 * 8 * 24 && total < 24 * 8 * 40);
@@ -314,6 +315,15 @@ static void test_next_word_splits_on_blanks_only(void)
 	}
 	CU_ASSERT_EQUAL(i, 3);
 	CU_ASSERT_EQUAL(sl_next_word((const uint8_t *)"", 0, &pos, &w), 0);
+	/* sl_count_words counts by the same rule */
+	CU_ASSERT_EQUAL(
+	    sl_count_words((const uint8_t *)line, strlen(line)), 3);
+	CU_ASSERT_EQUAL(sl_count_words((const uint8_t *)"", 0), 0);
+	CU_ASSERT_EQUAL(sl_count_words((const uint8_t *)" \t\n ", 4), 0);
+	CU_ASSERT_EQUAL(sl_count_words((const uint8_t *)"a", 1), 1);
+	/* n bounds the bytes read: "ab cd" cut after "ab c" is 2 words */
+	CU_ASSERT_EQUAL(sl_count_words((const uint8_t *)"ab cd", 4), 2);
+	CU_ASSERT_EQUAL(sl_count_words((const uint8_t *)"ab cd", 2), 1);
 }
 
 SL_SUITE(core, NULL, NULL,

@@ -154,12 +154,24 @@ typedef struct sl_tuple {
 /* Keyed 64-bit hash (libsodium crypto_shorthash, SipHash-2-4) of bytes.
  * key is 16 bytes or NULL for the process-wide default key. Thread-safe. */
 uint64_t sl_hash(const uint8_t key[16], const void *p, size_t len);
+/* Fast 64-bit hash of bytes for in-process hash tables (the one sluice's
+ * own aggregation maps and memory state use; a multiply-mix hash, several
+ * times faster than sl_hash on short keys). NOT keyed by the caller and
+ * NOT designed to resist hash flooding: its seed is drawn at random when
+ * the process starts, which keeps blind collisions rare, but an attacker
+ * who can observe a table may still find keys that collide. Values differ
+ * between processes: never store, send or partition by them (sl_hash and
+ * sl_value_hash are stable and keyed). Pure; thread-safe. */
+uint64_t sl_fasthash(const void *p, size_t len);
 /* The word rule of sl_fn_split_words and sl_plain_split_words: a word is
  * a maximal run of bytes other than ' ', '\t', '\n'. Finds the next word
  * in [p + *pos, p + n): sets *w (into p) and returns its length, moving
  * *pos past it; 0 when none is left. Thread-safe. */
 size_t sl_next_word(
     const uint8_t *p, size_t n, size_t *pos, const uint8_t **w);
+/* The number of words of [p, p + n) by the rule of sl_next_word (one call
+ * per line instead of one per word). Thread-safe. */
+size_t sl_count_words(const uint8_t *p, size_t n);
 /* Hash of a value (type tag included). */
 uint64_t sl_value_hash(const uint8_t key[16], const sl_value *v);
 
