@@ -115,25 +115,21 @@ static void on_fail(void *self, uint64_t id)
 
 /* The words of one count task and their counts: open addressing over
  * sl_fasthash (an in-process table; its hashes never leave this process),
- * each word copied once into the table's arena. One task's thread. */
+ * each word appended once to one growing buffer of the table's words
+ * (entries hold offsets: the buffer moves when it grows). One task's
+ * thread. */
 typedef struct wentry {
-	uint8_t *k; /* NULL: empty slot */
+	size_t off; /* of the word in the table's buffer */
 	uint32_t kl;
-	int64_t n;
+	int64_t n; /* 0: empty slot */
 	uint64_t h;
 } wentry;
-
-/* A block of the arena the words are copied into (freed all at once). */
-typedef struct wblock {
-	struct wblock *next;
-	size_t used, cap;
-	uint8_t b[];
-} wblock;
 
 typedef struct wtable {
 	wentry *e;
 	size_t cap, n;
-	wblock *arena; /* newest first */
+	uint8_t *w; /* the words, back to back */
+	size_t wlen, wcap;
 } wtable;
 
 /* The slot of word k (hash h) in t: its entry or the empty slot for it. */
@@ -141,48 +137,28 @@ static wentry *wt_slot(
     const wtable *t, const uint8_t *k, size_t kl, uint64_t h)
 {
 	size_t i = h & (t->cap - 1);
-	while (t->e[i].k
+	while (t->e[i].n
 	    && (t->e[i].h != h || t->e[i].kl != kl
-	        || memcmp(t->e[i].k, k, kl)))
+	        || memcmp(t->w + t->e[i].off, k, kl)))
 		i = (i + 1) & (t->cap - 1);
 	return &t->e[i];
 }
 
-/* Doubles t (at most half full afterwards). */
+/* Doubles t's slots (at most half full afterwards). */
 static int wt_grow(wtable *t)
 {
-	wtable g = { calloc(t->cap ? t->cap * 2 : 1024, sizeof(wentry)),
-		t->cap ? t->cap * 2 : 1024, t->n, t->arena };
+	wtable g = *t;
+	g.cap = t->cap ? t->cap * 2 : 1024;
+	g.e = calloc(g.cap, sizeof(wentry));
 	if (!g.e)
 		return SL_ENOMEM;
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->e[i].k)
-			*wt_slot(&g, t->e[i].k, t->e[i].kl, t->e[i].h)
+		if (t->e[i].n)
+			*wt_slot(&g, t->w + t->e[i].off, t->e[i].kl, t->e[i].h)
 			    = t->e[i];
 	free(t->e);
 	*t = g;
 	return SL_OK;
-}
-
-/* A copy of [k, k+kl) in t's arena (never moved until wt_free), or NULL
- * when out of memory. */
-static uint8_t *wt_copy(wtable *t, const uint8_t *k, size_t kl)
-{
-	wblock *b = t->arena;
-	if (!b || b->cap - b->used < kl) {
-		size_t cap = kl > 65000 ? kl : 65536 - sizeof(wblock);
-		b = malloc(sizeof(wblock) + cap);
-		if (!b)
-			return NULL;
-		b->next = t->arena;
-		b->used = 0;
-		b->cap = cap;
-		t->arena = b;
-	}
-	uint8_t *p = b->b + b->used;
-	memcpy(p, k, kl);
-	b->used += kl;
-	return p;
 }
 
 /* Counts one more of word [k, k+kl). */
@@ -192,13 +168,23 @@ static int wt_add(wtable *t, const uint8_t *k, size_t kl)
 		return SL_ENOMEM;
 	uint64_t h = sl_fasthash(k, kl);
 	wentry *e = wt_slot(t, k, kl, h);
-	if (!e->k) {
-		/* non-NULL even for an empty word: a pointer into a block */
-		e->k = wt_copy(t, k, kl);
-		if (!e->k)
-			return SL_ENOMEM;
+	if (!e->n) {
+		if (!t->w || t->wcap - t->wlen < kl) { /* non-NULL once used */
+			size_t nc = t->wcap ? t->wcap : 65536;
+			while (nc - t->wlen < kl)
+				nc *= 2;
+			uint8_t *nw = realloc(t->w, nc);
+			if (!nw)
+				return SL_ENOMEM;
+			t->w = nw;
+			t->wcap = nc;
+		}
+		if (kl)
+			memcpy(t->w + t->wlen, k, kl);
+		e->off = t->wlen;
 		e->kl = (uint32_t)kl;
 		e->h = h;
+		t->wlen += kl;
 		t->n++;
 	}
 	e->n++;
@@ -207,11 +193,7 @@ static int wt_add(wtable *t, const uint8_t *k, size_t kl)
 
 static void wt_free(wtable *t)
 {
-	while (t->arena) {
-		wblock *b = t->arena;
-		t->arena = b->next;
-		free(b);
-	}
+	free(t->w);
 	free(t->e);
 }
 
@@ -253,8 +235,9 @@ static kv *merged(const counts *cs, long par, size_t *out)
 	for (long t = 0; all && t < par; t++)
 		for (size_t i = 0; i < cs->m[t].cap; i++) {
 			const wentry *e = &cs->m[t].e[i];
-			if (e->k)
-				all[n++] = (kv) { e->k, e->kl, e->n };
+			if (e->n)
+				all[n++] = (kv) { cs->m[t].w + e->off, e->kl,
+					e->n };
 		}
 	if (all)
 		qsort(all, n, sizeof(kv), kv_cmp);
