@@ -35,6 +35,7 @@ struct sl_app {
 
 int sl_app_new(sl_app **out, const char *state_dir, const sl_state_options *so)
 {
+	SLI_NONNULL(out);
 	*out = NULL;
 	sl_app *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -67,6 +68,8 @@ void sl_app_free(sl_app *a)
 
 sl_topology *sl_app_topology(sl_app *a, const char *name)
 {
+	if (!a)
+		return NULL;
 	if (!a->t && sl_topology_new(&a->t, name ? name : "topology"))
 		a->t = NULL;
 	if (a->t && !a->name[0])
@@ -77,6 +80,8 @@ sl_topology *sl_app_topology(sl_app *a, const char *name)
 
 int sl_app_state(sl_app *a, const char *name, sl_state **out)
 {
+	SLI_NONNULL(a);
+	SLI_NONNULL(out);
 	*out = NULL;
 	if (!name)
 		name = "";
@@ -129,6 +134,7 @@ int sl_app_state(sl_app *a, const char *name, sl_state **out)
 
 int sl_app_fail(sl_app *a, const char *fmt, ...)
 {
+	SLI_NONNULL(a);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(a->err, sizeof(a->err), fmt, ap);
@@ -139,6 +145,8 @@ int sl_app_fail(sl_app *a, const char *fmt, ...)
 void sl_app_set_progress(
     sl_app *a, const char *unit, uint64_t (*fn)(void *user), void *user)
 {
+	if (!a)
+		return;
 	a->unit = unit;
 	a->progress = fn;
 	a->puser = user;
@@ -146,26 +154,36 @@ void sl_app_set_progress(
 
 sl_topology *sl_app_get_topology(sl_app *a)
 {
+	if (!a)
+		return NULL;
 	return a->t;
 }
 
 const char *sl_app_name(const sl_app *a)
 {
+	if (!a)
+		return NULL;
 	return a->name[0] ? a->name : "topology";
 }
 
 const char *sl_app_error(const sl_app *a)
 {
+	if (!a)
+		return NULL;
 	return a->err;
 }
 
 size_t sl_app_nstates(const sl_app *a)
 {
+	if (!a)
+		return 0;
 	return a->nstates;
 }
 
 sl_state *sl_app_state_at(const sl_app *a, size_t i, const char **name)
 {
+	if (!a)
+		return NULL;
 	if (i >= a->nstates)
 		return NULL;
 	if (name)
@@ -175,6 +193,7 @@ sl_state *sl_app_state_at(const sl_app *a, size_t i, const char **name)
 
 int sl_app_progress(const sl_app *a, const char **unit, uint64_t *value)
 {
+	SLI_NONNULL(a);
 	if (!a->progress)
 		return 0;
 	*unit = a->unit ? a->unit : "items";

@@ -155,6 +155,17 @@ int sli_errno_code(int e);
  * public sl_errorf under its internal name. */
 #define sli_err sl_errorf
 
+/* The entry check of a public call (red-team R8): a NULL where the call
+ * needs a pointer is SL_EINVAL, with a detail naming the call and the
+ * condition that failed, never a crash. Use at the top of functions that
+ * return an int error code. */
+#define SLI_NONNULL(cond)                                                     \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			return sli_err(                                       \
+			    SL_EINVAL, "%s: needs %s", __func__, #cond);      \
+	} while (0)
+
 /* Word tokenizer shared by every word count (trident, plain, baseline): a
  * word is a maximal run of bytes other than ' ', '\t', '\n' (no case
  * folding). Finds the next word in [p + *pos, p + n): sets *w and returns

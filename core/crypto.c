@@ -58,6 +58,8 @@ uint64_t sl_hash(const uint8_t key[16], const void *p, size_t len)
 
 uint64_t sl_value_hash(const uint8_t key[16], const sl_value *v)
 {
+	if (!v)
+		return sl_hash(key, NULL, 0);
 	uint8_t tmp[16];
 	switch (v->type) {
 	case SL_BYTES:
@@ -78,6 +80,7 @@ uint64_t sl_value_hash(const uint8_t key[16], const sl_value *v)
 
 int sl_key_from_hex(uint8_t out[SL_KEY_BYTES], const char *hex)
 {
+	SLI_NONNULL(out);
 	size_t n = 0;
 	if (!hex || strlen(hex) != 2 * SL_KEY_BYTES)
 		return SL_EINVAL;
@@ -92,6 +95,7 @@ int sl_key_from_hex(uint8_t out[SL_KEY_BYTES], const char *hex)
 
 int sl_key_from_file(uint8_t out[SL_KEY_BYTES], const char *path)
 {
+	SLI_NONNULL(out);
 	if (!path)
 		return sli_err(SL_EINVAL, "no key file given");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -145,12 +149,21 @@ void sli_wipe(void *p, size_t n)
 
 void sl_wipe(void *p, size_t n)
 {
+	if (!p)
+		return;
 	sli_wipe(p, n);
 }
 
 void sl_key_derive(uint8_t out[SL_KEY_BYTES], const uint8_t key[SL_KEY_BYTES],
     const char *context)
 {
+	if (!out)
+		return;
+	if (!key || !context) {
+		/* a key that matches nothing */
+		randombytes_buf(out, SL_KEY_BYTES);
+		return;
+	}
 	sli_derive_key(out, key, context);
 }
 

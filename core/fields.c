@@ -13,6 +13,8 @@ struct sl_fields {
 
 int sl_fields_new(sl_fields **out, size_t n, const char *const *names)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(names || n == 0);
 	*out = NULL;
 	if (n > SL_MAX_FIELDS)
 		return SL_EINVAL;
@@ -83,6 +85,8 @@ const char *sl_fields_name(const sl_fields *f, size_t i)
 
 int sl_fields_index(const sl_fields *f, const char *name)
 {
+	SLI_NONNULL(f);
+	SLI_NONNULL(name);
 	for (size_t i = 0; f && i < f->n; i++)
 		if (strcmp(f->names[i], name) == 0)
 			return (int)i;
@@ -91,6 +95,7 @@ int sl_fields_index(const sl_fields *f, const char *name)
 
 int sl_fields_parse(sl_fields **out, const char *list)
 {
+	SLI_NONNULL(out);
 	char buf[1024];
 	const char *names[SL_MAX_FIELDS];
 	size_t n = 0;

@@ -416,6 +416,9 @@ static int copy_out(
 int sl_state_key(
     const sl_value *v, size_t n, uint8_t *buf, size_t cap, size_t *len)
 {
+	SLI_NONNULL(v || n == 0);
+	SLI_NONNULL(buf || cap == 0);
+	SLI_NONNULL(len);
 	sli_buf b;
 	sli_buf_init(&b);
 	return copy_out(&b, sli_key_put(&b, v, n), buf, cap, len, 0);
@@ -424,6 +427,9 @@ int sl_state_key(
 int sl_state_key_values(
     const uint8_t *key, size_t klen, sl_value *v, size_t max, size_t *n)
 {
+	SLI_NONNULL(key || klen == 0);
+	SLI_NONNULL(v || max == 0);
+	SLI_NONNULL(n);
 	return sli_key_get(key, klen, v, max, n);
 }
 
@@ -459,6 +465,9 @@ void sli_keylist_free(sli_keylist *l)
 int sl_values_format(
     const sl_value *v, size_t n, char *buf, size_t cap, size_t *len)
 {
+	SLI_NONNULL(v || n == 0);
+	SLI_NONNULL(buf || cap == 0);
+	SLI_NONNULL(len);
 	sli_buf b;
 	sli_buf_init(&b);
 	return copy_out(
@@ -468,6 +477,10 @@ int sl_values_format(
 int sl_values_parse(const char *s, uint8_t *store, size_t cap, sl_value *v,
     size_t max, size_t *n)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(store || cap == 0);
+	SLI_NONNULL(v || max == 0);
+	SLI_NONNULL(n);
 	sli_buf b;
 	sli_buf_init(&b);
 	int rc = sli_key_parse(s, &b, v, max, n);

@@ -5,12 +5,16 @@
 
 sl_value sl_str(const char *s)
 {
+	if (!s)
+		return sl_null();
 	size_t n = strlen(s);
 	return sl_bytes(s, n > SL_MAX_BYTES ? SL_MAX_BYTES : (uint32_t)n);
 }
 
 int sl_value_equal(const sl_value *a, const sl_value *b)
 {
+	if (!a || !b)
+		return a == b;
 	if (a->type != b->type)
 		return 0;
 	switch (a->type) {
@@ -141,6 +145,8 @@ int sli_value_skip(const uint8_t **pp, const uint8_t *end)
 
 size_t sl_next_word(const uint8_t *p, size_t n, size_t *pos, const uint8_t **w)
 {
+	if (!(pos && w && (p || n == 0)))
+		return 0;
 	return sli_next_word(p, n, pos, w);
 }
 

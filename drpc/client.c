@@ -11,6 +11,9 @@
 int sl_drpc_call(const char *endpoint, const char *function, const char *args,
     int timeout_ms, char **reply_json)
 {
+	SLI_NONNULL(endpoint);
+	SLI_NONNULL(function);
+	SLI_NONNULL(reply_json);
 	return sl_drpc_call_keyed(
 	    endpoint, NULL, function, args, timeout_ms, reply_json);
 }
@@ -29,6 +32,9 @@ static int clear_reply(const sli_msg *m, char **json)
 int sl_drpc_call_keyed(const char *endpoint, const uint8_t *cluster_key,
     const char *function, const char *args, int timeout_ms, char **reply_json)
 {
+	SLI_NONNULL(endpoint);
+	SLI_NONNULL(function);
+	SLI_NONNULL(reply_json);
 	*reply_json = NULL;
 	sl_init();
 	if (!function || !args)

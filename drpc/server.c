@@ -47,6 +47,8 @@ struct sl_drpc_server {
 
 void sl_drpc_options_default(sl_drpc_options *o)
 {
+	if (!o)
+		return;
 	memset(o, 0, sizeof(*o));
 	o->endpoint = "tcp://127.0.0.1:3772";
 	o->timeout_ms = 5000;
@@ -259,6 +261,8 @@ static void *receiver(void *arg)
 int sl_drpc_server_start(
     sl_drpc_server **out, const sl_drpc_options *o, sl_drpc_fn fn, void *user)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(fn);
 	*out = NULL;
 	sl_init();
 	sl_drpc_server *s = calloc(1, sizeof(*s));
@@ -375,6 +379,8 @@ void sl_drpc_server_stop(sl_drpc_server *s)
 
 int sl_drpc_server_stats(sl_drpc_server *s, sl_drpc_stats *st)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(st);
 	pthread_mutex_lock(&s->lock);
 	*st = s->st;
 	pthread_mutex_unlock(&s->lock);

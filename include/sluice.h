@@ -16,7 +16,11 @@
  * negative SL_E* code (sl_strerror() names it); results go through
  * out-parameters. Handles are opaque; each _new/_open has one _free/_close
  * that accepts NULL. Each declaration says who owns what and whether it is
- * thread-safe.
+ * thread-safe. A NULL where a call needs a pointer never crashes: int
+ * calls return SL_EINVAL (sl_errdetail() names the call and the argument),
+ * calls that return a pointer or a count return NULL or 0, void calls do
+ * nothing; where NULL means something (a default, "none") the declaration
+ * says so. tests/test_nullargs.c holds every call to this rule.
  */
 #ifndef SLUICE_H
 #define SLUICE_H

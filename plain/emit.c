@@ -102,6 +102,8 @@ int sli_plain_route(
 
 int sl_plain_emit(sl_plain_collector *c, const sl_value *v, size_t n)
 {
+	SLI_NONNULL(c);
+	SLI_NONNULL(v || n == 0);
 	if (c->err)
 		return c->err;
 	if (n != sl_fields_count(c->k->p->c[c->k->comp].out)) {

@@ -41,6 +41,8 @@ void sli_plain_record_err(sl_plain *p, int rc)
 
 void sl_plain_options_default(sl_plain_options *o)
 {
+	if (!o)
+		return;
 	memset(o, 0, sizeof(*o));
 	o->acking = 1;
 	o->message_timeout_ms = 30000;
@@ -50,6 +52,7 @@ void sl_plain_options_default(sl_plain_options *o)
 
 int sl_plain_new(sl_plain **out, const sl_plain_options *o)
 {
+	SLI_NONNULL(out);
 	*out = NULL;
 	int rc = sl_init();
 	if (rc)
@@ -113,6 +116,12 @@ static int set_spout(sl_plain *p, const char *name, const sl_plain_spout *ops,
 int sl_plain_set_spout(sl_plain *p, const char *name,
     const sl_plain_spout *ops, void *self, const char *fields)
 {
+	SLI_NONNULL(p);
+	if (!name || !ops)
+		return build_fail(p,
+		    sli_err(SL_EINVAL,
+		        "sl_plain_set_spout: needs a name and "
+		        "ops"));
 	return build_fail(p, set_spout(p, name, ops, self, fields));
 }
 
@@ -144,6 +153,12 @@ int sl_plain_add_bolt(sl_plain *p, const char *name, const char *input,
     sl_grouping g, const char *group_fields, sl_plain_bolt_fn fn, void *user,
     const char *out_fields, uint32_t parallelism)
 {
+	SLI_NONNULL(p);
+	if (!name || !input || !fn)
+		return build_fail(p,
+		    sli_err(SL_EINVAL,
+		        "sl_plain_add_bolt: needs a name, an "
+		        "input and a function"));
 	return build_fail(p,
 	    add_bolt(p, name, input, g, group_fields, fn, user, out_fields,
 	        parallelism));
@@ -203,6 +218,8 @@ static int add_bolt(sl_plain *p, const char *name, const char *input,
 
 uint32_t sl_plain_task_index(const sl_plain_collector *c)
 {
+	if (!c)
+		return 0;
 	return c->k->idx;
 }
 
@@ -231,6 +248,8 @@ static void free_task(ptask *k)
 
 int sl_plain_stats_get(sl_plain *p, sl_plain_stats *st)
 {
+	SLI_NONNULL(p);
+	SLI_NONNULL(st);
 	pthread_mutex_lock(&p->lock);
 	*st = p->st;
 	uint64_t end = p->end_ns ? p->end_ns : sli_now_ns();
@@ -364,6 +383,7 @@ static int run_threads(sl_plain *p, uint32_t total)
 
 int sl_plain_run(sl_plain *p)
 {
+	SLI_NONNULL(p);
 	if (p->build_err)
 		return sli_err(p->build_err, "%s", p->build_msg);
 	if (!p->spout)

@@ -76,6 +76,8 @@ static uint64_t pending_take(ptask *k, uint64_t id)
 int sl_plain_spout_emit(
     sl_plain_collector *c, uint64_t msgid, const sl_value *v, size_t n)
 {
+	SLI_NONNULL(c);
+	SLI_NONNULL(v || n == 0);
 	ptask *k = c->k;
 	sl_plain *p = k->p;
 	if (n != sl_fields_count(p->c[0].out))

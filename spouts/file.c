@@ -99,6 +99,8 @@ static int too_long(filespout *f, uint64_t off)
 
 int sl_spout_file_new(sl_spout **out, const char *path)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(path);
 	*out = NULL;
 	filespout *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -132,6 +134,8 @@ int sl_spout_file_new(sl_spout **out, const char *path)
 
 void sl_spout_file_follow(sl_spout *spout, int on)
 {
+	if (!spout)
+		return;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	if (f)
 		f->follow = on;
@@ -139,6 +143,8 @@ void sl_spout_file_follow(sl_spout *spout, int on)
 
 void sl_spout_file_count_words(sl_spout *spout, int on)
 {
+	if (!spout)
+		return;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	if (f)
 		f->count_words = on;
@@ -146,12 +152,16 @@ void sl_spout_file_count_words(sl_spout *spout, int on)
 
 uint64_t sl_spout_file_lines(sl_spout *spout)
 {
+	if (!spout)
+		return 0;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	return f ? f->lines : 0;
 }
 
 uint64_t sl_spout_file_words(sl_spout *spout)
 {
+	if (!spout)
+		return 0;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	return f ? f->words : 0;
 }

@@ -20,6 +20,9 @@ typedef struct fixed {
 int sl_spout_fixed_new(sl_spout **out, size_t arity, const sl_value *values,
     const size_t *starts, size_t nbatches, int cycle)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(starts);
+	SLI_NONNULL(values || arity == 0);
 	*out = NULL;
 	if (!arity || arity > SL_MAX_FIELDS || !nbatches)
 		return sli_err(

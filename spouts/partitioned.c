@@ -66,6 +66,8 @@ static int append(pspout *s, uint32_t part, const char *line)
 int sl_spout_partitioned_append(
     sl_spout *spout, uint32_t part, const char *line)
 {
+	SLI_NONNULL(spout);
+	SLI_NONNULL(line);
 	pspout *s = sli_spout_self(spout, &partitioned_ops);
 	if (!s)
 		return sli_err(SL_EINVAL, "not a partitioned spout");
@@ -76,6 +78,7 @@ int sl_spout_partitioned_new(sl_spout **out, uint32_t nparts,
     const char *const *lines, const size_t *nlines, sl_partition_script script,
     void *user)
 {
+	SLI_NONNULL(out);
 	*out = NULL;
 	if (!nparts || nparts > 1024)
 		return sli_err(SL_EINVAL, "bad number of partitions");

@@ -21,6 +21,7 @@ typedef struct sentence {
 
 int sl_spout_sentence_new(sl_spout **out, uint64_t seed, uint64_t n)
 {
+	SLI_NONNULL(out);
 	sentence *s = calloc(1, sizeof(*s));
 	if (!s)
 		return SL_ENOMEM;

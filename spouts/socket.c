@@ -34,6 +34,8 @@ typedef struct sockspout {
 
 int sl_spout_socket_new(sl_spout **out, const char *endpoint)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(endpoint);
 	*out = NULL;
 	sockspout *s = calloc(1, sizeof(*s));
 	if (!s)

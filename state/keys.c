@@ -16,6 +16,9 @@
 int sl_state_get_group(
     sl_state *s, const sl_value *key, size_t n, sl_value *out)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(key || n == 0);
+	SLI_NONNULL(out);
 	sli_buf k;
 	sli_buf_init(&k);
 	int rc = sli_key_put(&k, key, n);
@@ -210,6 +213,7 @@ static int up_one(
 int sl_state_upgrade(const char *dir, const sl_type *types, size_t ntypes,
     uint64_t *keys, int *upgraded)
 {
+	SLI_NONNULL(dir);
 	static const sl_type one_bytes[] = { SL_BYTES };
 	*keys = 0;
 	*upgraded = 0;

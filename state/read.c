@@ -12,6 +12,9 @@ static __thread sli_buf tls_val;
 
 int sl_state_get(sl_state *s, const void *key, size_t klen, sl_value *out)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(key || klen == 0);
+	SLI_NONNULL(out);
 	return sli_state_get_at(s, key, klen, s->committed, out);
 }
 
@@ -51,6 +54,8 @@ int sli_state_get_at(sl_state *s, const void *key, size_t klen,
 
 int sl_state_last_committed(sl_state *s, uint64_t *txid)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(txid);
 	*txid = s->committed;
 	return SL_OK;
 }
@@ -83,6 +88,8 @@ int sl_state_foreach(sl_state *s,
     int (*fn)(void *user, const uint8_t *key, size_t klen, const sl_value *v),
     void *user)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(fn);
 	fe f = { s->committed, fn, user, 0, 0 };
 	uint8_t pre = SLI_KEY_PREFIX;
 	int rc = s->kv->ops->scan(s->kv, &pre, 1, fe_cb, &f);
@@ -91,6 +98,8 @@ int sl_state_foreach(sl_state *s,
 
 int sl_state_stats_get(sl_state *s, sl_state_stats *st)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(st);
 	memset(st, 0, sizeof(*st));
 	fe f = { s->committed, NULL, NULL, 0, 0 };
 	uint8_t pre = SLI_KEY_PREFIX;
@@ -124,6 +133,8 @@ int sl_state_stats_get(sl_state *s, sl_state_stats *st)
 
 int sl_state_counters_get(sl_state *s, sl_state_counters *c)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(c);
 	c->cache_hits = atomic_load_explicit(&s->c_hits, memory_order_relaxed);
 	c->cache_misses
 	    = atomic_load_explicit(&s->c_misses, memory_order_relaxed);

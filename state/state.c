@@ -25,6 +25,8 @@
 
 void sl_state_options_default(sl_state_options *o)
 {
+	if (!o)
+		return;
 	o->semantics = SL_SEM_OPAQUE;
 	o->sync = 1;
 	o->cache_entries = 100000;
@@ -246,6 +248,7 @@ static int finish_open(sl_state *s, const char *dir)
 
 int sl_state_open_memory(sl_state **out, const sl_state_options *o)
 {
+	SLI_NONNULL(out);
 	*out = NULL;
 	sl_init();
 	sl_state *s;
@@ -358,6 +361,8 @@ static int refuse_repaired(sl_state *s, const char *dir)
 int sl_state_open_leveldb(
     sl_state **out, const char *dir, const sl_state_options *o)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(dir);
 	*out = NULL;
 	sl_init();
 	if (!dir || !*dir)
@@ -494,6 +499,9 @@ int sli_state_committed(sl_state *s, uint64_t *txid, sli_buf *meta)
 int sl_state_apply_batch(sl_state *s, size_t n, const sl_value *keys,
     const sl_value *deltas, const sl_combiner *comb)
 {
+	SLI_NONNULL(s);
+	SLI_NONNULL(comb);
+	SLI_NONNULL((keys && deltas) || n == 0);
 	if (!s || (n && (!keys || !deltas)) || !comb || !comb->combine)
 		return sli_err(
 		    SL_EINVAL, "no state, keys, deltas or combiner");

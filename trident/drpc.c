@@ -14,5 +14,7 @@ static int topology_fn(void *user, const char *function, const uint8_t *args,
 int sl_drpc_server_start_topology(
     sl_drpc_server **out, const sl_drpc_options *o, sl_topology *t)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(t);
 	return sl_drpc_server_start(out, o, topology_fn, t);
 }

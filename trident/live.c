@@ -84,6 +84,8 @@ const char *sl_replay_reason_name(int reason)
 
 int sl_topology_live_get(sl_topology *t, sl_topology_live *st)
 {
+	SLI_NONNULL(t);
+	SLI_NONNULL(st);
 	memset(st, 0, sizeof(*st));
 	st->in_flight = t->in_flight;
 	pthread_mutex_lock(&t->stats_lock);
@@ -98,6 +100,8 @@ int sl_topology_live_get(sl_topology *t, sl_topology_live *st)
 
 int sl_topology_stage_get(sl_topology *t, uint32_t i, sl_stage_stats *st)
 {
+	SLI_NONNULL(t);
+	SLI_NONNULL(st);
 	int rc = SL_OK;
 	pthread_mutex_lock(&t->stats_lock);
 	if (i >= t->nlstages)

@@ -33,6 +33,8 @@ void sli_topology_set_done_delay(
 
 void sl_run_options_default(sl_run_options *o)
 {
+	if (!o)
+		return;
 	memset(o, 0, sizeof(*o));
 	o->max_pending = 4;
 	o->batch_timeout_ms = 30000;
@@ -44,11 +46,15 @@ void sl_run_options_default(sl_run_options *o)
 
 void sl_topology_stop(sl_topology *t)
 {
+	if (!t)
+		return;
 	t->stop = 1;
 }
 
 int sl_topology_stats_get(sl_topology *t, sl_topology_stats *st)
 {
+	SLI_NONNULL(t);
+	SLI_NONNULL(st);
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&t->stats_lock);
 	st->batches_committed = t->batches_committed;
@@ -225,6 +231,7 @@ static void run_errmsg(sl_topology *t, int rc)
 
 int sl_topology_run(sl_topology *t, const sl_run_options *o)
 {
+	SLI_NONNULL(t);
 	if (t->err)
 		return t->err;
 	if (t->running)
@@ -315,6 +322,10 @@ static sli_buf *drpc_out(void)
 int sl_topology_drpc_call(sl_topology *t, const char *function,
     const uint8_t *args, size_t len, sl_value *result)
 {
+	SLI_NONNULL(t);
+	SLI_NONNULL(function);
+	SLI_NONNULL(args || len == 0);
+	SLI_NONNULL(result);
 	sl_stream *d = NULL;
 	for (size_t i = 0; i < t->nnodes; i++)
 		if (t->nodes[i]->kind == N_DRPC

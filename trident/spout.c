@@ -6,6 +6,7 @@
  * like) while the topology lives.
  */
 #include "spout.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 
@@ -16,6 +17,8 @@ struct sl_spout {
 
 int sl_spout_new(sl_spout **out, const sl_spout_ops *ops, void *self)
 {
+	SLI_NONNULL(out);
+	SLI_NONNULL(ops);
 	*out = NULL;
 	if (!ops || !ops->emit) {
 		if (ops && ops->free && self)

@@ -23,19 +23,33 @@ struct sl_spout_ctx {
 
 uint64_t sl_spout_txid(const sl_spout_ctx *c)
 {
+	if (!c)
+		return 0;
 	return c->txid;
 }
 uint32_t sl_spout_attempt(const sl_spout_ctx *c)
 {
+	if (!c)
+		return 0;
 	return c->attempt;
 }
 const void *sl_spout_prev_meta(const sl_spout_ctx *c, size_t *len)
 {
+	if (!c) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
 	*len = c->prev ? c->prev->len : 0;
 	return c->prev ? (c->prev->data ? c->prev->data : (void *)"") : NULL;
 }
 const void *sl_spout_replay_meta(const sl_spout_ctx *c, size_t *len)
 {
+	if (!c) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
 	*len = c->replay ? c->replay->len : 0;
 	return c->replay ? (c->replay->data ? c->replay->data : (void *)"")
 	                 : NULL;
@@ -46,25 +60,35 @@ int sli_spout_stopping(const sl_spout_ctx *c)
 }
 void sl_spout_set_fatal(sl_spout_ctx *c)
 {
+	if (!c)
+		return;
 	c->k->fatal = 1;
 }
 
 int sl_spout_set_meta(sl_spout_ctx *c, const void *p, size_t n)
 {
+	SLI_NONNULL(c);
+	SLI_NONNULL(p || n == 0);
 	c->meta.len = 0;
 	c->has_meta = 1;
 	return sli_buf_append(&c->meta, p, n);
 }
 void sl_spout_set_eof(sl_spout_ctx *c)
 {
+	if (!c)
+		return;
 	c->eof = 1;
 }
 size_t sl_spout_batch_size(const sl_spout_ctx *c)
 {
+	if (!c)
+		return 0;
 	return c->k->t->o.batch_size;
 }
 int sl_spout_batch_ms(const sl_spout_ctx *c)
 {
+	if (!c)
+		return 0;
 	return c->k->t->o.batch_ms;
 }
 

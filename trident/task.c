@@ -113,6 +113,8 @@ void sli_bctx_free_all(task *k)
 
 int sl_emit(sl_collector *c, const sl_value *v, size_t n)
 {
+	SLI_NONNULL(c);
+	SLI_NONNULL(v || n == 0);
 	if (c->err)
 		return c->err;
 	sl_value tmp[SL_MAX_FIELDS];

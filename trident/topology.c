@@ -25,6 +25,7 @@ int sli_build_fail(sl_topology *t, int rc, const char *fmt, ...)
 
 int sl_topology_new(sl_topology **out, const char *name)
 {
+	SLI_NONNULL(out);
 	*out = NULL;
 	int rc = sl_init();
 	if (rc)
@@ -63,6 +64,8 @@ void sl_topology_free(sl_topology *t)
 
 int sl_topology_error(const sl_topology *t)
 {
+	if (!t)
+		return SL_EINVAL;
 	return t->err;
 }
 
@@ -214,6 +217,8 @@ static sl_fields *concat(
 sl_stream *sl_topology_new_stream(
     sl_topology *t, const char *name, sl_spout *spout, const char *fields)
 {
+	if (!t)
+		return NULL;
 	if (!spout) {
 		/* what a failed constructor leaves */
 		sli_build_fail(t, SL_EINVAL,
@@ -245,6 +250,8 @@ sl_stream *sl_topology_new_stream(
 
 sl_stream *sl_topology_new_drpc_stream(sl_topology *t, const char *function)
 {
+	if (!t)
+		return NULL;
 	if (!function || !*function) {
 		sli_build_fail(
 		    t, SL_EINVAL, "new_drpc_stream: no function name");
@@ -579,6 +586,8 @@ sl_stream *sl_stream_state_query(sl_stream *s, sl_state *state,
 
 sl_stream *sl_stream_merge(sl_topology *t, sl_stream *const *streams, size_t n)
 {
+	if (!t)
+		return NULL;
 	if (!n || !streams) {
 		sli_build_fail(t, SL_EINVAL, "merge: no streams");
 		return NULL;

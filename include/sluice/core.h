@@ -190,7 +190,8 @@ int sl_key_from_file(uint8_t out[SL_KEY_BYTES], const char *path);
 /* Derives into out a key for one purpose, named by context (e.g.
  * "sluice-http-bearer"), from a cluster key: BLAKE2b-256 keyed with key
  * over context, so that a key given to one use reveals nothing of the
- * others. Thread-safe. */
+ * others. With a NULL key or context, out gets random bytes (a key
+ * that matches nothing). Thread-safe. */
 void sl_key_derive(uint8_t out[SL_KEY_BYTES], const uint8_t key[SL_KEY_BYTES],
     const char *context);
 /* Overwrites n bytes at p with zeros in a way the compiler keeps: wipe a
