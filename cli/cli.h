@@ -2,6 +2,7 @@
 #ifndef SLI_CLI_H
 #define SLI_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* Each takes the arguments after the sub-command name (argv[0] is the
@@ -22,6 +23,11 @@ int sli_endpoint_listening(const char *endpoint);
  * "sluice: CMD: PATH: why" (a full disk shows at the flush). Returns 0,
  * or 1 after the message. */
 int sli_cli_close(FILE *f, const char *cmd, const char *path);
+
+/* cli/commands.c: reads the cluster key of --cluster-key-file path into
+ * key when path is set. Returns 0 (also when path is NULL), or 2 (bad
+ * usage) after "sluice: CMD: why" with key wiped. */
+int sli_cli_key(const char *cmd, const char *path, uint8_t *key);
 
 /* cli/commands.c: the `sluice` command line (argv[0] the program);
  * returns the exit status. */

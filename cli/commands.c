@@ -40,6 +40,15 @@ int sli_cli_close(FILE *f, const char *cmd, const char *path)
 	return 1;
 }
 
+int sli_cli_key(const char *cmd, const char *path, uint8_t *key)
+{
+	if (!path || !sl_key_from_file(key, path))
+		return 0;
+	sl_wipe(key, SL_KEY_BYTES);
+	fprintf(stderr, "sluice: %s: %s\n", cmd, sl_errdetail());
+	return 2;
+}
+
 static int usage(FILE *f)
 {
 	fprintf(f,

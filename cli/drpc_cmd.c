@@ -49,11 +49,8 @@ int sli_cmd_drpc(int argc, char **argv)
 	if ((ps = sli_args_parse(&spec, argc, argv, &a)) != SLI_ARGS_GO)
 		return ps;
 	uint8_t key[SL_KEY_BYTES];
-	if (keyfile && sl_key_from_file(key, keyfile)) {
-		sl_wipe(key, sizeof(key));
-		fprintf(stderr, "sluice: drpc: %s\n", sl_errdetail());
+	if (sli_cli_key("drpc", keyfile, key))
 		return 2;
-	}
 	if (!sli_endpoint_listening(endpoint)) {
 		fprintf(stderr,
 		    "sluice: drpc: nothing is listening at %s (is the job "

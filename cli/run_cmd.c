@@ -236,10 +236,8 @@ static int open_app(const char *path, const runopts *o, uint8_t *key,
 	}
 	so.sync = o->sync;
 	so.cache_entries = (size_t)o->cache_entries;
-	if (o->keyfile && sl_key_from_file(key, o->keyfile)) {
-		fprintf(stderr, "sluice: run: %s\n", sl_errdetail());
+	if (sli_cli_key("run", o->keyfile, key))
 		return 2;
-	}
 	if (load(path, dl, entry))
 		return 1;
 	int rc = sl_app_new(app, o->memory ? NULL : o->state, &so);

@@ -137,10 +137,8 @@ int sli_cmd_stats(int argc, char **argv)
 	if ((ps = sli_args_parse(&spec, argc, argv, &a)) != SLI_ARGS_GO)
 		return ps;
 	uint8_t key[SL_KEY_BYTES];
-	if (keyfile && sl_key_from_file(key, keyfile)) {
-		fprintf(stderr, "sluice: stats: %s\n", sl_errdetail());
+	if (sli_cli_key("stats", keyfile, key))
 		return 2;
-	}
 	if (token) {
 		if (!keyfile) {
 			fprintf(stderr,

@@ -221,10 +221,8 @@ static int open_input_and_state(const wc_opts *o, uint8_t *key,
 	so->sync = !o->no_sync;
 	/* the cluster key seals DRPC (and frames); checked before anything
 	 * is opened */
-	if (o->keyfile && sl_key_from_file(key, o->keyfile)) {
-		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
+	if (sli_cli_key("wordcount", o->keyfile, key))
 		return 2;
-	}
 	if (sl_spout_file_new(spout, o->input)) {
 		fprintf(stderr, "sluice: wordcount: %s\n", sl_errdetail());
 		return 1;
