@@ -22,9 +22,10 @@ static int bad;
 		if (p_ == 0) {                                                \
 			alarm(20);                                            \
 			long r_ = (long)(expr);                               \
-			if (r_ != (long)(want))                                 \
-				fprintf(stderr, "null args: %s returned %ld\n", \
-				    #expr, r_);                           \
+			if (r_ != (long)(want))                               \
+				fprintf(stderr,                               \
+				    "null args: %s returned %ld\n", #expr,    \
+				    r_);                                      \
 			_exit(r_ == (long)(want) ? 0 : 1);                    \
 		}                                                             \
 		int ws_ = 0;                                                  \
@@ -49,8 +50,8 @@ static int fn(void *u, const sl_tuple *in, sl_collector *c)
 	return 0;
 }
 
-static int drpc_fn(void *u, const char *f, const uint8_t *args, size_t len,
-    sl_value *result)
+static int drpc_fn(
+    void *u, const char *f, const uint8_t *args, size_t len, sl_value *result)
 {
 	(void)u;
 	(void)f;
@@ -241,10 +242,10 @@ static void test_spout_drpc_plain_app_calls_refuse_null(void)
 	EXPECT(sl_drpc_call(NULL, "f", "a", 100, &reply), SL_EINVAL);
 	EXPECT(sl_drpc_call("tcp://127.0.0.1:1", NULL, NULL, 100, &reply),
 	    SL_EINVAL);
-	EXPECT(sl_drpc_call("tcp://127.0.0.1:1", "f", "a", 100, NULL),
-	    SL_EINVAL);
-	EXPECT(sl_drpc_call_keyed("tcp://127.0.0.1:1", NULL, NULL, "a", 100,
-	           &reply),
+	EXPECT(
+	    sl_drpc_call("tcp://127.0.0.1:1", "f", "a", 100, NULL), SL_EINVAL);
+	EXPECT(sl_drpc_call_keyed(
+	           "tcp://127.0.0.1:1", NULL, NULL, "a", 100, &reply),
 	    SL_EINVAL);
 
 	sl_plain *p = NULL;
@@ -254,8 +255,8 @@ static void test_spout_drpc_plain_app_calls_refuse_null(void)
 	SURVIVES(sl_plain_free(NULL));
 	EXPECT(sl_plain_run(NULL), SL_EINVAL);
 	EXPECT(sl_plain_set_spout(NULL, "s", NULL, NULL, "a"), SL_EINVAL);
-	EXPECT(sl_plain_add_bolt(
-	           NULL, "b", "s", SL_GROUP_SHUFFLE, NULL, NULL, NULL, NULL, 1),
+	EXPECT(sl_plain_add_bolt(NULL, "b", "s", SL_GROUP_SHUFFLE, NULL, NULL,
+	           NULL, NULL, 1),
 	    SL_EINVAL);
 	EXPECT(sl_plain_stats_get(NULL, &ps), SL_EINVAL);
 	EXPECT(sl_plain_emit(NULL, v, 1), SL_EINVAL);
