@@ -134,8 +134,6 @@ int sl_spout_file_new(sl_spout **out, const char *path)
 
 void sl_spout_file_follow(sl_spout *spout, int on)
 {
-	if (!spout)
-		return;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	if (f)
 		f->follow = on;
@@ -143,8 +141,6 @@ void sl_spout_file_follow(sl_spout *spout, int on)
 
 void sl_spout_file_count_words(sl_spout *spout, int on)
 {
-	if (!spout)
-		return;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	if (f)
 		f->count_words = on;
@@ -152,16 +148,12 @@ void sl_spout_file_count_words(sl_spout *spout, int on)
 
 uint64_t sl_spout_file_lines(sl_spout *spout)
 {
-	if (!spout)
-		return 0;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	return f ? f->lines : 0;
 }
 
 uint64_t sl_spout_file_words(sl_spout *spout)
 {
-	if (!spout)
-		return 0;
 	filespout *f = sli_spout_self(spout, &file_ops);
 	return f ? f->words : 0;
 }
