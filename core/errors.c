@@ -85,6 +85,8 @@ static int verr(int code, const char *fmt, va_list ap)
 
 int sl_errorf(int code, const char *fmt, ...)
 {
+	if (!fmt)
+		return sl_errorf(code, "%s", "");
 	va_list ap;
 	va_start(ap, fmt);
 	code = verr(code, fmt, ap);

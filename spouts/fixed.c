@@ -27,6 +27,15 @@ int sl_spout_fixed_new(sl_spout **out, size_t arity, const sl_value *values,
 	if (!arity || arity > SL_MAX_FIELDS || !nbatches)
 		return sli_err(
 		    SL_EINVAL, "fixed spout: bad arity or no batches");
+	if (starts[0] != 0)
+		return sli_err(SL_EINVAL,
+		    "fixed spout: starts[0] is %zu, it must be 0", starts[0]);
+	for (size_t b = 1; b <= nbatches; b++)
+		if (starts[b] < starts[b - 1])
+			return sli_err(SL_EINVAL,
+			    "fixed spout: starts must not decrease (starts[%zu] "
+			    "= %zu < starts[%zu] = %zu)",
+			    b, starts[b], b - 1, starts[b - 1]);
 	fixed *f = calloc(1, sizeof(*f));
 	if (!f)
 		return SL_ENOMEM;

@@ -63,6 +63,7 @@ static int drpc_fn(
 
 static void test_core_calls_refuse_null(void)
 {
+	bad = 0;
 	sl_fields *f = NULL;
 	sl_value x = sl_str("a");
 	uint8_t key[SL_KEY_BYTES] = { 0 };
@@ -105,6 +106,7 @@ static void test_core_calls_refuse_null(void)
 
 static void test_state_calls_refuse_null(void)
 {
+	bad = 0;
 	sl_state *st = NULL;
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&st, NULL), SL_OK);
 	sl_value x = sl_str("a");
@@ -151,6 +153,7 @@ static void test_state_calls_refuse_null(void)
 
 static void test_topology_calls_refuse_null(void)
 {
+	bad = 0;
 	sl_topology *t = NULL;
 	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "nulls"), SL_OK);
 	sl_value v[] = { sl_str("a") };
@@ -212,6 +215,7 @@ static void test_topology_calls_refuse_null(void)
 
 static void test_spout_drpc_plain_app_calls_refuse_null(void)
 {
+	bad = 0;
 	sl_spout *sp = NULL;
 	sl_value v[] = { sl_str("a") };
 	size_t starts[] = { 0, 1 };

@@ -44,6 +44,8 @@ void sl_run_options_default(sl_run_options *o)
 	o->frame_tuples = 1024;
 }
 
+pthread_mutex_t sli_topology_life = PTHREAD_MUTEX_INITIALIZER;
+
 void sl_topology_stop(sl_topology *t)
 {
 	if (!t)
@@ -229,13 +231,34 @@ static void run_errmsg(sl_topology *t, int rc)
 		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rc));
 }
 
+static int run_steps(sl_topology *t, const sl_run_options *o);
+
 int sl_topology_run(sl_topology *t, const sl_run_options *o)
 {
 	SLI_NONNULL(t);
 	if (t->err)
 		return t->err;
-	if (t->running)
+	pthread_mutex_lock(&sli_topology_life);
+	int busy = t->running;
+	t->running = 1;
+	pthread_mutex_unlock(&sli_topology_life);
+	if (busy)
 		return SL_ESTATE;
+	int rc = run_steps(t, o);
+	/* a sl_topology_free during the run (another thread, or one of the
+	 * run's own callbacks) left the freeing to us */
+	pthread_mutex_lock(&sli_topology_life);
+	t->running = 0;
+	int free_now = t->free_pending;
+	pthread_mutex_unlock(&sli_topology_life);
+	if (free_now)
+		sli_topology_free_now(t);
+	return rc;
+}
+
+/* sl_topology_run's work, with t->running set by the caller. */
+static int run_steps(sl_topology *t, const sl_run_options *o)
+{
 	t->errmsg[0] = 0; /* a message of the last run's end is not ours */
 	int rc = run_prepare(t, o);
 	if (rc)
@@ -247,7 +270,6 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	pthread_mutex_lock(&t->stats_lock);
 	t->rejected_at_start = sli_transport_rejected();
 	pthread_mutex_unlock(&t->stats_lock);
-	t->running = 1;
 	/* t->stop is not cleared here: a stop asked before the run (a
 	 * signal handler racing with the start) ends it at once */
 	t->shutdown = 0;
@@ -279,7 +301,6 @@ int sl_topology_run(sl_topology *t, const sl_run_options *o)
 	free(t->states);
 	t->states = NULL;
 	t->nstates = 0;
-	t->running = 0;
 	t->stop = 0; /* the next run starts afresh */
 	if (rc)
 		t->err = 0; /* a run error does not poison the topology */

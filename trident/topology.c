@@ -43,6 +43,21 @@ void sl_topology_free(sl_topology *t)
 {
 	if (!t)
 		return;
+	/* during a run (from another thread or a callback of the run):
+	 * stop it; the run frees t when it returns */
+	pthread_mutex_lock(&sli_topology_life);
+	int later = t->running;
+	if (later) {
+		t->free_pending = 1;
+		t->stop = 1;
+	}
+	pthread_mutex_unlock(&sli_topology_life);
+	if (!later)
+		sli_topology_free_now(t);
+}
+
+void sli_topology_free_now(sl_topology *t)
+{
 	for (size_t i = 0; i < t->nnodes; i++) {
 		sl_stream *n = t->nodes[i];
 		if (n->kind == N_SPOUT)
@@ -71,6 +86,8 @@ int sl_topology_error(const sl_topology *t)
 
 const char *sl_topology_errmsg(const sl_topology *t)
 {
+	if (!t)
+		return "no topology (NULL)";
 	return t->errmsg;
 }
 

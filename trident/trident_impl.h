@@ -41,6 +41,12 @@ typedef struct lstage {
 	_Atomic uint64_t in, out, busy_ns;
 } lstage;
 
+/* Guards sl_topology.running and .free_pending (run.c): a free during a
+ * run is left to the run's end. */
+extern pthread_mutex_t sli_topology_life;
+/* Frees t now (topology.c); sl_topology_free, or the run it waited for. */
+void sli_topology_free_now(sl_topology *t);
+
 struct sl_topology {
 	char *name;
 	sl_stream **nodes;
@@ -48,7 +54,8 @@ struct sl_topology {
 	sl_stream *spout;
 	int err;
 	char errmsg[512];
-	int running;
+	int running; /* under sli_topology_life (run.c) */
+	int free_pending; /* sl_topology_free during a run: the run frees */
 	_Atomic int stop;
 	_Atomic int shutdown; /* tasks give up blocked sends */
 	/* plan */

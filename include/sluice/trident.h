@@ -149,6 +149,10 @@ int sl_fn_split_words(void *user, const sl_tuple *in, sl_collector *out);
 
 /* Returns owned (sl_topology_free). */
 int sl_topology_new(sl_topology **out, const char *name);
+/* Frees t. Called while sl_topology_run runs (from another thread or from
+ * one of the run's own callbacks), it asks the run to stop and returns at
+ * once; the run frees t when it returns. Either way t must not be used
+ * after this call (stop a DRPC server serving t first). */
 void sl_topology_free(sl_topology *t);
 int sl_topology_error(const sl_topology *t);
 const char *sl_topology_errmsg(const sl_topology *t);

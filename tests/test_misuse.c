@@ -1,0 +1,115 @@
+/* test_misuse.c - C API misuse that used to crash or emit garbage (red
+ * team, session 4): a topology freed while it runs (F10), and a fixed
+ * spout whose batch starts do not rise (F12). Each case is made to happen
+ * on purpose: the free waits for a commit, never for a clock. */
+#include "sltest.h"
+#include "sluice.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <string.h>
+
+typedef struct {
+	sl_topology *t;
+	sl_state *st;
+	sem_t committed;
+	int rc;
+	int free_in_callback; /* free t from on_commit at txid 2 */
+	uint64_t commits;
+} runner;
+
+static void on_commit(void *user, uint64_t txid)
+{
+	runner *r = user;
+	r->commits = txid;
+	if (r->free_in_callback && txid == 2)
+		sl_topology_free(r->t);
+	sem_post(&r->committed);
+}
+
+static void *run_thread(void *arg)
+{
+	runner *r = arg;
+	sl_run_options o;
+	sl_run_options_default(&o);
+	o.batch_size = 50;
+	o.batch_ms = 5;
+	o.on_commit = on_commit;
+	o.user = r;
+	r->rc = sl_topology_run(r->t, &o);
+	return NULL;
+}
+
+/* An endless sentence count into a memory state. */
+static void build(runner *r)
+{
+	memset(r, 0, sizeof(*r));
+	sem_init(&r->committed, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(sl_state_open_memory(&r->st, NULL), SL_OK);
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&r->t, "misuse"), SL_OK);
+	sl_spout *sp = NULL;
+	CU_ASSERT_EQUAL_FATAL(sl_spout_sentence_new(&sp, 7, 0), SL_OK);
+	sl_stream *s
+	    = sl_topology_new_stream(r->t, "sentences", sp, "sentence");
+	s = sl_stream_flat_map(s, "sentence", sl_fn_split_words, NULL, "word");
+	s = sl_stream_group_by(s, "word");
+	sl_stream_persistent_aggregate(s, r->st, NULL, sl_agg_count(), "n");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(r->t), SL_OK);
+}
+
+static void test_free_from_another_thread_while_running(void)
+{
+	runner r;
+	build(&r);
+	pthread_t th;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, run_thread, &r), 0);
+	sem_wait(&r.committed); /* the run is under way: txid 1 committed */
+	sl_topology_free(r.t); /* returns at once; the run frees it */
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(r.rc, SL_OK); /* a stop, not a failure */
+	CU_ASSERT(r.commits >= 1);
+	uint64_t last = 0;
+	CU_ASSERT_EQUAL(sl_state_last_committed(r.st, &last), SL_OK);
+	CU_ASSERT_EQUAL(last, r.commits);
+	sl_state_close(r.st);
+	sem_destroy(&r.committed);
+}
+
+static void test_free_from_its_own_commit_callback(void)
+{
+	runner r;
+	build(&r);
+	r.free_in_callback = 1;
+	run_thread(&r); /* on this thread: returns after the stop */
+	CU_ASSERT_EQUAL(r.rc, SL_OK);
+	CU_ASSERT(r.commits >= 2);
+	uint64_t last = 0;
+	CU_ASSERT_EQUAL(sl_state_last_committed(r.st, &last), SL_OK);
+	CU_ASSERT_EQUAL(last, r.commits);
+	sl_state_close(r.st);
+	sem_destroy(&r.committed);
+}
+
+static void test_fixed_spout_starts_must_rise(void)
+{
+	sl_value v[8];
+	for (int i = 0; i < 8; i++)
+		v[i] = sl_int(i);
+	sl_spout *sp = NULL;
+	const size_t down[] = { 0, 7, 1 };
+	CU_ASSERT_EQUAL(sl_spout_fixed_new(&sp, 1, v, down, 2, 0), SL_EINVAL);
+	CU_ASSERT_PTR_NULL(sp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "must not decrease"));
+	const size_t late[] = { 1, 2 };
+	CU_ASSERT_EQUAL(sl_spout_fixed_new(&sp, 1, v, late, 1, 0), SL_EINVAL);
+	const size_t ok[] = { 0, 0, 8 }; /* an empty batch is fine */
+	CU_ASSERT_EQUAL(sl_spout_fixed_new(&sp, 1, v, ok, 2, 0), SL_OK);
+	sl_spout_free(sp);
+}
+
+SL_SUITE(misuse, NULL, NULL,
+    { "free from another thread while running",
+        test_free_from_another_thread_while_running },
+    { "free from its own commit callback",
+        test_free_from_its_own_commit_callback },
+    { "fixed spout starts must rise", test_fixed_spout_starts_must_rise })
