@@ -33,7 +33,8 @@ int sl_spout_fixed_new(sl_spout **out, size_t arity, const sl_value *values,
 	for (size_t b = 1; b <= nbatches; b++)
 		if (starts[b] < starts[b - 1])
 			return sli_err(SL_EINVAL,
-			    "fixed spout: starts must not decrease (starts[%zu] "
+			    "fixed spout: starts must not decrease "
+			    "(starts[%zu] "
 			    "= %zu < starts[%zu] = %zu)",
 			    b, starts[b], b - 1, starts[b - 1]);
 	fixed *f = calloc(1, sizeof(*f));
