@@ -53,6 +53,8 @@ uint64_t sl_fasthash(const void *key, size_t len)
 	                      s3 = 0x589965cc75374cc3ull;
 	const uint8_t *p = key;
 	uint64_t h = seed, a, b;
+	if (!p)
+		len = 0; /* NULL hashes as no bytes (never read) */
 	if (len <= 16) {
 		if (len >= 4) {
 			size_t q = (len >> 3) << 2;

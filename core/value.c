@@ -152,6 +152,8 @@ size_t sl_next_word(const uint8_t *p, size_t n, size_t *pos, const uint8_t **w)
 
 size_t sl_count_words(const uint8_t *p, size_t n)
 {
+	if (!p)
+		return 0;
 	size_t pos = 0, words = 0;
 	const uint8_t *w;
 	while (sli_next_word(p, n, &pos, &w))

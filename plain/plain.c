@@ -425,5 +425,7 @@ int sl_plain_split_words(
     void *user, const sl_tuple *in, sl_plain_collector *out)
 {
 	(void)user;
+	SLI_NONNULL(in);
+	SLI_NONNULL(out);
 	return in->n ? sli_split_words(&in->v[0], emit_word_p, out) : SL_OK;
 }

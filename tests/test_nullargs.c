@@ -101,6 +101,10 @@ static void test_core_calls_refuse_null(void)
 	    SL_EINVAL);
 	EXPECT(sl_semantics_parse(NULL, NULL), SL_EINVAL);
 	EXPECT(sl_errorf(SL_EINVAL, NULL), SL_EINVAL);
+	EXPECT(sl_count_words(NULL, 5), 0);
+	EXPECT(sl_fasthash(NULL, 5) == sl_fasthash("", 0), 1);
+	EXPECT(sl_fields_of(NULL) != NULL, 1); /* the empty schema */
+	EXPECT(sl_agg_combiner(NULL).kind, SL_AGG_COMBINER);
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
@@ -178,6 +182,32 @@ static void test_topology_calls_refuse_null(void)
 	EXPECT(sl_stream_merge(t, NULL, 2), 0);
 	EXPECT(sl_topology_join(NULL, s, "w", s, "w", "w", SL_JOIN_INNER), 0);
 	EXPECT(sl_stream_each(NULL, "w", fn, NULL, "o"), 0);
+	EXPECT(sl_stream_map(NULL, "w", fn, NULL, "o"), 0);
+	EXPECT(sl_stream_flat_map(NULL, "w", fn, NULL, "o"), 0);
+	EXPECT(sl_stream_filter(NULL, "w", NULL, NULL), 0);
+	EXPECT(sl_stream_project(NULL, "w"), 0);
+	EXPECT(sl_stream_partition_by(NULL, "w"), 0);
+	EXPECT(sl_stream_broadcast(NULL), 0);
+	EXPECT(sl_stream_global(NULL), 0);
+	EXPECT(sl_stream_group_by(NULL, "w"), 0);
+	EXPECT(sl_stream_aggregate(NULL, "w", sl_agg_count(), "c"), 0);
+	EXPECT(
+	    sl_stream_partition_aggregate(NULL, "w", sl_agg_count(), "c"), 0);
+	EXPECT(sl_stream_persistent_aggregate(
+	           NULL, NULL, NULL, sl_agg_count(), "c"),
+	    0);
+	EXPECT(sl_stream_state_query(NULL, NULL, "w", "c"), 0);
+	EXPECT(sl_fn_split_words(NULL, NULL, NULL), SL_EINVAL);
+	/* a NULL state or combiner where a stream needs one: the topology
+	 * keeps the first error, never a crash */
+	EXPECT(sl_stream_persistent_aggregate(
+	           sl_stream_group_by(s, "w"), NULL, NULL, sl_agg_count(), "c")
+	            == NULL
+	        || sl_topology_error(t) != SL_OK,
+	    1);
+	EXPECT(sl_stream_aggregate(s, "w", sl_agg_combiner(NULL), "c") == NULL
+	        || sl_topology_error(t) != SL_OK,
+	    1);
 	EXPECT(sl_stream_shuffle(NULL), 0);
 	EXPECT(sl_stream_parallelism(NULL, 2), 0);
 	EXPECT(sl_stream_name(NULL, "n"), 0);
@@ -266,6 +296,7 @@ static void test_spout_drpc_plain_app_calls_refuse_null(void)
 	EXPECT(sl_plain_emit(NULL, v, 1), SL_EINVAL);
 	EXPECT(sl_plain_spout_emit(NULL, 1, v, 1), SL_EINVAL);
 	EXPECT(sl_plain_task_index(NULL), 0);
+	EXPECT(sl_plain_split_words(NULL, NULL, NULL), SL_EINVAL);
 	CU_ASSERT_EQUAL_FATAL(sl_plain_new(&p, NULL), SL_OK);
 	EXPECT(sl_plain_stats_get(p, NULL), SL_EINVAL);
 	sl_plain_free(p);

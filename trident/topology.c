@@ -690,5 +690,7 @@ static int emit_word_t(void *ctx, const sl_value *word)
 int sl_fn_split_words(void *user, const sl_tuple *in, sl_collector *out)
 {
 	(void)user;
+	SLI_NONNULL(in);
+	SLI_NONNULL(out);
 	return in->n ? sli_split_words(&in->v[0], emit_word_t, out) : SL_OK;
 }
