@@ -6,6 +6,7 @@
 #include "sluice.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <string.h>
 
@@ -107,7 +108,67 @@ static void test_fixed_spout_starts_must_rise(void)
 	sl_spout_free(sp);
 }
 
+/* A stop while a join emits a cross product of 1.6 * 10^9 tuples (40,000
+ * tuples on one key joined with themselves): the run returns once the
+ * stop's bound has passed, instead of finishing the product (it kept
+ * going for minutes and gigabytes in the soak). The stop is asked after
+ * the first joined tuple arrives, so the product is under way. */
+static sem_t joined;
+static atomic_long njoined;
+
+static int count_joined(void *u, const sl_tuple *in, sl_collector *c)
+{
+	(void)u, (void)in, (void)c;
+	if (atomic_fetch_add(&njoined, 1) == 0)
+		sem_post(&joined);
+	return SL_OK;
+}
+
+static void *run_plain(void *arg)
+{
+	runner *r = arg;
+	sl_run_options o;
+	sl_run_options_default(&o);
+	r->rc = sl_topology_run(r->t, &o);
+	return NULL;
+}
+
+static void test_stop_during_a_huge_join_returns(void)
+{
+	enum { N = 40000 };
+	static sl_value v[2 * N];
+	for (int i = 0; i < N; i++) {
+		v[2 * i] = sl_str("k");
+		v[2 * i + 1] = sl_int(i);
+	}
+	const size_t starts[] = { 0, N };
+	sl_spout *sp = NULL;
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_spout_fixed_new(&sp, 2, v, starts, 1, 0), SL_OK);
+	runner r;
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&r.t, "bigjoin"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(r.t, "in", sp, "k,i");
+	sl_stream *j
+	    = sl_topology_join(r.t, s, "k", s, "k", "k,a,b", SL_JOIN_INNER);
+	sl_stream_each(j, "a", count_joined, NULL, "");
+	CU_ASSERT_EQUAL_FATAL(sl_topology_error(r.t), SL_OK);
+	sem_init(&joined, 0, 0);
+	atomic_store(&njoined, 0);
+	pthread_t th;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, run_plain, &r), 0);
+	sem_wait(&joined);
+	sl_topology_stop(r.t);
+	pthread_join(
+	    th, NULL); /* without the bound: 1.6 * 10^9 tuples first */
+	CU_ASSERT(atomic_load(&njoined) < (long)N * N);
+	sl_topology_free(r.t);
+	sem_destroy(&joined);
+}
+
 SL_SUITE(misuse, NULL, NULL,
+    { "stop during a huge join returns",
+        test_stop_during_a_huge_join_returns },
     { "free from another thread while running",
         test_free_from_another_thread_while_running },
     { "free from its own commit callback",

@@ -247,8 +247,19 @@ static int join_read(
 /* Emits join n's output for the batch: per key, every left tuple with
  * every right one (keys, left values, right values); LEFT and OUTER
  * add the unmatched side with nulls for the missing one. */
+/* Every 4,096 joined tuples: a run shutting down (its stop's bound
+ * passed) abandons the batch (it replays at the next run) instead of
+ * finishing a cross product that may be huge. */
+static int join_shutting_down(task *k, size_t *emitted)
+{
+	if ((++*emitted & 4095) == 0 && k->t->shutdown)
+		return sli_err(SL_ECLOSED, "join: the run is shutting down");
+	return SL_OK;
+}
+
 int sli_join_finish(task *k, bctx *b, sl_stream *n)
 {
+	size_t emitted = 0;
 	aggmap *m = b->mused[n->id] ? &b->maps[n->id] : NULL;
 	size_t nk = n->ngroup, ln = n->jnl - nk, rn = n->jnr - nk;
 	sl_value tu[SL_MAX_FIELDS * 2];
@@ -287,6 +298,7 @@ int sli_join_finish(task *k, bctx *b, sl_stream *n)
 				rc = rc ? rc
 				        : sli_to_children(
 				            k, b, n, tu, nk + ln + rn);
+				rc = rc ? rc : join_shutting_down(k, &emitted);
 			}
 		}
 		if (rc)
