@@ -29,6 +29,13 @@ int sli_cli_close(FILE *f, const char *cmd, const char *path);
  * usage) after "sluice: CMD: why" with key wiped. */
 int sli_cli_key(const char *cmd, const char *path, uint8_t *key);
 
+/* cli/commands.c: 0 when output file path (of option opt) lies outside
+ * state directory dir (or either is NULL); otherwise 2 after "sluice:
+ * CMD: OPT PATH is inside the state directory DIR" (it would overwrite
+ * the state's own files, e.g. LevelDB's CURRENT). */
+int sli_cli_outside(
+    const char *cmd, const char *opt, const char *path, const char *dir);
+
 /* cli/commands.c: the `sluice` command line (argv[0] the program);
  * returns the exit status. */
 int sli_cli_main(int argc, char **argv);

@@ -5,6 +5,8 @@
 #include "sluice.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +48,57 @@ int sli_cli_key(const char *cmd, const char *path, uint8_t *key)
 		return 0;
 	sl_wipe(key, SL_KEY_BYTES);
 	fprintf(stderr, "sluice: %s: %s\n", cmd, sl_errdetail());
+	return 2;
+}
+
+/* The real path of the folder holding path into out (PATH_MAX), with
+ * path's last name appended when keep_name; NULL when it does not
+ * exist. */
+static char *real_parent(const char *path, char *out, int keep_name)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (slash)
+		*(slash == parent ? slash + 1 : slash) = 0;
+	else
+		snprintf(parent, sizeof(parent), ".");
+	if (!realpath(parent, real))
+		return NULL;
+	int n = keep_name && *name ? snprintf(out, PATH_MAX, "%s/%s",
+	            strcmp(real, "/") ? real : "", name)
+	                           : snprintf(out, PATH_MAX, "%s", real);
+	return n >= 0 && n < PATH_MAX ? out : NULL;
+}
+
+int sli_cli_outside(
+    const char *cmd, const char *opt, const char *path, const char *dir)
+{
+	if (!path || !dir)
+		return 0;
+	char d[PATH_MAX], p[PATH_MAX];
+	/* a state made by this run does not exist yet: its parent does */
+	if (!realpath(dir, d) && !real_parent(dir, d, 1))
+		return 0;
+	if (!real_parent(path, p, 0)) {
+		/* its folder may be the state this run creates */
+		char up[PATH_MAX];
+		snprintf(up, sizeof(up), "%s", path);
+		char *slash = strrchr(up, '/');
+		if (!slash || slash == up)
+			return 0;
+		*slash = 0;
+		if (!real_parent(up, p, 1))
+			return 0; /* no such folder: the open says so */
+	}
+	size_t n = strlen(d);
+	if (strncmp(p, d, n) || (p[n] && p[n] != '/'))
+		return 0;
+	fprintf(stderr,
+	    "sluice: %s: %s %s is inside the state directory %s: it would "
+	    "overwrite the state's own files; write it elsewhere\n",
+	    cmd, opt, path, dir);
 	return 2;
 }
 

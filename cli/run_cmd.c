@@ -227,6 +227,8 @@ static int open_app(const char *path, const runopts *o, uint8_t *key,
 		    "sluice: run: give one of --state DIR and --memory\n");
 		return 2;
 	}
+	if (sli_cli_outside("run", "--stats", o->stats_file, o->state))
+		return 2;
 	sl_state_options so;
 	sl_state_options_default(&so);
 	if (sl_semantics_parse(o->semantics, &so.semantics)) {

@@ -366,6 +366,9 @@ static int wordcount(int argc, char **argv, uint8_t *key)
 	int ps = parse_options(argc, argv, &o);
 	if (ps != SLI_ARGS_GO)
 		return ps;
+	if (sli_cli_outside("wordcount", "--dump", o.dump, o.dir)
+	    || sli_cli_outside("wordcount", "--stats", o.stats, o.dir))
+		return 2;
 	if (sli_cli_dry_run)
 		return 0;
 	/* catch SIGINT/SIGTERM from the start: a signal that arrives while

@@ -466,6 +466,9 @@ int sli_cmd_wordcount_plain(int argc, char **argv)
 	int pst = sli_args_parse(&spec, argc, argv, &a);
 	if (pst != SLI_ARGS_GO)
 		return pst;
+	if (sli_cli_outside("wordcount", "--dump", dump, dir)
+	    || sli_cli_outside("wordcount", "--stats", stats, dir))
+		return 2;
 	if (!input) {
 		fprintf(stderr,
 		    "sluice: wordcount: plain mode: give --input (see "

@@ -494,7 +494,47 @@ static void test_state_of_another_topology_is_refused(void)
 	CU_ASSERT(err_has("read a pipe (stdin)"));
 }
 
+/* --dump/--stats inside the state directory would overwrite its own
+ * files (red team M14: --dump st/CURRENT cost the state): refused before
+ * anything runs, for a new state and an existing one, in both modes. */
+static void test_output_inside_the_state_is_refused(void)
+{
+	fresh("inside");
+	char args[2600];
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st --dump %s/st/CURRENT",
+	    dir, dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 2); /* st does not exist yet */
+	CU_ASSERT(err_has("inside the state directory"));
+	CU_ASSERT_NOT_EQUAL(sl_test_sh("test -e '%s/st'", dir), 0);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st --quiet", dir, dir);
+	CU_ASSERT_EQUAL_FATAL(sluice(args), 0);
+	char st[700];
+	snprintf(st, sizeof(st), "%s/st", dir);
+	unsigned long sum0 = sum_dir(st);
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st --stats "
+	    "%s/st/../st/CURRENT",
+	    dir, dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 2);
+	snprintf(args, sizeof(args),
+	    "wordcount --mode plain --input %s/in.txt --state %s/st --dump "
+	    "%s/st/x.tsv",
+	    dir, dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 2);
+	CU_ASSERT_EQUAL(sum_dir(st), sum0); /* nothing written */
+	/* beside the state is fine */
+	snprintf(args, sizeof(args),
+	    "wordcount --input %s/in.txt --state %s/st --dump %s/st.tsv", dir,
+	    dir, dir);
+	CU_ASSERT_EQUAL(sluice(args), 0);
+	CU_ASSERT_EQUAL(sl_test_sh("grep -q '^b.2$' '%s/st.tsv'", dir), 0);
+}
+
 SL_SUITE(cli, NULL, NULL,
+    { "output inside the state is refused",
+        test_output_inside_the_state_is_refused },
     { "unreadable input is named and state untouched",
         test_unreadable_input_is_named_and_state_untouched },
     { "bad options are refused", test_bad_options_are_refused },
