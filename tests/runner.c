@@ -161,3 +161,28 @@ int main(int argc, char **argv)
 	CU_cleanup_registry();
 	return (failed || failed_asserts) ? 1 : 0;
 }
+
+int64_t sl_test_count_of(sl_state *s, const char *w)
+{
+	sl_value v;
+	sl_value k = sl_str(w);
+	int rc = sl_state_get_group(s, &k, 1, &v);
+	if (rc == SL_ENOTFOUND)
+		return 0;
+	CU_ASSERT_EQUAL(rc, SL_OK);
+	return v.type == SL_INT ? v.u.i : -1;
+}
+
+sl_topology *sl_test_wordcount(sl_spout *sp, sl_state *st)
+{
+	sl_topology *t;
+	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "wc"), SL_OK);
+	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
+	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
+	s = sl_stream_group_by(s, "word");
+	s = sl_stream_persistent_aggregate(
+	    s, st, NULL, sl_agg_count(), "count");
+	sl_stream_parallelism(s, 2);
+	CU_ASSERT_EQUAL(sl_topology_error(t), SL_OK);
+	return t;
+}

@@ -39,6 +39,12 @@ int sl_test_sh(const char *fmt, ...);
 /* Arms fault point (core/fault.h, an sli_fault_point) of obj to fire once
  * at (a, b), 0 = any; every other rule is disarmed. */
 void sl_test_fault_once(int point, const void *obj, uint64_t a, uint64_t b);
+/* The committed count of word w in state s (0 when absent, -1 when not
+ * an int). */
+int64_t sl_test_count_of(sl_state *s, const char *w);
+/* split -> group_by(word) -> persistent Count, parallelism 2 at the
+ * state: the word count topology of the trident and spouts suites. */
+sl_topology *sl_test_wordcount(sl_spout *sp, sl_state *st);
 
 #define SL_SUITE(sname, sinit, sclean, ...)                                   \
 	static const sl_test_def sl_tests_##sname[] = { __VA_ARGS__ };        \

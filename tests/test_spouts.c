@@ -10,32 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t count_of(sl_state *s, const char *w)
-{
-	sl_value v;
-	sl_value k = sl_str(w);
-	int rc = sl_state_get_group(s, &k, 1, &v);
-	if (rc == SL_ENOTFOUND)
-		return 0;
-	CU_ASSERT_EQUAL(rc, SL_OK);
-	return v.type == SL_INT ? v.u.i : -1;
-}
-
-/* split -> group_by(word) -> persistent Count, parallelism 2 at the state */
-static sl_topology *wordcount(sl_spout *sp, sl_state *st)
-{
-	sl_topology *t;
-	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "wc"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
-	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
-	s = sl_stream_group_by(s, "word");
-	s = sl_stream_persistent_aggregate(
-	    s, st, NULL, sl_agg_count(), "count");
-	sl_stream_parallelism(s, 2);
-	CU_ASSERT_EQUAL(sl_topology_error(t), SL_OK);
-	return t;
-}
-
 static sl_run_options quick(void)
 {
 	sl_run_options o;
@@ -56,7 +30,7 @@ struct pstop {
 static void pstop_fn(void *user, uint64_t txid)
 {
 	struct pstop *w = user;
-	if (count_of(w->st, "a") >= w->want || txid >= 20)
+	if (sl_test_count_of(w->st, "a") >= w->want || txid >= 20)
 		sl_topology_stop(w->t);
 }
 
@@ -82,7 +56,7 @@ static int run_parts(const char *d, uint32_t nparts, const size_t *n,
 	o.sync = 0;
 	sl_state *st = NULL;
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&st, d, &o), SL_OK);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	sl_run_options ro = quick();
 	ro.batch_size = 2;
 	ro.batch_ms = 20;
@@ -91,7 +65,7 @@ static int run_parts(const char *d, uint32_t nparts, const size_t *n,
 	ro.user = &w;
 	int rc = sl_topology_run(t, &ro);
 	snprintf(err, errlen, "%s", sl_topology_errmsg(t));
-	*a = count_of(st, "a");
+	*a = sl_test_count_of(st, "a");
 	sl_topology_free(t);
 	sl_state_close(st);
 	return rc;
@@ -161,7 +135,7 @@ static void test_idle_partitioned_spout_waits_for_input(void)
 	snprintf(d, sizeof(d), "%s/db", sl_test_tmpdir("idle"));
 	sl_state *st = NULL;
 	CU_ASSERT_EQUAL_FATAL(sl_state_open_leveldb(&st, d, NULL), SL_OK);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	sl_run_options o = quick();
 	o.batch_ms = 600000; /* an empty batch only after 10 minutes */
 	o.max_pending = 1;
@@ -175,7 +149,7 @@ static void test_idle_partitioned_spout_waits_for_input(void)
 	pthread_join(th, NULL);
 	sl_topology_stats ts;
 	sl_topology_stats_get(t, &ts);
-	CU_ASSERT_EQUAL(count_of(st, "a"), 1);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "a"), 1);
 	CU_ASSERT_EQUAL(ts.last_committed, 1);
 	CU_ASSERT_EQUAL(ts.empty_batches, 0);
 	sl_topology_free(t);
@@ -235,7 +209,7 @@ static void test_file_written_over_during_a_run_stops_it(void)
 		sl_state *st = NULL;
 		CU_ASSERT_EQUAL_FATAL(
 		    sl_state_open_leveldb(&st, d, NULL), SL_OK);
-		sl_topology *t = wordcount(sp, st);
+		sl_topology *t = sl_test_wordcount(sp, st);
 		struct over r = { t, sp, path, with[i], 0, 0 };
 		sl_run_options o = quick();
 		o.batch_size = 1;
@@ -246,8 +220,8 @@ static void test_file_written_over_during_a_run_stops_it(void)
 		CU_ASSERT_EQUAL(r.done, 1);
 		if (i == 0) {
 			CU_ASSERT_EQUAL(rc, SL_OK);
-			CU_ASSERT_EQUAL(count_of(st, "x"), 1);
-			CU_ASSERT_EQUAL(count_of(st, "a"), 1);
+			CU_ASSERT_EQUAL(sl_test_count_of(st, "x"), 1);
+			CU_ASSERT_EQUAL(sl_test_count_of(st, "a"), 1);
 		} else {
 			CU_ASSERT_EQUAL(rc, SL_ECORRUPT);
 			CU_ASSERT_PTR_NOT_NULL(strstr(sl_topology_errmsg(t),

@@ -28,43 +28,17 @@ static sl_state *leveldb_state(sl_semantics sem)
 	return s;
 }
 
-static int64_t count_of(sl_state *s, const char *w)
-{
-	sl_value v;
-	sl_value k = sl_str(w);
-	int rc = sl_state_get_group(s, &k, 1, &v);
-	if (rc == SL_ENOTFOUND)
-		return 0;
-	CU_ASSERT_EQUAL(rc, SL_OK);
-	return v.type == SL_INT ? v.u.i : -1;
-}
-
-/* split -> group_by(word) -> persistent Count, parallelism 2 at the state */
-static sl_topology *wordcount(sl_spout *sp, sl_state *st)
-{
-	sl_topology *t;
-	CU_ASSERT_EQUAL_FATAL(sl_topology_new(&t, "wc"), SL_OK);
-	sl_stream *s = sl_topology_new_stream(t, "lines", sp, "line");
-	s = sl_stream_flat_map(s, "line", sl_fn_split_words, NULL, "word");
-	s = sl_stream_group_by(s, "word");
-	s = sl_stream_persistent_aggregate(
-	    s, st, NULL, sl_agg_count(), "count");
-	sl_stream_parallelism(s, 2);
-	CU_ASSERT_EQUAL(sl_topology_error(t), SL_OK);
-	return t;
-}
-
 static void check_final(sl_state *st, int case_c)
 {
-	CU_ASSERT_EQUAL(count_of(st, "the"), 4);
-	CU_ASSERT_EQUAL(count_of(st, "moon"), 1);
-	CU_ASSERT_EQUAL(count_of(st, "and"), 2);
-	CU_ASSERT_EQUAL(count_of(st, "four"), 1);
-	CU_ASSERT_EQUAL(count_of(st, "man"), 1);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "the"), 4);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "moon"), 1);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "and"), 2);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "four"), 1);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "man"), 1);
 	if (case_c) {
-		CU_ASSERT_EQUAL(count_of(st, "cow"), 1);
-		CU_ASSERT_EQUAL(count_of(st, "jumped"), 1);
-		CU_ASSERT_EQUAL(count_of(st, "over"), 1);
+		CU_ASSERT_EQUAL(sl_test_count_of(st, "cow"), 1);
+		CU_ASSERT_EQUAL(sl_test_count_of(st, "jumped"), 1);
+		CU_ASSERT_EQUAL(sl_test_count_of(st, "over"), 1);
 	}
 }
 
@@ -85,7 +59,7 @@ static void test_acceptance_a_transactional_replay(void)
 	sl_spout *sp;
 	CU_ASSERT_EQUAL_FATAL(sl_spout_fixed_new(&sp, 1, v, starts, 3, 0), 0);
 	sl_state *st = leveldb_state(SL_SEM_TRANSACTIONAL);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	sl_test_fault_once(SLI_FAULT_STATE, t, 1, 1);
 	sl_run_options o = quick();
 	CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
@@ -161,7 +135,7 @@ static void run_opaque_case(int mode)
 	    SL_OK);
 	sc.spout = sp;
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	sl_test_fault_once(SLI_FAULT_STATE, t, 1, 1);
 	sl_run_options o = quick();
 	o.max_pending = 1;
@@ -220,7 +194,7 @@ static void check_counts(sl_state *st, const int64_t want[17])
 	for (int i = 0; i < 17; i++) {
 		char w[16];
 		snprintf(w, sizeof(w), "w%d", i);
-		CU_ASSERT_EQUAL(count_of(st, w), want[i]);
+		CU_ASSERT_EQUAL(sl_test_count_of(st, w), want[i]);
 	}
 }
 
@@ -248,7 +222,7 @@ static void test_commits_in_txid_order_when_batches_finish_reversed(void)
 	int64_t want[17];
 	sl_spout *sp = make_batches(8, want);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	sli_topology_set_done_delay(t, reverse_delay, NULL);
 	struct order ord = { { 0 }, 0 };
 	sl_run_options o = quick();
@@ -274,7 +248,7 @@ static void test_failure_at_each_stage_is_replayed_exactly(void)
 			int64_t want[17];
 			sl_spout *sp = make_batches(5, want);
 			sl_state *st = leveldb_state((sl_semantics)sem);
-			sl_topology *t = wordcount(sp, st);
+			sl_topology *t = sl_test_wordcount(sp, st);
 			sl_test_fault_once(stages[i], t, 3, 0);
 			sl_run_options o = quick();
 			CU_ASSERT_EQUAL(sl_topology_run(t, &o), SL_OK);
@@ -352,7 +326,7 @@ static void test_empty_batch_commits_and_counts_nothing(void)
 	sl_spout *sp;
 	sl_spout_fixed_new(&sp, 1, v, starts, 3, 0);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	struct order ord = { { 0 }, 0 };
 	sl_run_options o = quick();
 	o.on_commit = record_commit;
@@ -362,8 +336,8 @@ static void test_empty_batch_commits_and_counts_nothing(void)
 	sl_topology_stats ts;
 	sl_topology_stats_get(t, &ts);
 	CU_ASSERT_EQUAL(ts.empty_batches, 1);
-	CU_ASSERT_EQUAL(count_of(st, "a"), 1);
-	CU_ASSERT_EQUAL(count_of(st, "b"), 2);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "a"), 1);
+	CU_ASSERT_EQUAL(sl_test_count_of(st, "b"), 2);
 	sl_topology_free(t);
 	sl_state_close(st);
 }
@@ -451,7 +425,7 @@ static void test_drpc_stream_reads_committed_state(void)
 	sl_spout *sp;
 	sl_spout_fixed_new(&sp, 1, v, starts, 2, 0);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	sl_stream *q = sl_topology_new_drpc_stream(t, "words");
 	q = sl_stream_flat_map(q, "args", sl_fn_split_words, NULL, "word");
 	q = sl_stream_state_query(q, st, "word", "count");
@@ -529,7 +503,7 @@ static void test_sealed_topology_drops_forged_and_foreign_frames(void)
 	int64_t want1[17];
 	sl_spout *sp = make_batches(5, want1);
 	sl_state *st = leveldb_state(SL_SEM_OPAQUE);
-	sl_topology *t = wordcount(sp, st);
+	sl_topology *t = sl_test_wordcount(sp, st);
 	uint8_t cluster[SL_KEY_BYTES];
 	memset(cluster, 7, sizeof(cluster));
 	struct inject in = { t, 0 };
