@@ -58,6 +58,19 @@ static void build(runner *r)
 	CU_ASSERT_EQUAL_FATAL(sl_topology_error(r->t), SL_OK);
 }
 
+/* After a free during the run: the run ended as a stop (not a failure)
+ * after at least min commits, the state holds the last one; closes it. */
+static void stopped_exact(runner *r, uint64_t min)
+{
+	CU_ASSERT_EQUAL(r->rc, SL_OK);
+	CU_ASSERT(r->commits >= min);
+	uint64_t last = 0;
+	CU_ASSERT_EQUAL(sl_state_last_committed(r->st, &last), SL_OK);
+	CU_ASSERT_EQUAL(last, r->commits);
+	sl_state_close(r->st);
+	sem_destroy(&r->committed);
+}
+
 static void test_free_from_another_thread_while_running(void)
 {
 	runner r;
@@ -67,13 +80,7 @@ static void test_free_from_another_thread_while_running(void)
 	sem_wait(&r.committed); /* the run is under way: txid 1 committed */
 	sl_topology_free(r.t); /* returns at once; the run frees it */
 	pthread_join(th, NULL);
-	CU_ASSERT_EQUAL(r.rc, SL_OK); /* a stop, not a failure */
-	CU_ASSERT(r.commits >= 1);
-	uint64_t last = 0;
-	CU_ASSERT_EQUAL(sl_state_last_committed(r.st, &last), SL_OK);
-	CU_ASSERT_EQUAL(last, r.commits);
-	sl_state_close(r.st);
-	sem_destroy(&r.committed);
+	stopped_exact(&r, 1);
 }
 
 static void test_free_from_its_own_commit_callback(void)
@@ -82,13 +89,7 @@ static void test_free_from_its_own_commit_callback(void)
 	build(&r);
 	r.free_in_callback = 1;
 	run_thread(&r); /* on this thread: returns after the stop */
-	CU_ASSERT_EQUAL(r.rc, SL_OK);
-	CU_ASSERT(r.commits >= 2);
-	uint64_t last = 0;
-	CU_ASSERT_EQUAL(sl_state_last_committed(r.st, &last), SL_OK);
-	CU_ASSERT_EQUAL(last, r.commits);
-	sl_state_close(r.st);
-	sem_destroy(&r.committed);
+	stopped_exact(&r, 2);
 }
 
 static void test_fixed_spout_starts_must_rise(void)
